@@ -1,0 +1,82 @@
+import { sql } from "drizzle-orm";
+import { bigserial, index, pgEnum, pgTable, primaryKey, text, uniqueIndex } from "drizzle-orm/pg-core";
+import { createdAt, prefixedId, timestamptz } from "./columns";
+
+export const memberRole = pgEnum("member_role", ["owner", "member"]);
+
+/** A billing entity: one balance, many members, and everything they launch. */
+export const accounts = pgTable("accounts", {
+  id: prefixedId(),
+  name: text("name").notNull(),
+  ...createdAt,
+});
+
+export const users = pgTable(
+  "users",
+  {
+    id: prefixedId(),
+    /** Stored lower-cased, so sign-in and the unique index ignore case. */
+    email: text("email").notNull(),
+    /** argon2id in PHC format, from Bun.password. */
+    passwordHash: text("password_hash").notNull(),
+    ...createdAt,
+  },
+  (t) => [uniqueIndex("users_email_key").on(t.email)],
+);
+
+export const memberships = pgTable(
+  "memberships",
+  {
+    accountId: text("account_id").notNull().references(() => accounts.id, { onDelete: "cascade" }),
+    userId: text("user_id").notNull().references(() => users.id, { onDelete: "cascade" }),
+    role: memberRole("role").notNull(),
+    ...createdAt,
+  },
+  (t) => [primaryKey({ name: "memberships_pkey", columns: [t.accountId, t.userId] }), index("memberships_user_idx").on(t.userId)],
+);
+
+export const sessions = pgTable(
+  "sessions",
+  {
+    id: prefixedId(),
+    /** SHA-256 of the cookie's token; the token itself is never stored. */
+    tokenHash: text("token_hash").notNull(),
+    userId: text("user_id").notNull().references(() => users.id, { onDelete: "cascade" }),
+    /** The account this session acts in; a user may belong to several. */
+    accountId: text("account_id").notNull().references(() => accounts.id, { onDelete: "cascade" }),
+    ...createdAt,
+    expiresAt: timestamptz("expires_at").notNull(),
+  },
+  (t) => [uniqueIndex("sessions_token_hash_key").on(t.tokenHash), index("sessions_user_idx").on(t.userId)],
+);
+
+export const invites = pgTable(
+  "invites",
+  {
+    id: prefixedId(),
+    accountId: text("account_id").notNull().references(() => accounts.id, { onDelete: "cascade" }),
+    tokenHash: text("token_hash").notNull(),
+    role: memberRole("role").notNull(),
+    /** Optional: a note of who the owner meant it for; any signed-in user holding the link may accept. */
+    email: text("email"),
+    createdBy: text("created_by").notNull().references(() => users.id, { onDelete: "cascade" }),
+    ...createdAt,
+    expiresAt: timestamptz("expires_at").notNull(),
+    acceptedAt: timestamptz("accepted_at"),
+    acceptedBy: text("accepted_by").references(() => users.id, { onDelete: "set null" }),
+    revokedAt: timestamptz("revoked_at"),
+  },
+  (t) => [uniqueIndex("invites_token_hash_key").on(t.tokenHash), index("invites_account_idx").on(t.accountId)],
+);
+
+/** Failed sign-ins, counted per email and per IP to slow down password guessing. */
+export const loginFailures = pgTable(
+  "login_failures",
+  {
+    id: bigserial("id", { mode: "number" }).primaryKey(),
+    email: text("email").notNull(),
+    ip: text("ip").notNull(),
+    at: timestamptz("at").notNull().default(sql`now()`),
+  },
+  (t) => [index("login_failures_email_at_idx").on(t.email, t.at), index("login_failures_ip_at_idx").on(t.ip, t.at)],
+);

@@ -1,0 +1,73 @@
+import { and, asc, count, eq } from "drizzle-orm";
+import type { Executor } from "../../db/client";
+import { accounts, memberships, users } from "../../db/schema";
+import { type AccountContext, type Role, withTransaction } from "../context";
+import { ConflictError, NotFoundError } from "../errors";
+import { requireOwner } from "./owners";
+
+export async function listMembers(ctx: AccountContext) {
+  return ctx.db
+    .select({ userId: users.id, email: users.email, role: memberships.role, joinedAt: memberships.createdAt })
+    .from(memberships)
+    .innerJoin(users, eq(users.id, memberships.userId))
+    .where(eq(memberships.accountId, ctx.accountId))
+    .orderBy(asc(memberships.createdAt));
+}
+
+export async function removeMember(ctx: AccountContext, userId: string) {
+  requireOwner(ctx);
+  await changeMembership(ctx, userId, null);
+}
+
+export async function setMemberRole(ctx: AccountContext, userId: string, role: Role) {
+  requireOwner(ctx);
+  await changeMembership(ctx, userId, role);
+}
+
+/** Any member may leave, except the last owner, who would leave the account ownerless. */
+export async function leaveAccount(ctx: AccountContext, userId: string) {
+  await changeMembership(ctx, userId, null);
+}
+
+/** Sets a member's role, or removes them with null; an account always keeps an owner. */
+async function changeMembership(ctx: AccountContext, userId: string, role: Role | null) {
+  await withTransaction(ctx.db, async (tx) => {
+    // Lock the account's memberships so two owners demoting each other cannot both win.
+    const rows = await tx
+      .select({ userId: memberships.userId, role: memberships.role })
+      .from(memberships)
+      .where(eq(memberships.accountId, ctx.accountId))
+      .for("update");
+    const target = rows.find((row) => row.userId === userId);
+    if (!target) throw new NotFoundError("Member", userId);
+    const owners = rows.filter((row) => row.role === "owner").length;
+    if (target.role === "owner" && role !== "owner" && owners === 1) {
+      throw new ConflictError("An account needs at least one owner. Make someone else an owner first.");
+    }
+    const where = and(eq(memberships.accountId, ctx.accountId), eq(memberships.userId, userId));
+    if (role === null) await tx.delete(memberships).where(where);
+    else await tx.update(memberships).set({ role }).where(where);
+  });
+}
+
+/** The accounts a user belongs to, for the account switcher. */
+export async function listUserAccounts(db: Executor, userId: string) {
+  return db
+    .select({ id: accounts.id, name: accounts.name, role: memberships.role })
+    .from(memberships)
+    .innerJoin(accounts, eq(accounts.id, memberships.accountId))
+    .where(eq(memberships.userId, userId))
+    .orderBy(asc(memberships.createdAt));
+}
+
+export async function renameAccount(ctx: AccountContext, name: string) {
+  requireOwner(ctx, "rename the account");
+  await ctx.db.update(accounts).set({ name }).where(eq(accounts.id, ctx.accountId));
+}
+
+export async function getAccount(ctx: AccountContext) {
+  const [account] = await ctx.db.select().from(accounts).where(eq(accounts.id, ctx.accountId));
+  const [members] = await ctx.db.select({ n: count() }).from(memberships).where(eq(memberships.accountId, ctx.accountId));
+  if (!account) throw new NotFoundError("Account", ctx.accountId);
+  return { ...account, memberCount: members?.n ?? 0 };
+}

@@ -1,0 +1,39 @@
+import { z } from "zod";
+
+export const email = z
+  .string()
+  .trim()
+  .toLowerCase()
+  .pipe(z.email({ message: "Enter a valid email address." }).max(254));
+
+export const newPassword = z
+  .string()
+  .min(10, { message: "Use at least 10 characters." })
+  .max(256, { message: "Use at most 256 characters." });
+
+export const accountName = z.string().trim().min(1, { message: "Enter a name." }).max(80);
+
+export const signupInput = z.object({
+  email,
+  password: newPassword,
+  accountName: accountName.optional(),
+});
+
+export const loginInput = z.object({
+  email,
+  // Not newPassword: an old password shorter than today's rule must still sign in.
+  password: z.string().min(1, { message: "Enter your password." }).max(256),
+});
+
+export const role = z.enum(["owner", "member"]);
+
+export const createInviteInput = z.object({
+  role: role.default("member"),
+  email: email.optional(),
+});
+
+export const inviteToken = z.string().regex(/^qdzi_[0-9A-Za-z]{43}$/, { message: "This invite link is not valid." });
+
+export type SignupInput = z.infer<typeof signupInput>;
+export type LoginInput = z.infer<typeof loginInput>;
+export type CreateInviteInput = z.infer<typeof createInviteInput>;

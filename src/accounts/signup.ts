@@ -1,0 +1,38 @@
+import { accounts, memberships, users } from "../../db/schema";
+import type { Executor } from "../../db/client";
+import { hashPassword } from "../auth/passwords";
+import { withTransaction } from "../context";
+import { ConflictError } from "../errors";
+import { newId } from "../ids";
+import { isUniqueViolation } from "../platform/pg-errors";
+import type { SignupInput } from "./schemas";
+
+export interface NewUser {
+  userId: string;
+  email: string;
+  accountId: string;
+}
+
+/** Creates the user and their own account, which they own. */
+export async function signUp(db: Executor, input: SignupInput): Promise<NewUser> {
+  const passwordHash = await hashPassword(input.password); // slow on purpose: outside the transaction
+  const userId = newId("user");
+  const accountId = newId("account");
+  try {
+    await withTransaction(db, async (tx) => {
+      await tx.insert(users).values({ id: userId, email: input.email, passwordHash });
+      await tx.insert(accounts).values({ id: accountId, name: input.accountName ?? defaultAccountName(input.email) });
+      await tx.insert(memberships).values({ accountId, userId, role: "owner" });
+    });
+  } catch (error) {
+    if (isUniqueViolation(error, "users_email_key")) {
+      throw new ConflictError("An account with this email already exists. Sign in instead.", "email");
+    }
+    throw error;
+  }
+  return { userId, email: input.email, accountId };
+}
+
+function defaultAccountName(email: string): string {
+  return `${email.split("@")[0]}'s account`;
+}

@@ -1,0 +1,65 @@
+import { and, eq, isNull, sql } from "drizzle-orm";
+import type { Executor } from "../../db/client";
+import { apiKeys } from "../../db/schema";
+import { constantTimeEqual, sha256Hex } from "../auth/secrets";
+import { API_KEY_PREFIX } from "./keys";
+
+export interface ApiKeyPrincipal {
+  keyId: string;
+  accountId: string;
+}
+
+const KEY_SHAPE = /^qdz_[0-9A-Za-z]{43}$/;
+
+/** The account behind a bearer API key, or null for a malformed, unknown or revoked key. */
+export async function authenticateApiKey(db: Executor, secret: string): Promise<ApiKeyPrincipal | null> {
+  if (!secret.startsWith(API_KEY_PREFIX) || !KEY_SHAPE.test(secret)) return null;
+  const hash = sha256Hex(secret);
+  const [row] = await db
+    .select({ keyId: apiKeys.id, accountId: apiKeys.accountId, secretHash: apiKeys.secretHash })
+    .from(apiKeys)
+    .where(and(eq(apiKeys.secretHash, hash), isNull(apiKeys.revokedAt)));
+  // The index lookup finds the row; the constant-time compare keeps the final check free of timing leaks.
+  if (!row || !constantTimeEqual(row.secretHash, hash)) return null;
+  return { keyId: row.keyId, accountId: row.accountId };
+}
+
+/**
+ * Remembers when each key was last used and writes them in one statement
+ * every few seconds, so authenticating a request never writes to the database.
+ */
+export class KeyUsageRecorder {
+  private pending = new Map<string, Date>();
+  private timer: ReturnType<typeof setInterval> | undefined;
+
+  constructor(private readonly db: Executor) {}
+
+  record(keyId: string, at = new Date()): void {
+    this.pending.set(keyId, at);
+  }
+
+  start(intervalMs: number): this {
+    this.timer = setInterval(() => void this.flush().catch((error) => console.error("key usage flush failed", error)), intervalMs);
+    this.timer.unref?.();
+    return this;
+  }
+
+  async stop(): Promise<void> {
+    clearInterval(this.timer);
+    await this.flush();
+  }
+
+  async flush(): Promise<number> {
+    if (this.pending.size === 0) return 0;
+    const batch = [...this.pending];
+    this.pending = new Map();
+    const ids = batch.map(([id]) => id);
+    const times = batch.map(([, at]) => at.toISOString());
+    // greatest(): a late flush from another api replica never moves last_used_at backwards.
+    await this.db.execute(sql`
+      update ${apiKeys} set last_used_at = greatest(${apiKeys.lastUsedAt}, u.at)
+      from unnest(${ids}::text[], ${times}::timestamptz[]) as u(id, at)
+      where ${apiKeys.id} = u.id`);
+    return batch.length;
+  }
+}

@@ -1,0 +1,68 @@
+import { resolve } from "node:path";
+import { z } from "zod";
+
+/** The project root, so relative paths in config mean the same from any cwd. */
+export const projectRoot = resolve(import.meta.dir, "..");
+
+const port = z.coerce.number().int().min(1).max(65535);
+const positiveInt = z.coerce.number().int().positive();
+
+const schema = z
+  .object({
+    PORT: port.default(3000),
+    HOST: z.string().default("127.0.0.1"),
+    /** The origin people and the CLI use; invite links and the CSRF check are built from it. */
+    PUBLIC_URL: z.url({ protocol: /^https?$/ }).optional(),
+    /** Unset: the supervisor starts an embedded PostgreSQL under QDZ_DATA_DIR. */
+    DATABASE_URL: z.url({ protocol: /^postgres(ql)?$/ }).optional(),
+    QDZ_DATA_DIR: z.string().default(".data"),
+    EMBEDDED_PG_PORT: port.default(54329),
+    LOG_LEVEL: z.enum(["debug", "info", "warn", "error"]).default("info"),
+    SESSION_TTL_DAYS: positiveInt.default(30),
+    INVITE_TTL_DAYS: positiveInt.default(7),
+    /** Failed logins allowed per email (and 4× per IP) inside the window before refusing. */
+    LOGIN_MAX_FAILURES: positiveInt.default(5),
+    LOGIN_WINDOW_MINUTES: positiveInt.default(15),
+    /** How often API keys' last-used times are written, in milliseconds. */
+    KEY_USAGE_FLUSH_MS: positiveInt.default(5000),
+  })
+  .transform((env) => ({
+    ...env,
+    PUBLIC_URL: (env.PUBLIC_URL ?? `http://localhost:${env.PORT}`).replace(/\/$/, ""),
+    QDZ_DATA_DIR: resolve(projectRoot, env.QDZ_DATA_DIR),
+  }));
+
+export type Config = z.output<typeof schema>;
+
+export class ConfigError extends Error {}
+
+/** Parses the environment; empty strings count as unset, as a shell `FOO=` means. */
+export function loadConfig(env: Record<string, string | undefined>): Config {
+  const present = Object.fromEntries(
+    Object.entries(env).filter(([, value]) => value !== undefined && value !== ""),
+  );
+  const parsed = schema.safeParse(present);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((issue) => `  ${issue.path.join(".")}: ${issue.message}`);
+    throw new ConfigError(`Invalid configuration:\n${lines.join("\n")}`);
+  }
+  return parsed.data;
+}
+
+let cached: Config | undefined;
+
+/** The process's configuration, parsed once on first use. */
+export function config(): Config {
+  if (!cached) {
+    try {
+      cached = loadConfig(process.env);
+    } catch (error) {
+      if (error instanceof ConfigError) {
+        console.error(error.message);
+        process.exit(1);
+      }
+      throw error;
+    }
+  }
+  return cached;
+}

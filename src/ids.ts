@@ -1,0 +1,29 @@
+const BASE62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+
+/** Random base62 text of `length` characters, without modulo bias. */
+export function randomBase62(length: number): string {
+  let out = "";
+  while (out.length < length) {
+    for (const byte of crypto.getRandomValues(new Uint8Array(length * 2))) {
+      // 248 = 4 × 62: bytes above it would favour the first characters.
+      if (byte < 248 && out.length < length) out += BASE62[byte % 62];
+    }
+  }
+  return out;
+}
+
+export const idPrefixes = {
+  account: "acct",
+  user: "usr",
+  session: "sess",
+  invite: "inv",
+  apiKey: "key",
+  sshKey: "ssh",
+} as const;
+
+export type IdKind = keyof typeof idPrefixes;
+
+/** A prefixed id such as `acct_4fQ…`: the prefix makes logs and support tickets readable. */
+export function newId(kind: IdKind): string {
+  return `${idPrefixes[kind]}_${randomBase62(20)}`;
+}

@@ -1,0 +1,96 @@
+import { initTRPC, TRPCError } from "@trpc/server";
+import { ZodError, z } from "zod";
+import type { Database } from "../../db/client";
+import type { KeyUsageRecorder } from "../api-keys/authenticate";
+import type { Caller } from "../auth/caller";
+import type { Config } from "../config";
+import type { AccountContext } from "../context";
+import { DomainError, RateLimitedError } from "../errors";
+import { toTRPCError } from "./errors";
+
+/** What the api process shares with every procedure. */
+export interface Services {
+  db: Database;
+  config: Config;
+  keyUsage?: KeyUsageRecorder;
+}
+
+export interface TrpcContext extends Services {
+  requestId: string;
+  caller: Caller | null;
+  /** Where the request came from, for login throttling. */
+  ip: string;
+  /** The `Origin` header, checked against allowed origins on mutations. */
+  origin: string | null;
+  /** Origins allowed to send cookie-authenticated mutations: the public URL and the api's own. */
+  allowedOrigins: string[];
+  resHeaders: Headers;
+}
+
+const t = initTRPC.context<TrpcContext>().create({
+  errorFormatter({ shape, error, ctx }) {
+    const cause = error.cause;
+    const fieldErrors = cause instanceof ZodError ? z.flattenError(cause).fieldErrors : undefined;
+    const message =
+      cause instanceof ZodError
+        ? cause.issues.map((issue) => (issue.path.length ? `${issue.path.join(".")}: ${issue.message}` : issue.message)).join("; ")
+        : shape.message;
+    if (error.code === "INTERNAL_SERVER_ERROR") console.error(`[${ctx?.requestId}]`, cause ?? error);
+    return {
+      ...shape,
+      message,
+      data: {
+        code: shape.data.code,
+        httpStatus: shape.data.httpStatus,
+        requestId: ctx?.requestId,
+        field: cause instanceof DomainError ? cause.field : undefined,
+        fieldErrors,
+        retryAfterSeconds: cause instanceof RateLimitedError ? cause.retryAfterSeconds : undefined,
+      },
+    };
+  },
+});
+
+export const router = t.router;
+export const createCallerFactory = t.createCallerFactory;
+
+/** Maps domain errors once, and refuses cross-site mutations before any procedure runs. */
+const base = t.procedure.use(async ({ ctx, type, next }) => {
+  if (type === "mutation") refuseCrossSite(ctx);
+  const result = await next();
+  // tRPC wraps whatever a procedure throws; a domain error inside gets its own code here.
+  if (!result.ok && result.error.cause instanceof DomainError) throw toTRPCError(result.error.cause);
+  return result;
+});
+
+/**
+ * CSRF: a browser always sends Origin on a cross-site POST. A foreign Origin
+ * is refused; a cookie-authenticated mutation without Origin is refused too,
+ * as no browser of ours sends one. Bearer calls (CLI, scripts) carry no
+ * ambient credential, so they need no Origin.
+ */
+function refuseCrossSite(ctx: TrpcContext) {
+  if (ctx.origin !== null && !ctx.allowedOrigins.includes(ctx.origin)) {
+    throw new TRPCError({ code: "FORBIDDEN", message: "Cross-site request refused." });
+  }
+  if (ctx.origin === null && ctx.caller?.via === "cookie") {
+    throw new TRPCError({ code: "FORBIDDEN", message: "Cross-site request refused: missing Origin header." });
+  }
+}
+
+export const publicProcedure = base;
+
+/** A caller inside an account: a signed-in person or an API key. */
+export const accountProcedure = base.use(({ ctx, next }) => {
+  const caller = ctx.caller;
+  if (!caller) throw new TRPCError({ code: "UNAUTHORIZED", message: "Sign in or pass an API key." });
+  const account: AccountContext = { db: ctx.db, accountId: caller.accountId, role: caller.role, actor: caller.actor };
+  return next({ ctx: { ...ctx, caller, account } });
+});
+
+/** A signed-in person (not an API key): account membership, invites and sessions are theirs. */
+export const userProcedure = accountProcedure.use(({ ctx, next }) => {
+  const user = ctx.caller.user;
+  if (!user) throw new TRPCError({ code: "FORBIDDEN", message: "This needs a signed-in person, not an API key." });
+  return next({ ctx: { ...ctx, user } });
+});

@@ -1,0 +1,17 @@
+import { accountRouter } from "./routers/account";
+import { apiKeysRouter } from "./routers/api-keys";
+import { authRouter } from "./routers/auth";
+import { sshKeysRouter } from "./routers/ssh-keys";
+import { createCallerFactory, router } from "./init";
+
+export const appRouter = router({
+  auth: authRouter,
+  account: accountRouter,
+  apiKeys: apiKeysRouter,
+  sshKeys: sshKeysRouter,
+});
+
+/** The typed contract the web app and the CLI are checked against. */
+export type AppRouter = typeof appRouter;
+
+export const createCaller = createCallerFactory(appRouter);

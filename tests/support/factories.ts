@@ -1,0 +1,61 @@
+import type { Database } from "../../db/client";
+import { createSession } from "../../src/accounts/sessions";
+import { signUp } from "../../src/accounts/signup";
+import { createApiKey } from "../../src/api-keys/keys";
+import { resolveCaller } from "../../src/auth/caller";
+import { loadConfig } from "../../src/config";
+import type { AccountContext } from "../../src/context";
+import { randomBase62 } from "../../src/ids";
+import { createCaller } from "../../src/trpc/router";
+
+export const testConfig = loadConfig({ PUBLIC_URL: "http://localhost:3000", QDZ_DATA_DIR: ".data/test" });
+
+export interface TestUser {
+  userId: string;
+  accountId: string;
+  email: string;
+  password: string;
+  /** A CLI-style session token for this user. */
+  sessionToken: string;
+}
+
+/** A real user with their own account, signed up through the domain verb. */
+export async function newUser(db: Database, email = `user-${randomBase62(8).toLowerCase()}@example.com`): Promise<TestUser> {
+  const password = `pw-${randomBase62(16)}`;
+  const user = await signUp(db, { email, password });
+  const { token } = await createSession(db, user, 1);
+  return { ...user, password, sessionToken: token };
+}
+
+/** The account context a domain verb receives for this user, as resolved by the api. */
+export async function contextOf(db: Database, user: TestUser): Promise<AccountContext> {
+  const caller = (await resolveCaller(db, bearer(user.sessionToken)))!;
+  return { db, accountId: caller.accountId, role: caller.role, actor: caller.actor };
+}
+
+export async function newApiKey(db: Database, user: TestUser, name = "test key") {
+  return createApiKey(await contextOf(db, user), { name });
+}
+
+/** A tRPC caller authenticated by `token` (a session token or an API key), or anonymous. */
+export async function trpc(db: Database, token?: string, extra: { origin?: string; ip?: string; cookie?: boolean } = {}) {
+  const request = new Request("http://localhost:3000/trpc", {
+    headers: token ? (extra.cookie ? { cookie: `qdz_session=${token}` } : { authorization: `Bearer ${token}` }) : {},
+  });
+  const resHeaders = new Headers();
+  const caller = createCaller({
+    db,
+    config: testConfig,
+    requestId: "req_test",
+    caller: await resolveCaller(db, request),
+    ip: extra.ip ?? "127.0.0.1",
+    origin: extra.origin ?? null,
+    allowedOrigins: ["http://localhost:3000"],
+    resHeaders,
+  });
+  return Object.assign(caller, { resHeaders });
+}
+
+function bearer(token: string): Request {
+  return new Request("http://localhost/", { headers: { authorization: `Bearer ${token}` } });
+}

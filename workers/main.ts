@@ -1,0 +1,27 @@
+import { connect } from "../db/client";
+import { config } from "../src/config";
+import { exitWithSupervisor } from "../src/platform/supervised";
+import { createQueue } from "../src/jobs/queue";
+import { registerWorkers } from "./registry";
+
+const settings = config();
+if (!settings.DATABASE_URL) {
+  console.error("DATABASE_URL is not set. Run `npm start` to use the embedded PostgreSQL, or point DATABASE_URL at yours.");
+  process.exit(1);
+}
+
+const database = connect(settings.DATABASE_URL, { max: 5 });
+const boss = createQueue(settings.DATABASE_URL);
+await boss.start();
+await registerWorkers(boss, { db: database.db });
+console.log("workers started");
+
+async function shutdown() {
+  // Lets running jobs finish (pg-boss waits for them), then releases the database.
+  await boss.stop({ graceful: true, timeout: 10_000 });
+  await database.close();
+  process.exit(0);
+}
+process.once("SIGTERM", shutdown);
+process.once("SIGINT", shutdown);
+exitWithSupervisor(shutdown);

@@ -1,0 +1,40 @@
+import type { PgBoss } from "pg-boss";
+import { jobNames, type JobName } from "../src/jobs/names";
+import type { JobDefinition, WorkerServices } from "./job";
+import { ping } from "./ping";
+
+/** One handler per job name; the type refuses a missing name at compile time. */
+export const registry: { [N in JobName]: JobDefinition<N> } = {
+  "system.ping": ping,
+};
+
+/** The same rule at run time, for names added to the list without a handler. */
+export function checkRegistry(table: Record<string, JobDefinition<any> | undefined>, names: readonly string[] = jobNames): void {
+  const missing = names.filter((name) => !table[name]);
+  const unknown = Object.keys(table).filter((name) => !names.includes(name));
+  const misnamed = Object.entries(table).filter(([name, job]) => job && job.name !== name).map(([name]) => name);
+  if (missing.length || unknown.length || misnamed.length) {
+    throw new Error(
+      [
+        missing.length && `jobs without a handler: ${missing.join(", ")}`,
+        unknown.length && `handlers for unknown jobs: ${unknown.join(", ")}`,
+        misnamed.length && `handlers registered under another job's name: ${misnamed.join(", ")}`,
+      ]
+        .filter(Boolean)
+        .join("; "),
+    );
+  }
+}
+
+/** Creates every queue and starts a worker on it. */
+export async function registerWorkers(boss: PgBoss, services: WorkerServices, table = registry): Promise<void> {
+  checkRegistry(table);
+  for (const job of Object.values(table) as JobDefinition<JobName>[]) {
+    await boss.createQueue(job.name, job.queue);
+    await boss.work(job.name, { pollingIntervalSeconds: 0.5 }, async (jobs) => {
+      const results = [];
+      for (const item of jobs) results.push(await job.handle(item.data, services, item));
+      return results.length === 1 ? results[0] : results;
+    });
+  }
+}
