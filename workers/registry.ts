@@ -1,5 +1,5 @@
 import type { PgBoss } from "pg-boss";
-import { jobNames, type JobName } from "../src/jobs/names";
+import { jobNames, type JobName, type JobPayloads } from "../src/jobs/names";
 import type { JobDefinition, WorkerServices } from "./job";
 import { ping } from "./ping";
 
@@ -31,7 +31,7 @@ export async function registerWorkers(boss: PgBoss, services: WorkerServices, ta
   checkRegistry(table);
   for (const job of Object.values(table) as JobDefinition<JobName>[]) {
     await boss.createQueue(job.name, job.queue);
-    await boss.work(job.name, { pollingIntervalSeconds: 0.5 }, async (jobs) => {
+    await boss.work<JobPayloads[JobName]>(job.name, { pollingIntervalSeconds: 0.5 }, async (jobs) => {
       const results = [];
       for (const item of jobs) results.push(await job.handle(item.data, services, item));
       return results.length === 1 ? results[0] : results;

@@ -51,14 +51,12 @@ export class KeyUsageRecorder {
 
   async flush(): Promise<number> {
     if (this.pending.size === 0) return 0;
-    const batch = [...this.pending];
+    const batch = [...this.pending].map(([id, at]) => ({ id, at: at.toISOString() }));
     this.pending = new Map();
-    const ids = batch.map(([id]) => id);
-    const times = batch.map(([, at]) => at.toISOString());
     // greatest(): a late flush from another api replica never moves last_used_at backwards.
     await this.db.execute(sql`
       update ${apiKeys} set last_used_at = greatest(${apiKeys.lastUsedAt}, u.at)
-      from unnest(${ids}::text[], ${times}::timestamptz[]) as u(id, at)
+      from jsonb_to_recordset(${JSON.stringify(batch)}::jsonb) as u(id text, at timestamptz)
       where ${apiKeys.id} = u.id`);
     return batch.length;
   }

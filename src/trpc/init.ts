@@ -31,10 +31,7 @@ const t = initTRPC.context<TrpcContext>().create({
   errorFormatter({ shape, error, ctx }) {
     const cause = error.cause;
     const fieldErrors = cause instanceof ZodError ? z.flattenError(cause).fieldErrors : undefined;
-    const message =
-      cause instanceof ZodError
-        ? cause.issues.map((issue) => (issue.path.length ? `${issue.path.join(".")}: ${issue.message}` : issue.message)).join("; ")
-        : shape.message;
+    const message = cause instanceof ZodError ? describeIssues(cause) : shape.message;
     if (error.code === "INTERNAL_SERVER_ERROR") console.error(`[${ctx?.requestId}]`, cause ?? error);
     return {
       ...shape,
@@ -51,6 +48,10 @@ const t = initTRPC.context<TrpcContext>().create({
   },
 });
 
+function describeIssues(error: ZodError): string {
+  return error.issues.map((issue) => (issue.path.length ? `${issue.path.join(".")}: ${issue.message}` : issue.message)).join("; ");
+}
+
 export const router = t.router;
 export const createCallerFactory = t.createCallerFactory;
 
@@ -58,8 +59,12 @@ export const createCallerFactory = t.createCallerFactory;
 const base = t.procedure.use(async ({ ctx, type, next }) => {
   if (type === "mutation") refuseCrossSite(ctx);
   const result = await next();
+  if (result.ok) return result;
+  const cause = result.error.cause;
   // tRPC wraps whatever a procedure throws; a domain error inside gets its own code here.
-  if (!result.ok && result.error.cause instanceof DomainError) throw toTRPCError(result.error.cause);
+  if (cause instanceof DomainError) throw toTRPCError(cause);
+  // Input that failed its schema: say which field and why, in words, not zod's JSON.
+  if (cause instanceof ZodError) throw new TRPCError({ code: "BAD_REQUEST", message: describeIssues(cause), cause });
   return result;
 });
 

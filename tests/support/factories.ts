@@ -38,12 +38,15 @@ export async function newApiKey(db: Database, user: TestUser, name = "test key")
 }
 
 /** A tRPC caller authenticated by `token` (a session token or an API key), or anonymous. */
-export async function trpc(db: Database, token?: string, extra: { origin?: string; ip?: string; cookie?: boolean } = {}) {
+export async function trpc(
+  db: Database,
+  token?: string,
+  extra: { origin?: string; ip?: string; cookie?: boolean; resHeaders?: Headers } = {},
+) {
   const request = new Request("http://localhost:3000/trpc", {
     headers: token ? (extra.cookie ? { cookie: `qdz_session=${token}` } : { authorization: `Bearer ${token}` }) : {},
   });
-  const resHeaders = new Headers();
-  const caller = createCaller({
+  return createCaller({
     db,
     config: testConfig,
     requestId: "req_test",
@@ -51,9 +54,8 @@ export async function trpc(db: Database, token?: string, extra: { origin?: strin
     ip: extra.ip ?? "127.0.0.1",
     origin: extra.origin ?? null,
     allowedOrigins: ["http://localhost:3000"],
-    resHeaders,
+    resHeaders: extra.resHeaders ?? new Headers(),
   });
-  return Object.assign(caller, { resHeaders });
 }
 
 function bearer(token: string): Request {

@@ -1,0 +1,106 @@
+/** The api over HTTP: CSRF rules, request ids, and health endpoints. */
+import { describe, expect, test } from "bun:test";
+import { sql } from "drizzle-orm";
+import { createApp } from "../../src/app";
+import { freshDatabase } from "../support/db";
+import { newUser, testConfig } from "../support/factories";
+
+const { db } = await freshDatabase();
+const app = createApp({ db, config: testConfig });
+const site = "http://localhost:3000";
+
+function post(path: string, body: unknown, headers: Record<string, string> = {}) {
+  return app.handle(
+    new Request(`${site}${path}`, { method: "POST", headers: { "content-type": "application/json", ...headers }, body: JSON.stringify(body) }),
+  );
+}
+
+describe("CSRF", () => {
+  test("a cookie-authenticated mutation from the site itself goes through", async () => {
+    const user = await newUser(db);
+    const response = await post("/trpc/apiKeys.create", { name: "x" }, { cookie: `qdz_session=${user.sessionToken}`, origin: site });
+    expect(response.status).toBe(200);
+  });
+
+  test("a cookie-authenticated mutation from another site is refused, and nothing is created", async () => {
+    const user = await newUser(db);
+    const cookie = `qdz_session=${user.sessionToken}`;
+    const response = await post("/trpc/apiKeys.create", { name: "evil" }, { cookie, origin: "https://evil.example" });
+    expect(response.status).toBe(403);
+    expect((await response.json()).error.message).toBe("Cross-site request refused.");
+    const list = await app.handle(new Request(`${site}/trpc/apiKeys.list`, { headers: { cookie } }));
+    expect((await list.json()).result.data).toEqual([]);
+  });
+
+  test("a cookie-authenticated mutation without Origin is refused", async () => {
+    const user = await newUser(db);
+    const response = await post("/trpc/apiKeys.create", { name: "x" }, { cookie: `qdz_session=${user.sessionToken}` });
+    expect(response.status).toBe(403);
+  });
+
+  test("sign-in from another site is refused (login CSRF)", async () => {
+    const user = await newUser(db);
+    const response = await post("/trpc/auth.login", { email: user.email, password: user.password }, { origin: "https://evil.example" });
+    expect(response.status).toBe(403);
+    expect(response.headers.get("set-cookie")).toBeNull();
+  });
+
+  test("bearer calls need no Origin: they carry no ambient credential", async () => {
+    const user = await newUser(db);
+    const response = await post("/trpc/apiKeys.create", { name: "cli" }, { authorization: `Bearer ${user.sessionToken}` });
+    expect(response.status).toBe(200);
+  });
+});
+
+describe("errors over HTTP", () => {
+  test("carry a request id, the field, and a readable message", async () => {
+    const response = await post("/trpc/auth.signup", { email: "nope", password: "0123456789" }, { origin: site });
+    expect(response.status).toBe(400);
+    expect(response.headers.get("x-request-id")).toMatch(/^req_/);
+    const { error } = await response.json();
+    expect(error.message).toBe("email: Enter a valid email address.");
+    expect(error.data.fieldErrors).toEqual({ email: ["Enter a valid email address."] });
+    expect(error.data.requestId).toBe(response.headers.get("x-request-id"));
+  });
+
+  test("malformed JSON is a 400, not a crash", async () => {
+    const response = await app.handle(
+      new Request(`${site}/trpc/auth.signup`, { method: "POST", headers: { "content-type": "application/json", origin: site }, body: "{not json" }),
+    );
+    expect(response.status).toBe(400);
+  });
+
+  test("a bad bearer credential is a 401", async () => {
+    const response = await app.handle(new Request(`${site}/trpc/apiKeys.list`, { headers: { authorization: "Bearer qdz_forged" } }));
+    expect(response.status).toBe(401);
+  });
+});
+
+describe("health", () => {
+  test("/healthz answers while the process is up", async () => {
+    const response = await app.handle(new Request(`${site}/healthz`));
+    expect(await response.json()).toEqual({ status: "ok" });
+  });
+
+  test("/readyz is ready when the database is reachable and migrated", async () => {
+    const response = await app.handle(new Request(`${site}/readyz`));
+    expect(response.status).toBe(200);
+    expect((await response.json()).status).toBe("ready");
+  });
+
+  test("/readyz is 503 while migrations are missing", async () => {
+    const other = await freshDatabase();
+    await other.db.execute(sql`delete from drizzle.__drizzle_migrations`);
+    const response = await createApp({ db: other.db, config: testConfig }).handle(new Request(`${site}/readyz`));
+    expect(response.status).toBe(503);
+    expect((await response.json()).status).toBe("migrating");
+  });
+
+  test("/readyz is 503 when the database is unreachable", async () => {
+    const other = await freshDatabase();
+    await other.close();
+    const response = await createApp({ db: other.db, config: testConfig }).handle(new Request(`${site}/readyz`));
+    expect(response.status).toBe(503);
+    expect((await response.json()).database).toBe("unreachable");
+  });
+});

@@ -1,0 +1,14 @@
+import { expect } from "bun:test";
+import { TRPCError } from "@trpc/server";
+
+/** Awaits `promise`, expecting it to fail with the tRPC `code`; returns the error for further checks. */
+export async function expectTrpcError(promise: Promise<unknown>, code: TRPCError["code"]): Promise<TRPCError> {
+  try {
+    await promise;
+  } catch (error) {
+    expect(error).toBeInstanceOf(TRPCError);
+    expect((error as TRPCError).code).toBe(code);
+    return error as TRPCError;
+  }
+  throw new Error(`expected a ${code} error, but the call succeeded`);
+}
