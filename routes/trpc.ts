@@ -2,6 +2,7 @@ import { fetchRequestHandler } from "@trpc/server/adapters/fetch";
 import type { Server } from "bun";
 import { Elysia } from "elysia";
 import { resolveCaller } from "../src/auth/caller";
+import { allowedOriginsFor } from "../src/auth/csrf";
 import { DomainError } from "../src/errors";
 import { randomBase62 } from "../src/ids";
 import { appRouter } from "../src/trpc/router";
@@ -10,7 +11,6 @@ import { toTRPCError } from "../src/trpc/errors";
 
 /** tRPC at /trpc, served through its fetch adapter. */
 export function trpcRoutes(services: Services) {
-  const allowedOrigins = [new URL(services.config.PUBLIC_URL).origin];
   const handle = ({ request, server }: { request: Request; server: Server<unknown> | null }) =>
       fetchRequestHandler({
         endpoint: "/trpc",
@@ -32,7 +32,7 @@ export function trpcRoutes(services: Services) {
             caller,
             ip: server?.requestIP(request)?.address ?? "unknown",
             origin: req.headers.get("origin"),
-            allowedOrigins: [...allowedOrigins, new URL(req.url).origin],
+            allowedOrigins: allowedOriginsFor(services.config.PUBLIC_URL, req),
             resHeaders,
           };
         },

@@ -25,7 +25,28 @@ const schema = z
     LOGIN_WINDOW_MINUTES: positiveInt.default(15),
     /** How often API keys' last-used times are written, in milliseconds. */
     KEY_USAGE_FLUSH_MS: positiveInt.default(5000),
+
+    /** Stripe; both unset means the development gateway stands in. */
+    STRIPE_SECRET_KEY: z.string().startsWith("sk_").optional(),
+    STRIPE_WEBHOOK_SECRET: z.string().startsWith("whsec_").optional(),
+    /** Another Stripe API base URL (stripe-mock, a test server); unset is Stripe's own. */
+    STRIPE_API_URL: z.url({ protocol: /^https?$/ }).optional(),
+    /** Signs the development gateway's events; it only ever works while Stripe is unset. */
+    DEV_GATEWAY_WEBHOOK_SECRET: z.string().startsWith("whsec_").default("whsec_qdz_development_gateway_only"),
+    TOPUP_MIN_CENTS: positiveInt.default(500),
+    TOPUP_MAX_CENTS: positiveInt.default(1_000_000),
+    /** How long running instances keep running after the balance goes negative. */
+    GRACE_WINDOW_HOURS: positiveInt.default(24),
+    /** A launch must be covered for this long at its hourly rate. */
+    MIN_RUNWAY_HOURS: z.coerce.number().min(0).default(1),
+    /** The scheduler's credential for POST /billing/debit; unset turns that endpoint off. */
+    BILLING_INTERNAL_TOKEN: z.string().min(32, { message: "use at least 32 characters" }).optional(),
   })
+  .refine((env) => Boolean(env.STRIPE_SECRET_KEY) === Boolean(env.STRIPE_WEBHOOK_SECRET), {
+    message: "set both STRIPE_SECRET_KEY and STRIPE_WEBHOOK_SECRET, or neither (then the development gateway is used)",
+    path: ["STRIPE_WEBHOOK_SECRET"],
+  })
+  .refine((env) => env.TOPUP_MIN_CENTS <= env.TOPUP_MAX_CENTS, { message: "must not exceed TOPUP_MAX_CENTS", path: ["TOPUP_MIN_CENTS"] })
   .transform((env) => ({
     ...env,
     PUBLIC_URL: (env.PUBLIC_URL ?? `http://localhost:${env.PORT}`).replace(/\/$/, ""),

@@ -9,7 +9,8 @@ export type ErrorCode =
   | "NOT_FOUND"
   | "CONFLICT"
   | "RATE_LIMITED"
-  | "PRECONDITION_FAILED";
+  | "PRECONDITION_FAILED"
+  | "INSUFFICIENT_FUNDS";
 
 export class DomainError extends Error {
   constructor(
@@ -60,5 +61,12 @@ export class RateLimitedError extends DomainError {
     readonly retryAfterSeconds: number,
   ) {
     super("RATE_LIMITED", message);
+  }
+}
+
+/** The balance cannot pay for what was asked (negative, or too low for the minimum runway). */
+export class InsufficientFundsError extends DomainError {
+  constructor(message: string) {
+    super("INSUFFICIENT_FUNDS", message);
   }
 }

@@ -19,6 +19,7 @@ export const idPrefixes = {
   invite: "inv",
   apiKey: "key",
   sshKey: "ssh",
+  ledgerEntry: "led",
 } as const;
 
 export type IdKind = keyof typeof idPrefixes;

@@ -11,6 +11,8 @@ const codes: Record<ErrorCode, TRPC_ERROR_CODE_KEY> = {
   RATE_LIMITED: "TOO_MANY_REQUESTS",
   // A rule of the product stops the action (e.g. the balance cannot cover a launch).
   PRECONDITION_FAILED: "PRECONDITION_FAILED",
+  // tRPC has no 402; the message says what to top up.
+  INSUFFICIENT_FUNDS: "PRECONDITION_FAILED",
 };
 
 /** The one place domain errors become tRPC errors; anything unknown is an internal error whose cause stays server-side. */

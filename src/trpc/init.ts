@@ -3,6 +3,9 @@ import { ZodError, z } from "zod";
 import type { Database } from "../../db/client";
 import type { KeyUsageRecorder } from "../api-keys/authenticate";
 import type { Caller } from "../auth/caller";
+import { crossSiteRefusal } from "../auth/csrf";
+import type { WebhookDelivery } from "../billing/dev-checkout";
+import type { PaymentGateway } from "../billing/gateway";
 import type { Config } from "../config";
 import type { AccountContext } from "../context";
 import { DomainError, RateLimitedError } from "../errors";
@@ -13,6 +16,10 @@ export interface Services {
   db: Database;
   config: Config;
   keyUsage?: KeyUsageRecorder;
+  /** Stripe, or the development gateway when no Stripe keys are set. */
+  gateway: PaymentGateway;
+  /** Posts a signed event to this api's own /webhooks/stripe (the development gateway's "Pay"). */
+  deliverWebhook: WebhookDelivery;
 }
 
 export interface TrpcContext extends Services {
@@ -68,19 +75,9 @@ const base = t.procedure.use(async ({ ctx, type, next }) => {
   return result;
 });
 
-/**
- * CSRF: a browser always sends Origin on a cross-site POST. A foreign Origin
- * is refused; a cookie-authenticated mutation without Origin is refused too,
- * as no browser of ours sends one. Bearer calls (CLI, scripts) carry no
- * ambient credential, so they need no Origin.
- */
 function refuseCrossSite(ctx: TrpcContext) {
-  if (ctx.origin !== null && !ctx.allowedOrigins.includes(ctx.origin)) {
-    throw new TRPCError({ code: "FORBIDDEN", message: "Cross-site request refused." });
-  }
-  if (ctx.origin === null && ctx.caller?.via === "cookie") {
-    throw new TRPCError({ code: "FORBIDDEN", message: "Cross-site request refused: missing Origin header." });
-  }
+  const refusal = crossSiteRefusal(ctx.origin, ctx.allowedOrigins, ctx.caller);
+  if (refusal) throw new TRPCError({ code: "FORBIDDEN", message: refusal });
 }
 
 export const publicProcedure = base;

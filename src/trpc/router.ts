@@ -1,6 +1,7 @@
 import { accountRouter } from "./routers/account";
 import { apiKeysRouter } from "./routers/api-keys";
 import { authRouter } from "./routers/auth";
+import { billingRouter } from "./routers/billing";
 import { sshKeysRouter } from "./routers/ssh-keys";
 import { createCallerFactory, router } from "./init";
 
@@ -9,6 +10,7 @@ export const appRouter = router({
   account: accountRouter,
   apiKeys: apiKeysRouter,
   sshKeys: sshKeysRouter,
+  billing: billingRouter,
 });
 
 /** The typed contract the web app and the CLI are checked against. */

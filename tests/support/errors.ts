@@ -12,3 +12,15 @@ export async function expectTrpcError(promise: Promise<unknown>, code: TRPCError
   }
   throw new Error(`expected a ${code} error, but the call succeeded`);
 }
+
+/** The messages of a rejection and its causes (drizzle wraps PostgreSQL's error in a "Failed query" one). */
+export async function rejectionMessages(promise: PromiseLike<unknown>): Promise<string> {
+  try {
+    await promise;
+  } catch (error) {
+    const messages: string[] = [];
+    for (let e: any = error; e; e = e.cause) messages.push(String(e.message));
+    return messages.join(" <- ");
+  }
+  throw new Error("expected a rejection, but it succeeded");
+}

@@ -6,9 +6,17 @@ import { resolveCaller } from "../../src/auth/caller";
 import { loadConfig } from "../../src/config";
 import type { AccountContext } from "../../src/context";
 import { randomBase62 } from "../../src/ids";
+import { createApp } from "../../src/app";
+import { gatewayFor } from "../../src/billing/gateway";
+import type { Services } from "../../src/trpc/init";
 import { createCaller } from "../../src/trpc/router";
 
-export const testConfig = loadConfig({ PUBLIC_URL: "http://localhost:3000", QDZ_DATA_DIR: ".data/test" });
+export const SCHEDULER_TOKEN = "scheduler-token-for-tests-0123456789abcdef";
+export const testConfig = loadConfig({
+  PUBLIC_URL: "http://localhost:3000",
+  QDZ_DATA_DIR: ".data/test",
+  BILLING_INTERNAL_TOKEN: SCHEDULER_TOKEN,
+});
 
 export interface TestUser {
   userId: string;
@@ -47,8 +55,7 @@ export async function trpc(
     headers: token ? (extra.cookie ? { cookie: `qdz_session=${token}` } : { authorization: `Bearer ${token}` }) : {},
   });
   return createCaller({
-    db,
-    config: testConfig,
+    ...servicesFor(db),
     requestId: "req_test",
     caller: await resolveCaller(db, request),
     ip: extra.ip ?? "127.0.0.1",
@@ -56,6 +63,22 @@ export async function trpc(
     allowedOrigins: ["http://localhost:3000"],
     resHeaders: extra.resHeaders ?? new Headers(),
   });
+}
+
+/** The api's services for a test database, with webhook delivery going through a real app instance. */
+export function servicesFor(db: Database): Services {
+  const app = createApp({ db, config: testConfig });
+  return {
+    db,
+    config: testConfig,
+    gateway: gatewayFor(testConfig),
+    deliverWebhook: async (payload, signature) =>
+      (
+        await app.handle(
+          new Request("http://localhost:3000/webhooks/stripe", { method: "POST", headers: { "stripe-signature": signature }, body: payload }),
+        )
+      ).status,
+  };
 }
 
 function bearer(token: string): Request {

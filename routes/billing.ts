@@ -1,0 +1,91 @@
+import { Elysia } from "elysia";
+import { constantTimeEqual } from "../src/auth/secrets";
+import { createCheckout, topUpLimits } from "../src/billing/checkout";
+import { balanceSummary } from "../src/billing/grace";
+import { listLedger, postEntry, type LedgerEntry } from "../src/billing/ledger";
+import { checkoutInput, debitInput, ledgerQuery } from "../src/billing/schemas";
+import { ForbiddenError, UnauthenticatedError } from "../src/errors";
+import type { Services } from "../src/trpc/init";
+import { authenticate, jsonBody, parseWith, rest } from "./rest";
+
+/** Billing REST for scripts and the scheduler, in the Billing document's snake_case. */
+export function billingRoutes(services: Services) {
+  const { db, config } = services;
+  const auth = (request: Request) => authenticate(db, request, config.PUBLIC_URL, services.keyUsage);
+
+  const checkout = ({ request }: { request: Request }) =>
+    rest(async () => {
+      const ctx = await auth(request);
+      const input = await jsonBody(request, checkoutInput);
+      return createCheckout(
+        ctx,
+        services.gateway,
+        { amountCents: input.amount_cents, successUrl: input.success_url, cancelUrl: input.cancel_url },
+        topUpLimits(config),
+      );
+    });
+
+  return new Elysia({ name: "billing" })
+    .get("/billing/balance", ({ request }) =>
+      rest(async () => {
+        const ctx = await auth(request);
+        const summary = await balanceSummary(db, ctx.accountId, config.GRACE_WINDOW_HOURS);
+        return {
+          balance_cents: summary.balanceCents,
+          currency: "eur",
+          grace: { active: summary.grace.active, started_at: summary.grace.startedAt, ends_at: summary.grace.endsAt },
+        };
+      }),
+    )
+    .get("/billing/ledger", ({ request }) =>
+      rest(async () => {
+        const ctx = await auth(request);
+        const query = parseWith(ledgerQuery, Object.fromEntries(new URL(request.url).searchParams));
+        const page = await listLedger(db, ctx.accountId, { ...query, instanceId: query.instance_id });
+        return { data: page.entries.map(entryJson), next_cursor: page.nextCursor };
+      }),
+    )
+    .post("/billing/checkout", checkout, { parse: "none" })
+    // The path the Billing document's curl example uses.
+    .post("/v1/billing/checkout", checkout, { parse: "none" })
+    .post(
+      "/billing/debit",
+      ({ request }) =>
+        rest(async () => {
+          requireSchedulerCredential(request, config.BILLING_INTERNAL_TOKEN);
+          const input = await jsonBody(request, debitInput);
+          const posted = await postEntry(db, {
+            accountId: input.account_id,
+            kind: "debit",
+            amountCents: -input.amount_cents,
+            reference: input.reference,
+            instanceId: input.instance_id,
+            description: input.description,
+          });
+          return { entry: entryJson(posted.entry), created: posted.created, balance_cents: posted.balanceCents };
+        }),
+      { parse: "none" },
+    );
+}
+
+/** Only the scheduler's own secret may debit; a user's API key or session never can. */
+function requireSchedulerCredential(request: Request, token: string | undefined) {
+  const presented = /^Bearer\s+(\S+)$/i.exec(request.headers.get("authorization") ?? "")?.[1];
+  if (!presented) throw new UnauthenticatedError("This endpoint needs the scheduler's credential.");
+  if (!token || !constantTimeEqual(presented, token)) {
+    throw new ForbiddenError("This endpoint is internal: only the scheduler's credential may call it.");
+  }
+}
+
+export function entryJson(entry: LedgerEntry) {
+  return {
+    id: entry.id,
+    kind: entry.kind,
+    amount_cents: entry.amountCents,
+    currency: "eur",
+    reference: entry.reference,
+    instance_id: entry.instanceId,
+    description: entry.description,
+    created_at: entry.createdAt,
+  };
+}

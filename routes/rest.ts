@@ -1,0 +1,83 @@
+import type { Executor } from "../db/client";
+import { resolveCaller, type Caller } from "../src/auth/caller";
+import { allowedOriginsFor, crossSiteRefusal } from "../src/auth/csrf";
+import type { AccountContext } from "../src/context";
+import { DomainError, ForbiddenError, InvalidInputError, UnauthenticatedError, type ErrorCode } from "../src/errors";
+import { randomBase62 } from "../src/ids";
+import type { KeyUsageRecorder } from "../src/api-keys/authenticate";
+import type { z } from "zod";
+
+const statuses: Record<ErrorCode, number> = {
+  INVALID_INPUT: 400,
+  UNAUTHENTICATED: 401,
+  INSUFFICIENT_FUNDS: 402,
+  FORBIDDEN: 403,
+  NOT_FOUND: 404,
+  CONFLICT: 409,
+  PRECONDITION_FAILED: 409,
+  RATE_LIMITED: 429,
+};
+
+export const newRequestId = () => `req_${randomBase62(16)}`;
+
+/**
+ * Runs a REST handler and answers JSON. Every error has one shape,
+ * `{"error": {"code", "message", "field", "request_id"}}`; anything that is
+ * not a domain error is logged with the request id and answered as a 500
+ * that reveals nothing.
+ */
+export async function rest(handler: (requestId: string) => Promise<unknown>, status = 200): Promise<Response> {
+  const requestId = newRequestId();
+  try {
+    const body = await handler(requestId);
+    return Response.json(body, { status, headers: { "x-request-id": requestId } });
+  } catch (error) {
+    return errorResponse(error, requestId);
+  }
+}
+
+export function errorResponse(error: unknown, requestId: string): Response {
+  const headers: Record<string, string> = { "x-request-id": requestId };
+  if (error instanceof DomainError) {
+    if ("retryAfterSeconds" in error) headers["retry-after"] = String(error.retryAfterSeconds);
+    return Response.json(
+      { error: { code: error.code.toLowerCase(), message: error.message, field: error.field ?? null, request_id: requestId } },
+      { status: statuses[error.code], headers },
+    );
+  }
+  console.error(`[${requestId}]`, error);
+  return Response.json(
+    { error: { code: "internal", message: "Something went wrong on our side.", field: null, request_id: requestId } },
+    { status: 500, headers },
+  );
+}
+
+/** The account a REST call acts in: a Bearer API key or session, or the session cookie (with the CSRF check on writes). */
+export async function authenticate(db: Executor, request: Request, publicUrl: string, keyUsage?: KeyUsageRecorder): Promise<AccountContext & { caller: Caller }> {
+  const caller = await resolveCaller(db, request, keyUsage);
+  if (!caller) throw new UnauthenticatedError("Pass an API key as 'Authorization: Bearer <key>'.");
+  if (request.method !== "GET") {
+    const refusal = crossSiteRefusal(request.headers.get("origin"), allowedOriginsFor(publicUrl, request), caller);
+    if (refusal) throw new ForbiddenError(refusal);
+  }
+  return { db, accountId: caller.accountId, role: caller.role, actor: caller.actor, caller };
+}
+
+/** Parses a JSON body against `schema`, naming the first bad field. */
+export async function jsonBody<T extends z.ZodType>(request: Request, schema: T): Promise<z.output<T>> {
+  let body: unknown;
+  try {
+    body = await request.json();
+  } catch {
+    throw new InvalidInputError("The body must be valid JSON.");
+  }
+  return parseWith(schema, body);
+}
+
+export function parseWith<T extends z.ZodType>(schema: T, value: unknown): z.output<T> {
+  const parsed = schema.safeParse(value);
+  if (parsed.success) return parsed.data;
+  const issue = parsed.error.issues[0]!;
+  const field = issue.path.join(".");
+  throw new InvalidInputError(field ? `${field}: ${issue.message}` : issue.message, field || undefined);
+}
