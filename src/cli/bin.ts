@@ -1,0 +1,4 @@
+#!/usr/bin/env bun
+import { run } from "./program";
+
+process.exitCode = await run(process.argv);
