@@ -15,13 +15,14 @@ export function shippedMigrationCount(): number {
   return journal.entries.length;
 }
 
-/** `bun run migrate`: applies migrations to DATABASE_URL, for deployments that migrate before rolling out. */
+/** `bun run migrate`: prepares DATABASE_URL (migrations, then the catalog), for deployments that migrate before rolling out. */
 if (import.meta.main) {
   const url = process.env.DATABASE_URL;
   if (!url) throw new Error("Set DATABASE_URL to the database to migrate.");
   const { connect } = await import("./client");
+  const { prepareDatabase } = await import("../src/platform/prepare-database");
   const database = connect(url, { max: 1 });
-  await applyMigrations(database.db);
+  await prepareDatabase(database.db);
   await database.close();
-  console.log("migrations applied");
+  console.log("migrations applied and catalog synced");
 }

@@ -20,6 +20,9 @@ export const idPrefixes = {
   apiKey: "key",
   sshKey: "ssh",
   ledgerEntry: "led",
+  instance: "inst",
+  run: "run",
+  pod: "pod",
 } as const;
 
 export type IdKind = keyof typeof idPrefixes;

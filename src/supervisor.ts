@@ -6,9 +6,9 @@
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { connect } from "../db/client";
-import { applyMigrations } from "../db/migrate";
 import { config, projectRoot } from "./config";
 import { ensureDatabase, isAlive, startEmbeddedPostgres, type RunningPostgres } from "./platform/embedded-postgres";
+import { prepareDatabase } from "./platform/prepare-database";
 import { ensureWebBuild } from "./platform/web-build";
 
 const settings = config();
@@ -37,8 +37,8 @@ async function main() {
   }
 
   const database = connect(databaseUrl, { max: 1 });
-  log("applying database migrations");
-  await applyMigrations(database.db);
+  log("applying database migrations and syncing the catalog");
+  await prepareDatabase(database.db);
   await database.close();
 
   await ensureWebBuild(log);

@@ -8,7 +8,7 @@ import { rmSync } from "node:fs";
 import { join } from "node:path";
 import postgres from "postgres";
 import { connect } from "../db/client";
-import { applyMigrations } from "../db/migrate";
+import { prepareDatabase } from "../src/platform/prepare-database";
 import { startEmbeddedPostgres, type RunningPostgres } from "../src/platform/embedded-postgres";
 import { freePort, removeAbandonedClusters, TEMPLATE_DB, testDataRoot } from "./support/cluster";
 
@@ -35,7 +35,7 @@ const admin = postgres(`${baseUrl}/postgres`, { max: 1, onnotice: () => {} });
 await admin.unsafe(`drop database if exists ${TEMPLATE_DB} with (force)`);
 await admin.unsafe(`create database ${TEMPLATE_DB}`);
 const template = connect(`${baseUrl}/${TEMPLATE_DB}`, { max: 1 });
-await applyMigrations(template.db);
+await prepareDatabase(template.db);
 await template.close();
 
 afterAll(async () => {

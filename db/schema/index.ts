@@ -1,3 +1,5 @@
 export * from "./accounts";
 export * from "./keys";
 export * from "./billing";
+export * from "./catalog";
+export * from "./instances";

@@ -1,0 +1,168 @@
+import { sql } from "drizzle-orm";
+import { bigint, bigserial, index, integer, jsonb, pgEnum, pgTable, real, text, uniqueIndex } from "drizzle-orm/pg-core";
+import { accounts } from "./accounts";
+import { capacityTier, modelClass } from "./catalog";
+import { createdAt, prefixedId, timestamptz } from "./columns";
+
+export const instanceState = pgEnum("instance_state", ["pending", "running", "stopping", "stopped", "failed", "non_bootstrap"]);
+export const placementMode = pgEnum("placement_mode", ["smart", "pinned"]);
+
+/** The catalog prices of every GPU type the instance may be placed on, copied at launch. */
+export interface PricingSnapshot {
+  lockedAt: string;
+  modelClass: (typeof modelClass.enumValues)[number];
+  tier: (typeof capacityTier.enumValues)[number];
+  gpuCount: number;
+  rows: { gpuType: string; rateCentsPerGpuHour: number; providerCostCentsPerGpuHour: number; catalogUpdatedAt: string }[];
+}
+
+/** What the pod runs, fixed at launch and shown read-only in Settings. */
+export interface RuntimeConfig {
+  runtimeId: string | null;
+  templateId: string | null;
+  image: string;
+  command: string[];
+  port: number | null;
+  healthPath: string | null;
+  ports: { port: number; name: string }[];
+  contextLength: number | null;
+}
+
+export interface BootProgress {
+  phase: string;
+  progress: number | null;
+  message: string;
+  at: string;
+}
+
+/** One rental: a pod serving a model (or a plain template pod) and everything decided about it. */
+export const instances = pgTable(
+  "instances",
+  {
+    id: prefixedId(),
+    accountId: text("account_id").notNull().references(() => accounts.id, { onDelete: "cascade" }),
+    /** Null shows as the short id. */
+    name: text("name"),
+    description: text("description"),
+    /** The `model` id on /v1; null for plain pods. Unique per account among live instances. */
+    servingName: text("serving_name"),
+    state: instanceState("state").notNull(),
+    stateChangedAt: timestamptz("state_changed_at").notNull().defaultNow(),
+    hfRepo: text("hf_repo"),
+    /** For GGUF repos: the file served. */
+    modelFile: text("model_file"),
+    task: text("task", { enum: ["chat", "embeddings"] }),
+    modelClass: modelClass("model_class").notNull(),
+    /** GPU types it may be placed on, most preferred first. */
+    gpuPreferences: text("gpu_preferences").array().notNull(),
+    gpuCount: integer("gpu_count").notNull(),
+    minVramGib: integer("min_vram_gib"),
+    tier: capacityTier("tier").notNull(),
+    /** Regional pinning: it is never placed outside these; empty means anywhere. */
+    allowedRegions: text("allowed_regions").array().notNull().default(sql`'{}'`),
+    maxPriceCentsPerHour: integer("max_price_cents_per_hour"),
+    placementMode: placementMode("placement_mode").notNull().default("smart"),
+    contextLength: integer("context_length"),
+    pricingSnapshot: jsonb("pricing_snapshot").$type<PricingSnapshot>().notNull(),
+    runtimeConfig: jsonb("runtime_config").$type<RuntimeConfig>().notNull(),
+    /** The Hugging Face validation at launch (architecture, task, VRAM estimate). */
+    modelAssessment: jsonb("model_assessment"),
+    /** Set by placement; kept when stopped so pinned mode can return to it. */
+    providerId: text("provider_id"),
+    region: text("region"),
+    gpuType: text("gpu_type"),
+    /** The hourly rate of the current placement, from the pricing snapshot (never the live catalog). */
+    rateCentsPerHour: integer("rate_cents_per_hour"),
+    currentRunId: text("current_run_id"),
+    progress: jsonb("progress").$type<BootProgress>(),
+    failureReason: text("failure_reason"),
+    failureRemediation: text("failure_remediation"),
+    ...createdAt,
+    updatedAt: timestamptz("updated_at").notNull().defaultNow(),
+    /** Deleted instances keep their row (the ledger refers to them) but leave every list. */
+    deletedAt: timestamptz("deleted_at"),
+  },
+  (t) => [
+    index("instances_account_idx").on(t.accountId, t.createdAt),
+    uniqueIndex("instances_account_serving_name_key")
+      .on(t.accountId, t.servingName)
+      .where(sql`${t.servingName} is not null and ${t.deletedAt} is null`),
+    index("instances_state_idx").on(t.state),
+  ],
+);
+
+/** Every state change, with its time and cause: the instance's history. */
+export const instanceEvents = pgTable(
+  "instance_events",
+  {
+    id: bigserial("id", { mode: "number" }).primaryKey(),
+    instanceId: text("instance_id").notNull().references(() => instances.id, { onDelete: "cascade" }),
+    fromState: instanceState("from_state"),
+    toState: instanceState("to_state").notNull(),
+    cause: text("cause").notNull(),
+    detail: jsonb("detail"),
+    at: timestamptz("at").notNull().defaultNow(),
+  },
+  (t) => [index("instance_events_instance_idx").on(t.instanceId, t.at)],
+);
+
+/** One pod's life: from placement to release. Heartbeats extend it; metering reads it. */
+export const instanceRuns = pgTable(
+  "instance_runs",
+  {
+    id: prefixedId(),
+    instanceId: text("instance_id").notNull().references(() => instances.id, { onDelete: "cascade" }),
+    number: integer("number").notNull(),
+    providerId: text("provider_id"),
+    podId: text("pod_id"),
+    region: text("region"),
+    gpuType: text("gpu_type"),
+    rateCentsPerHour: integer("rate_cents_per_hour"),
+    /** SHA-256 of the sidecar agent's token for this run. */
+    agentTokenHash: text("agent_token_hash").notNull(),
+    ...createdAt,
+    runningAt: timestamptz("running_at"),
+    lastHeartbeatAt: timestamptz("last_heartbeat_at"),
+    endedAt: timestamptz("ended_at"),
+    endReason: text("end_reason"),
+  },
+  (t) => [uniqueIndex("instance_runs_instance_number_key").on(t.instanceId, t.number), uniqueIndex("instance_runs_agent_token_key").on(t.agentTokenHash)],
+);
+
+/** Why an instance went where it went: every offer considered, its score, or why it was ruled out. */
+export const placementDecisions = pgTable(
+  "placement_decisions",
+  {
+    id: bigserial("id", { mode: "number" }).primaryKey(),
+    instanceId: text("instance_id").notNull().references(() => instances.id, { onDelete: "cascade" }),
+    runId: text("run_id").notNull(),
+    mode: placementMode("mode").notNull(),
+    /** Offers with score and components, or the rule that ruled each out. */
+    considered: jsonb("considered").notNull(),
+    /** Provision attempts in order (failover), each with its outcome. */
+    attempts: jsonb("attempts").notNull(),
+    chosenOfferId: text("chosen_offer_id"),
+    decidedAt: timestamptz("decided_at").notNull().defaultNow(),
+  },
+  (t) => [index("placement_decisions_instance_idx").on(t.instanceId, t.decidedAt)],
+);
+
+/** Resource samples from the sidecar agent; GPU fields are null when the pod has no GPU to read. Kept 24 h. */
+export const resourceSamples = pgTable(
+  "resource_samples",
+  {
+    id: bigserial("id", { mode: "number" }).primaryKey(),
+    instanceId: text("instance_id").notNull().references(() => instances.id, { onDelete: "cascade" }),
+    at: timestamptz("at").notNull(),
+    cpuPercent: real("cpu_percent"),
+    memoryUsedBytes: bigint("memory_used_bytes", { mode: "number" }),
+    memoryTotalBytes: bigint("memory_total_bytes", { mode: "number" }),
+    diskUsedBytes: bigint("disk_used_bytes", { mode: "number" }),
+    diskTotalBytes: bigint("disk_total_bytes", { mode: "number" }),
+    gpuUtilPercent: real("gpu_util_percent"),
+    vramUsedBytes: bigint("vram_used_bytes", { mode: "number" }),
+    vramTotalBytes: bigint("vram_total_bytes", { mode: "number" }),
+    gpuTemperatureC: real("gpu_temperature_c"),
+  },
+  (t) => [index("resource_samples_instance_at_idx").on(t.instanceId, t.at)],
+);

@@ -1,0 +1,116 @@
+import { sql } from "drizzle-orm";
+import { z } from "zod";
+import type { Executor } from "../../db/client";
+import { gpuTypes, prices, runtimes, templates } from "../../db/schema";
+import { withTransaction } from "../context";
+import catalogFile from "./catalog.toml";
+
+/** `name@sha256:<64 hex>`: the only form of image that can launch. */
+export const PINNED_IMAGE = /^[a-z0-9][a-z0-9._/:-]*@sha256:[0-9a-f]{64}$/;
+
+const image = z.string().regex(PINNED_IMAGE, { message: "must be pinned by digest (name@sha256:…)" });
+const cents = z.number().int().positive();
+
+const catalogSchema = z.object({
+  gpu: z.array(z.object({ id: z.string(), name: z.string(), vram_gib: z.number().int().positive() })).min(1),
+  runtime: z.array(
+    z.object({
+      id: z.string(),
+      name: z.string(),
+      image,
+      command: z.array(z.string()).min(1),
+      port: z.number().int().positive(),
+      health_path: z.string().startsWith("/"),
+      local_binary: z.string(),
+      architectures: z.array(z.string()).min(1),
+      tasks: z.array(z.enum(["chat", "completion", "embeddings"])).min(1),
+      modalities: z.array(z.enum(["text", "image"])).min(1),
+      formats: z.array(z.enum(["safetensors", "gguf"])).min(1),
+      default_context_length: z.number().int().positive(),
+    }),
+  ),
+  template: z.array(
+    z.object({
+      id: z.string(),
+      name: z.string(),
+      description: z.string(),
+      image,
+      runtime: z.string().optional(),
+      ports: z.array(z.object({ port: z.number().int().positive(), name: z.string() })),
+    }),
+  ),
+  price: z.array(
+    z.object({
+      gpu: z.string(),
+      tier: z.enum(["secure", "community"]),
+      pod: cents,
+      embeddings: cents,
+      llm: cents,
+      llm_large: cents,
+      provider_cost: cents,
+    }),
+  ),
+});
+
+export type CatalogFile = z.infer<typeof catalogSchema>;
+
+/** The catalog file, checked: every image pinned, every price for a known GPU, every template's runtime known. */
+export function loadCatalogFile(raw: unknown = catalogFile): CatalogFile {
+  const catalog = catalogSchema.parse(raw);
+  const gpus = new Set(catalog.gpu.map((g) => g.id));
+  const runtimeIds = new Set(catalog.runtime.map((r) => r.id));
+  for (const row of catalog.price) if (!gpus.has(row.gpu)) throw new Error(`catalog: price for unknown GPU ${row.gpu}`);
+  for (const t of catalog.template) if (t.runtime && !runtimeIds.has(t.runtime)) throw new Error(`catalog: template ${t.id} names unknown runtime ${t.runtime}`);
+  return catalog;
+}
+
+/**
+ * Writes the catalog file into PostgreSQL (insert or update by id). Running
+ * instances are untouched: they carry their own pricing snapshot and runtime config.
+ */
+export async function syncCatalog(db: Executor, catalog: CatalogFile = loadCatalogFile()): Promise<void> {
+  await withTransaction(db, async (tx) => {
+    for (const gpu of catalog.gpu) {
+      await tx.insert(gpuTypes).values({ id: gpu.id, name: gpu.name, vramGib: gpu.vram_gib })
+        .onConflictDoUpdate({ target: gpuTypes.id, set: { name: gpu.name, vramGib: gpu.vram_gib } });
+    }
+    for (const r of catalog.runtime) {
+      const row = {
+        id: r.id,
+        name: r.name,
+        image: r.image,
+        command: r.command,
+        port: r.port,
+        healthPath: r.health_path,
+        localBinary: r.local_binary,
+        architectures: r.architectures,
+        tasks: r.tasks,
+        modalities: r.modalities,
+        formats: r.formats,
+        defaultContextLength: r.default_context_length,
+      };
+      await tx.insert(runtimes).values(row).onConflictDoUpdate({ target: runtimes.id, set: row });
+    }
+    for (const [position, t] of catalog.template.entries()) {
+      const row = { id: t.id, name: t.name, description: t.description, image: t.image, runtimeId: t.runtime ?? null, ports: t.ports, position };
+      await tx.insert(templates).values(row).onConflictDoUpdate({ target: templates.id, set: row });
+    }
+    for (const p of catalog.price) {
+      for (const modelClass of ["pod", "embeddings", "llm", "llm_large"] as const) {
+        const rate = p[modelClass];
+        await tx
+          .insert(prices)
+          .values({ gpuTypeId: p.gpu, tier: p.tier, modelClass, rateCentsPerGpuHour: rate, providerCostCentsPerGpuHour: p.provider_cost })
+          .onConflictDoUpdate({
+            target: [prices.gpuTypeId, prices.tier, prices.modelClass],
+            set: {
+              rateCentsPerGpuHour: rate,
+              providerCostCentsPerGpuHour: p.provider_cost,
+              // Only a real change moves updated_at, so snapshots show when a price last changed.
+              updatedAt: sql`case when ${prices.rateCentsPerGpuHour} <> ${rate} or ${prices.providerCostCentsPerGpuHour} <> ${p.provider_cost} then now() else ${prices.updatedAt} end`,
+            },
+          });
+      }
+    }
+  });
+}

@@ -1,0 +1,49 @@
+import { ConflictError } from "../errors";
+
+export const instanceStates = ["pending", "running", "stopping", "stopped", "failed", "non_bootstrap"] as const;
+export type InstanceState = (typeof instanceStates)[number];
+
+/**
+ * Every legal move. Beyond the spec's core (pending → running | failed |
+ * non_bootstrap, running → stopping → stopped, running → failed, stopped →
+ * pending): a pending instance may be stopped (cancelled), a reclaimed
+ * community pod in smart mode goes back to pending to be re-placed, a stop
+ * whose pod died on the way may end in failed, and Start works again after a
+ * failure or a boot that never became healthy.
+ */
+export const transitions: Record<InstanceState, readonly InstanceState[]> = {
+  pending: ["running", "failed", "non_bootstrap", "stopping"],
+  running: ["stopping", "failed", "pending"],
+  stopping: ["stopped", "failed"],
+  stopped: ["pending"],
+  failed: ["pending"],
+  non_bootstrap: ["pending"],
+};
+
+export function canTransition(from: InstanceState, to: InstanceState): boolean {
+  return transitions[from].includes(to);
+}
+
+/** A transition the state machine does not allow: refused, never ignored. */
+export class IllegalTransitionError extends ConflictError {
+  constructor(
+    readonly from: InstanceState,
+    readonly to: InstanceState,
+    what: string,
+  ) {
+    super(`${what} is ${from.replace("_", "-")} and cannot become ${to.replace("_", "-")}.`);
+  }
+}
+
+export function assertTransition(from: InstanceState, to: InstanceState, what = "The instance"): void {
+  if (!canTransition(from, to)) throw new IllegalTransitionError(from, to, what);
+}
+
+/** States in which a pod exists (or is being made or released) at a provider. */
+export const podStates: readonly InstanceState[] = ["pending", "running", "stopping"];
+
+/** The user actions and the states they start from. */
+export const actions = {
+  start: ["stopped", "failed", "non_bootstrap"],
+  stop: ["pending", "running"],
+} as const satisfies Record<string, readonly InstanceState[]>;

@@ -1,0 +1,61 @@
+import { and, eq, inArray } from "drizzle-orm";
+import type { Executor } from "../../db/client";
+import { prices, type PricingSnapshot } from "../../db/schema";
+import { InvalidInputError } from "../errors";
+
+export type ModelClass = PricingSnapshot["modelClass"];
+export type Tier = PricingSnapshot["tier"];
+
+/** Chat models of this size or more are priced as `llm_large`. */
+export const LARGE_MODEL_PARAMETERS = 15e9;
+
+export function modelClassFor(launch: { task: "chat" | "embeddings" | null; parameterCount: number | null }): ModelClass {
+  if (launch.task === null) return "pod";
+  if (launch.task === "embeddings") return "embeddings";
+  return (launch.parameterCount ?? 0) >= LARGE_MODEL_PARAMETERS ? "llm_large" : "llm";
+}
+
+/**
+ * Copies the catalog prices of every GPU type the instance may run on. From
+ * here on the instance is billed from this snapshot only; the catalog may change.
+ */
+export async function lockPricing(
+  db: Executor,
+  request: { modelClass: ModelClass; tier: Tier; gpuPreferences: string[]; gpuCount: number },
+  now = new Date(),
+): Promise<PricingSnapshot> {
+  const rows = await db
+    .select()
+    .from(prices)
+    .where(and(eq(prices.modelClass, request.modelClass), eq(prices.tier, request.tier), inArray(prices.gpuTypeId, request.gpuPreferences)));
+  const missing = request.gpuPreferences.filter((gpu) => !rows.some((row) => row.gpuTypeId === gpu));
+  if (missing.length) {
+    throw new InvalidInputError(`No ${request.tier} price for ${missing.join(", ")}. Pick GPU types from the catalog.`, "gpuPreferences");
+  }
+  return {
+    lockedAt: now.toISOString(),
+    modelClass: request.modelClass,
+    tier: request.tier,
+    gpuCount: request.gpuCount,
+    rows: request.gpuPreferences.map((gpu) => {
+      const row = rows.find((r) => r.gpuTypeId === gpu)!;
+      return {
+        gpuType: gpu,
+        rateCentsPerGpuHour: row.rateCentsPerGpuHour,
+        providerCostCentsPerGpuHour: row.providerCostCentsPerGpuHour,
+        catalogUpdatedAt: row.updatedAt.toISOString(),
+      };
+    }),
+  };
+}
+
+/** The instance's hourly rate on `gpuType`, from its snapshot; null when the snapshot has no such GPU. */
+export function hourlyRate(snapshot: PricingSnapshot, gpuType: string): number | null {
+  const row = snapshot.rows.find((r) => r.gpuType === gpuType);
+  return row ? row.rateCentsPerGpuHour * snapshot.gpuCount : null;
+}
+
+/** The most the instance can cost per hour: what the launch's runway check uses. */
+export function maxHourlyRate(snapshot: PricingSnapshot): number {
+  return Math.max(...snapshot.rows.map((r) => r.rateCentsPerGpuHour)) * snapshot.gpuCount;
+}
