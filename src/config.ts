@@ -41,6 +41,21 @@ const schema = z
     MIN_RUNWAY_HOURS: z.coerce.number().min(0).default(1),
     /** The scheduler's credential for POST /billing/debit; unset turns that endpoint off. */
     BILLING_INTERNAL_TOKEN: z.string().min(32, { message: "use at least 32 characters" }).optional(),
+
+    /** The Hugging Face hub (or a mirror); models are validated and GGUF files downloaded from it. */
+    HF_ENDPOINT: z.url({ protocol: /^https?$/ }).default("https://huggingface.co"),
+    /** The local provider's virtual GPUs, as GPU:COUNT pairs from the catalog. */
+    LOCAL_GPUS: z.string().default("L4:2,L40S:2,A100-80G:2,H100-80G:1"),
+    /** How long the reference runtime takes to "boot" (pull, download, load), in ms. */
+    LOCAL_REFERENCE_BOOT_MS: z.coerce.number().int().min(0).default(1500),
+    /** The api's URL as pods reach it; defaults to this machine's api port. */
+    AGENT_CONTROL_URL: z.url({ protocol: /^https?$/ }).optional(),
+    /** Offers tried (failover) before a placement fails. */
+    PLACEMENT_MAX_ATTEMPTS: positiveInt.default(3),
+    /** A pod whose runtime is not healthy this long after placement is released as non_bootstrap. */
+    BOOTSTRAP_DEADLINE_SECONDS: positiveInt.default(900),
+    /** A running pod silent this long is checked with its provider and failed if it is gone. */
+    HEARTBEAT_TIMEOUT_SECONDS: positiveInt.default(30),
   })
   .refine((env) => Boolean(env.STRIPE_SECRET_KEY) === Boolean(env.STRIPE_WEBHOOK_SECRET), {
     message: "set both STRIPE_SECRET_KEY and STRIPE_WEBHOOK_SECRET, or neither (then the development gateway is used)",
@@ -50,6 +65,7 @@ const schema = z
   .transform((env) => ({
     ...env,
     PUBLIC_URL: (env.PUBLIC_URL ?? `http://localhost:${env.PORT}`).replace(/\/$/, ""),
+    AGENT_CONTROL_URL: (env.AGENT_CONTROL_URL ?? `http://127.0.0.1:${env.PORT}`).replace(/\/$/, ""),
     QDZ_DATA_DIR: resolve(projectRoot, env.QDZ_DATA_DIR),
   }));
 

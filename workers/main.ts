@@ -1,7 +1,8 @@
 import { connect } from "../db/client";
 import { config } from "../src/config";
 import { exitWithSupervisor } from "../src/platform/supervised";
-import { createQueue } from "../src/jobs/queue";
+import { createQueue, jobQueue } from "../src/jobs/queue";
+import { buildProviders } from "../src/providers/registry";
 import { registerWorkers } from "./registry";
 
 const settings = config();
@@ -13,7 +14,12 @@ if (!settings.DATABASE_URL) {
 const database = connect(settings.DATABASE_URL, { max: 5 });
 const boss = createQueue(settings.DATABASE_URL);
 await boss.start();
-await registerWorkers(boss, { db: database.db });
+await registerWorkers(boss, {
+  db: database.db,
+  config: settings,
+  jobs: jobQueue(boss),
+  providers: await buildProviders(database.db, settings),
+});
 console.log("workers started");
 
 async function shutdown() {

@@ -1,11 +1,17 @@
 import type { PgBoss } from "pg-boss";
 import { jobNames, type JobName, type JobPayloads } from "../src/jobs/names";
 import type { JobDefinition, WorkerServices } from "./job";
+import { graceSweep } from "./grace-sweep";
 import { ping } from "./ping";
+import { provision } from "./provision";
+import { stop } from "./stop";
 
 /** One handler per job name; the type refuses a missing name at compile time. */
 export const registry: { [N in JobName]: JobDefinition<N> } = {
   "system.ping": ping,
+  "instances.provision": provision,
+  "instances.stop": stop,
+  "billing.grace-sweep": graceSweep,
 };
 
 /** The same rule at run time, for names added to the list without a handler. */
@@ -31,6 +37,7 @@ export async function registerWorkers(boss: PgBoss, services: WorkerServices, ta
   checkRegistry(table);
   for (const job of Object.values(table) as JobDefinition<JobName>[]) {
     await boss.createQueue(job.name, job.queue);
+    if (job.schedule) await boss.schedule(job.name, job.schedule, {}, { tz: "UTC" });
     await boss.work<JobPayloads[JobName]>(job.name, { pollingIntervalSeconds: 0.5 }, async (jobs) => {
       const results = [];
       for (const item of jobs) results.push(await job.handle(item.data, services, item));

@@ -27,7 +27,7 @@ CREATE TABLE "instance_runs" (
 	"region" text,
 	"gpu_type" text,
 	"rate_cents_per_hour" integer,
-	"agent_token_hash" text NOT NULL,
+	"agent_token_hash" text,
 	"created_at" timestamp with time zone DEFAULT now() NOT NULL,
 	"running_at" timestamp with time zone,
 	"last_heartbeat_at" timestamp with time zone,

@@ -22,6 +22,8 @@ export interface RuntimeConfig {
   templateId: string | null;
   image: string;
   command: string[];
+  /** The program the local provider runs when installed (e.g. `llama-server`); empty means the reference runtime. */
+  localBinary: string | null;
   port: number | null;
   healthPath: string | null;
   ports: { port: number; name: string }[];
@@ -118,8 +120,8 @@ export const instanceRuns = pgTable(
     region: text("region"),
     gpuType: text("gpu_type"),
     rateCentsPerHour: integer("rate_cents_per_hour"),
-    /** SHA-256 of the sidecar agent's token for this run. */
-    agentTokenHash: text("agent_token_hash").notNull(),
+    /** SHA-256 of the sidecar agent's token, made when the pod is provisioned. */
+    agentTokenHash: text("agent_token_hash"),
     ...createdAt,
     runningAt: timestamptz("running_at"),
     lastHeartbeatAt: timestamptz("last_heartbeat_at"),

@@ -1,4 +1,4 @@
-import { and, asc, count, eq } from "drizzle-orm";
+import { and, asc, count, eq, ne } from "drizzle-orm";
 import type { Executor } from "../../db/client";
 import { accounts, memberships, users } from "../../db/schema";
 import { type AccountContext, type Role, withTransaction } from "../context";
@@ -24,8 +24,13 @@ export async function setMemberRole(ctx: AccountContext, userId: string, role: R
   await changeMembership(ctx, userId, role);
 }
 
-/** Any member may leave, except the last owner, who would leave the account ownerless. */
+/** Any member may leave, except the last owner (the account would be ownerless) and someone with no other account to sign in to. */
 export async function leaveAccount(ctx: AccountContext, userId: string) {
+  const [others] = await ctx.db
+    .select({ n: count() })
+    .from(memberships)
+    .where(and(eq(memberships.userId, userId), ne(memberships.accountId, ctx.accountId)));
+  if (!others?.n) throw new ConflictError("This is your only account: you would have nowhere to sign in to. Ask an owner to remove you instead.");
   await changeMembership(ctx, userId, null);
 }
 

@@ -1,6 +1,7 @@
 import { Command, CommanderError } from "commander";
 import packageJson from "../../package.json";
 import { authCommands } from "./commands/auth";
+import { billingCommands } from "./commands/billing";
 import { keysCommands } from "./commands/keys";
 import { sshKeysCommands } from "./commands/ssh-keys";
 import { EXIT_OK, EXIT_USAGE, UsageError } from "./errors";
@@ -25,6 +26,7 @@ export function buildProgram(json: boolean): Command {
   authCommands(program);
   keysCommands(program);
   sshKeysCommands(program);
+  billingCommands(program);
   return program;
 }
 

@@ -6,9 +6,15 @@
 export interface JobPayloads {
   /** A round trip through the queue: proves the workers are alive. */
   "system.ping": { nonce: string };
+  /** Places a pending instance's run with the scheduler and provisions its pod. */
+  "instances.provision": { instanceId: string; runId: string };
+  /** Terminates a stopping instance's pod and settles it as stopped. */
+  "instances.stop": { instanceId: string; runId: string };
+  /** Stops the instances of accounts whose grace window ended with a negative balance. */
+  "billing.grace-sweep": Record<string, never>;
 }
 
 export type JobName = keyof JobPayloads;
 
 /** The runtime list of names, checked against the registry at start-up. */
-export const jobNames = ["system.ping"] as const satisfies readonly JobName[];
+export const jobNames = ["system.ping", "instances.provision", "instances.stop", "billing.grace-sweep"] as const satisfies readonly JobName[];

@@ -1,11 +1,32 @@
-import { PgBoss, type SendOptions } from "pg-boss";
+import { sql } from "drizzle-orm";
+import { fromDrizzle, PgBoss, type SendOptions } from "pg-boss";
+import type { Executor } from "../../db/client";
 import type { JobName, JobPayloads } from "./names";
+
+/**
+ * How the domain enqueues work: by job name and typed payload, optionally
+ * inside the caller's transaction, so a state change and the job that acts
+ * on it commit together or not at all.
+ */
+export interface JobQueue {
+  send<N extends JobName>(name: N, payload: JobPayloads[N], options?: SendOptions & { tx?: Executor }): Promise<string | null>;
+}
 
 /** pg-boss on the platform's own database, in the `pgboss` schema. */
 export function createQueue(databaseUrl: string, options: { spies?: boolean } = {}): PgBoss {
   const boss = new PgBoss({ connectionString: databaseUrl, max: 4, __test__enableSpies: options.spies ?? false });
   boss.on("error", (error) => console.error(`[pg-boss] ${error.message}`));
   return boss;
+}
+
+/** A JobQueue over pg-boss; `tx` joins a drizzle transaction through pg-boss's own adapter. */
+export function jobQueue(boss: PgBoss): JobQueue {
+  return {
+    send(name, payload, options = {}) {
+      const { tx, ...sendOptions } = options;
+      return boss.send(name, payload, tx ? { ...sendOptions, db: fromDrizzle(tx as any, sql as any) } : sendOptions);
+    },
+  };
 }
 
 /** Sends a typed job; returns its id (null when a singleton key deduplicated it). */

@@ -1,11 +1,14 @@
 import { afterAll, describe, expect, test } from "bun:test";
-import { createQueue, enqueue } from "../../src/jobs/queue";
+import { createQueue, enqueue, jobQueue } from "../../src/jobs/queue";
 import { checkRegistry, registerWorkers, registry } from "../../workers/registry";
 import { freshDatabase } from "../support/db";
+import { testConfig } from "../support/factories";
 
 describe("job registry", () => {
   test("a job name without a handler refuses to start", () => {
     expect(() => checkRegistry({}, ["system.ping"])).toThrow("jobs without a handler: system.ping");
+    const { "instances.stop": _, ...missingStop } = registry;
+    expect(() => checkRegistry(missingStop)).toThrow("jobs without a handler: instances.stop");
   });
 
   test("a handler for an unknown or another job's name refuses to start", () => {
@@ -21,7 +24,7 @@ describe("pg-boss round trip", async () => {
   const database = await freshDatabase();
   const boss = createQueue(database.url, { spies: true });
   await boss.start();
-  await registerWorkers(boss, { db: database.db });
+  await registerWorkers(boss, { db: database.db, config: testConfig, jobs: jobQueue(boss), providers: [] });
   afterAll(() => boss.stop({ graceful: false }));
 
   test("a ping sent to the queue is worked and answered", async () => {

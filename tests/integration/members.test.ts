@@ -102,8 +102,19 @@ describe("roles", () => {
     expect(error.message).toContain("at least one owner");
     await expectTrpcError(asOwner.account.leave(), "CONFLICT");
     await asOwner.account.setRole({ userId: member.userId, role: "owner" });
+    // The first owner joins another account, so leaving this one leaves them somewhere to sign in.
+    const elsewhere = await newUser(db);
+    const link = await (await trpc(db, elsewhere.sessionToken)).account.createInvite({ role: "member" });
+    await asOwner.account.acceptInvite({ token: link.token });
+    await asOwner.auth.switchAccount({ accountId: owner.accountId });
     await asOwner.account.leave();
     expect((await (await trpc(db, member.sessionToken)).account.members()).map((m) => m.role)).toEqual(["owner"]);
+  });
+
+  test("nobody leaves their only account: they would have nowhere to sign in", async () => {
+    const loner = await newUser(db);
+    const error = await expectTrpcError((await trpc(db, loner.sessionToken)).account.leave(), "CONFLICT");
+    expect(error.message).toContain("only account");
   });
 
   test("a member can leave", async () => {

@@ -1,0 +1,119 @@
+import { and, eq, sql } from "drizzle-orm";
+import type { Executor } from "../../db/client";
+import { instanceRuns, instances } from "../../db/schema";
+import { balanceSummary, assertLaunchFunded } from "../billing/grace";
+import { type AccountContext, type Actor, withTransaction } from "../context";
+import { newId } from "../ids";
+import type { JobQueue } from "../jobs/queue";
+import { maxHourlyRate } from "../pricing/snapshot";
+import { displayName, getInstance, getInstances } from "./queries";
+import { actions, IllegalTransitionError, type InstanceState } from "./state-machine";
+import { transition, type Instance } from "./transition";
+
+export interface LifecycleDeps {
+  jobs: JobQueue;
+  graceWindowHours: number;
+  minRunwayHours: number;
+}
+
+/** "by ada@example.com", "by API key key_…", "by the platform": who caused a transition, for the timeline. */
+export function byWhom(actor: Actor, email?: string | null): string {
+  if (actor.kind === "user") return `by ${email ?? actor.userId}`;
+  if (actor.kind === "apiKey") return `by API key ${actor.keyId}`;
+  return "by the platform";
+}
+
+/**
+ * Stop: the instance goes to `stopping` and a job terminates its pod and
+ * settles it as `stopped`. Both commit together, so a stop is never lost.
+ */
+export async function stopInstance(db: Executor, jobs: JobQueue, instance: Instance, cause: string): Promise<Instance> {
+  return withTransaction(db, async (tx) => {
+    const stopping = await transition(tx, instance.id, { to: "stopping", cause });
+    if (stopping.currentRunId) {
+      await jobs.send("instances.stop", { instanceId: stopping.id, runId: stopping.currentRunId }, { tx, singletonKey: `stop:${stopping.currentRunId}` });
+    }
+    return stopping;
+  });
+}
+
+/** A new run for the instance, back in `pending`, with its provisioning job (smart mode re-places it). */
+export async function startRun(tx: Executor, jobs: JobQueue, instance: Instance, cause: string): Promise<Instance> {
+  const [last] = await tx
+    .select({ number: sql<number>`coalesce(max(${instanceRuns.number}), 0)` })
+    .from(instanceRuns)
+    .where(eq(instanceRuns.instanceId, instance.id));
+  const runId = newId("run");
+  await tx.insert(instanceRuns).values({ id: runId, instanceId: instance.id, number: Number(last?.number ?? 0) + 1 });
+  const pending = await transition(tx, instance.id, {
+    to: "pending",
+    cause,
+    patch: {
+      currentRunId: runId,
+      progress: { phase: "queued", progress: null, message: "Waiting for placement", at: new Date().toISOString() },
+      failureReason: null,
+      failureRemediation: null,
+    },
+  });
+  await jobs.send("instances.provision", { instanceId: instance.id, runId }, { tx, singletonKey: `provision:${runId}` });
+  return pending;
+}
+
+export async function requestStop(ctx: AccountContext, jobs: JobQueue, instanceId: string, cause: string): Promise<Instance> {
+  return withTransaction(ctx.db, async (tx) => {
+    const instance = await getInstance({ ...ctx, db: tx }, instanceId, { lock: true });
+    return stopInstance(tx, jobs, instance, cause);
+  });
+}
+
+/** Start: the same billing rules as a launch (no start in grace; the runway must be covered). */
+export async function requestStart(ctx: AccountContext, deps: LifecycleDeps, instanceId: string, cause: string): Promise<Instance> {
+  return withTransaction(ctx.db, async (tx) => {
+    const instance = await getInstance({ ...ctx, db: tx }, instanceId, { lock: true });
+    if (!(actions.start as readonly InstanceState[]).includes(instance.state)) {
+      throw new IllegalTransitionError(instance.state, "pending", `Instance '${displayName(instance)}'`);
+    }
+    const summary = await balanceSummary(tx, ctx.accountId, deps.graceWindowHours);
+    assertLaunchFunded(summary, { hourlyRateCents: maxHourlyRate(instance.pricingSnapshot), minRunwayHours: deps.minRunwayHours });
+    return startRun(tx, deps.jobs, instance, cause);
+  });
+}
+
+export interface BulkResult {
+  changed: string[];
+  /** Instances left as they were, with why (already stopped, …). */
+  skipped: { id: string; state: InstanceState; reason: string }[];
+}
+
+/** Stop many, in one transaction: all the stops commit together. Instances that cannot stop are reported, not failed. */
+export async function stopMany(ctx: AccountContext, jobs: JobQueue, instanceIds: string[], cause: string): Promise<BulkResult> {
+  return withTransaction(ctx.db, async (tx) => {
+    const result: BulkResult = { changed: [], skipped: [] };
+    for (const instance of await getInstances({ ...ctx, db: tx }, instanceIds)) {
+      if ((actions.stop as readonly InstanceState[]).includes(instance.state)) {
+        await stopInstance(tx, jobs, instance, cause);
+        result.changed.push(instance.id);
+      } else {
+        result.skipped.push({ id: instance.id, state: instance.state, reason: `already ${instance.state.replace("_", "-")}` });
+      }
+    }
+    return result;
+  });
+}
+
+/**
+ * Delete: a live pod is stopped first (billed time is not refunded), then
+ * the instance leaves every list and its serving name is free again. The
+ * row stays, because the ledger and the usage history refer to it.
+ */
+export async function deleteMany(ctx: AccountContext, jobs: JobQueue, instanceIds: string[], cause: string): Promise<BulkResult> {
+  return withTransaction(ctx.db, async (tx) => {
+    const result: BulkResult = { changed: [], skipped: [] };
+    for (const instance of await getInstances({ ...ctx, db: tx }, instanceIds)) {
+      if ((actions.stop as readonly InstanceState[]).includes(instance.state)) await stopInstance(tx, jobs, instance, `${cause} (deleted)`);
+      await tx.update(instances).set({ deletedAt: sql`now()`, updatedAt: sql`now()` }).where(and(eq(instances.id, instance.id)));
+      result.changed.push(instance.id);
+    }
+    return result;
+  });
+}

@@ -1,0 +1,27 @@
+import { and, eq, isNull } from "drizzle-orm";
+import type { Database } from "../../db/client";
+import { instanceRuns, instances } from "../../db/schema";
+import type { Provider } from "../providers/provider";
+import { transition } from "./transition";
+
+/**
+ * The stop job: terminates the run's pod at its provider, ends the run, and
+ * settles the instance as `stopped`. Idempotent: stopping a gone pod is a
+ * no-op and an instance no longer `stopping` is left as it is.
+ */
+export async function settleStop(db: Database, providers: Provider[], instanceId: string, runId: string): Promise<"stopped" | "skipped"> {
+  const [run] = await db.select().from(instanceRuns).where(eq(instanceRuns.id, runId));
+  if (!run) return "skipped";
+  if (run.podId && run.providerId) {
+    const provider = providers.find((p) => p.id === run.providerId);
+    if (!provider) throw new Error(`run ${runId} is on provider ${run.providerId}, which is not configured here`);
+    await provider.stop(run.podId);
+  }
+  return db.transaction(async (tx) => {
+    await tx.update(instanceRuns).set({ endedAt: new Date(), endReason: "stopped" }).where(and(eq(instanceRuns.id, runId), isNull(instanceRuns.endedAt)));
+    const [instance] = await tx.select().from(instances).where(eq(instances.id, instanceId)).for("update");
+    if (!instance || instance.state !== "stopping") return "skipped";
+    await transition(tx, instanceId, { to: "stopped", cause: "pod terminated and released", patch: { progress: null } });
+    return "stopped";
+  });
+}

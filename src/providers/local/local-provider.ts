@@ -1,0 +1,226 @@
+import { spawn } from "node:child_process";
+import { closeSync, mkdirSync, openSync, readFileSync, existsSync, writeFileSync } from "node:fs";
+import { createServer } from "node:net";
+import { join } from "node:path";
+import type { AgentSpec } from "../../agent/spec";
+import { projectRoot } from "../../config";
+import { isAlive, waitForExit } from "../../platform/embedded-postgres";
+import type { Offer } from "../../scheduler/offers";
+import { ProvisionError, type PodHandle, type PodSpec, type PodStatus, type Provider } from "../provider";
+import type { LocalGpu } from "./inventory";
+import { listPodIds, podDir, readPodRecord, writePodRecord, type LocalPodRecord } from "./pod-files";
+
+export interface LocalProviderOptions {
+  podsDir: string;
+  inventory: LocalGpu[];
+  /** The reference runtime's simulated boot time (image pull, download, load). */
+  referenceBootMs: number;
+  /** Finds an installed runtime binary (vllm, llama-server, …); null means run the reference runtime. */
+  findBinary?: (name: string) => string | null;
+}
+
+export const LOCAL_REGION = "local";
+const REFERENCE_RUNTIME = join(projectRoot, "src", "runtimes", "reference", "main.ts");
+const AGENT = join(projectRoot, "src", "agent", "main.ts");
+const TEMPLATE_POD = join(projectRoot, "src", "providers", "local", "template-pod.ts");
+
+/**
+ * Runs pods as real processes on this machine: per pod a sidecar agent that
+ * starts the workload (the real runtime binary when installed, otherwise the
+ * reference runtime; a plain pod process for templates). GPUs are virtual,
+ * from a configured inventory, so placement and billing work without one.
+ */
+export class LocalProvider implements Provider {
+  readonly id = "local";
+
+  constructor(private readonly options: LocalProviderOptions) {
+    mkdirSync(options.podsDir, { recursive: true });
+  }
+
+  async offers(): Promise<Offer[]> {
+    const used = this.gpusInUse();
+    return this.options.inventory.flatMap((gpu) =>
+      (["secure", "community"] as const).map((tier) => ({
+        id: `local/${gpu.gpuType}/${tier}`,
+        providerId: this.id,
+        gpuType: gpu.gpuType,
+        gpuCount: gpu.count,
+        vramGib: gpu.vramGib,
+        region: LOCAL_REGION,
+        tier,
+        providerCostCentsPerGpuHour: gpu.providerCostCentsPerGpuHour[tier],
+        // Both tiers share the same virtual GPUs.
+        availableGpus: Math.max(0, gpu.count - (used.get(gpu.gpuType) ?? 0)),
+        latencyMs: 1,
+      })),
+    );
+  }
+
+  async provision(spec: PodSpec, offer: Offer): Promise<PodHandle> {
+    const free = (await this.offers()).find((o) => o.id === offer.id);
+    if (!free || free.availableGpus < spec.gpuCount) throw new ProvisionError(`no ${spec.gpuCount}×${offer.gpuType} free on the local provider any more`);
+    const dir = podDir(this.options.podsDir, spec.podId);
+    mkdirSync(dir, { recursive: true });
+    const agentPort = await freePort();
+    const runtimePort = spec.runtime ? await freePort() : null;
+    const ports = await Promise.all(spec.ports.map(async (p) => ({ ...p, hostPort: await freePort() })));
+
+    const record: LocalPodRecord = {
+      podId: spec.podId,
+      instanceId: spec.instanceId,
+      runId: spec.runId,
+      gpuType: spec.gpuType,
+      gpuCount: spec.gpuCount,
+      agentPid: null,
+      agentPort,
+      runtimePort,
+      ports,
+      createdAt: new Date().toISOString(),
+      stoppedAt: null,
+    };
+    writePodRecord(this.options.podsDir, record);
+
+    const agentSpec: AgentSpec = {
+      podId: spec.podId,
+      instanceId: spec.instanceId,
+      runId: spec.runId,
+      controlUrl: spec.agent.controlUrl,
+      token: spec.agent.token,
+      podDir: dir,
+      agentPort,
+      workload: this.workload(spec, runtimePort, ports, dir),
+      download:
+        spec.runtime?.modelFile && spec.runtime.id === "llama.cpp"
+          ? { hubEndpoint: spec.hubEndpoint, repo: spec.runtime.model, file: spec.runtime.modelFile, destination: join(dir, "models", spec.runtime.modelFile) }
+          : null,
+      authorizedKeys: spec.sshAuthorizedKeys,
+      heartbeatMs: 1000,
+      sampleMs: 5000,
+    };
+    // The token lives only in the pod's own directory, readable by its owner alone.
+    writeFileSync(join(dir, "agent.json"), JSON.stringify(agentSpec, null, 2), { mode: 0o600 });
+
+    const log = openSync(join(dir, "agent.log"), "a");
+    const agent = spawn(process.execPath, [AGENT, join(dir, "agent.json")], {
+      cwd: dir,
+      detached: true, // its own process group: the pod outlives a restart of the workers that made it
+      stdio: ["ignore", log, log],
+      env: { PATH: process.env.PATH ?? "", HOME: join(dir, "home") },
+    });
+    closeSync(log);
+    agent.unref();
+    if (!agent.pid) throw new ProvisionError("the pod's agent did not start");
+    writePodRecord(this.options.podsDir, { ...record, agentPid: agent.pid });
+
+    return {
+      podId: spec.podId,
+      providerId: this.id,
+      region: LOCAL_REGION,
+      runtimeUrl: runtimePort ? `http://127.0.0.1:${runtimePort}` : null,
+      ports: ports.map((p) => ({ name: p.name, port: p.port, url: `http://127.0.0.1:${p.hostPort}` })),
+    };
+  }
+
+  /** The program the agent runs and how to tell it is healthy. */
+  private workload(spec: PodSpec, runtimePort: number | null, ports: { name: string; port: number; hostPort: number }[], dir: string): AgentSpec["workload"] {
+    const runtime = spec.runtime;
+    if (!runtime || runtimePort === null) {
+      const health = ports[0] ? `http://127.0.0.1:${ports[0].hostPort}/` : "";
+      return { argv: [process.execPath, TEMPLATE_POD, JSON.stringify({ image: spec.image, ports })], env: {}, healthUrl: health };
+    }
+    const binary = runtime.localBinary ? (this.options.findBinary ?? Bun.which)(runtime.localBinary) : null;
+    const values: Record<string, string> = {
+      model: runtime.model,
+      model_file: runtime.modelFile ? join(dir, "models", runtime.modelFile) : "",
+      served_model_name: runtime.servedModelName,
+      host: "127.0.0.1",
+      port: String(runtimePort),
+      context_length: String(runtime.contextLength),
+      gpu_count: String(spec.gpuCount),
+    };
+    const healthUrl = `http://127.0.0.1:${runtimePort}${runtime.healthPath}`;
+    if (binary) {
+      const argv = runtime.command.map((arg) => arg.replace(/\{(\w+)\}/g, (_, key: string) => values[key] ?? ""));
+      argv[0] = binary;
+      return { argv, env: {}, healthUrl };
+    }
+    return {
+      argv: [
+        process.execPath,
+        REFERENCE_RUNTIME,
+        "--host", "127.0.0.1",
+        "--port", values.port!,
+        "--served-model-name", runtime.servedModelName,
+        "--model", runtime.model,
+        "--task", runtime.task,
+        "--max-model-len", values.context_length!,
+        "--boot-ms", String(this.options.referenceBootMs),
+      ],
+      env: {},
+      healthUrl: `http://127.0.0.1:${runtimePort}/health`,
+    };
+  }
+
+  async stop(podId: string): Promise<void> {
+    const record = readPodRecord(this.options.podsDir, podId);
+    if (!record) return;
+    const pid = record.agentPid;
+    if (pid && isAlive(pid)) {
+      signalGroup(pid, "SIGTERM");
+      if (!(await waitForExit(pid, 10_000))) signalGroup(pid, "SIGKILL");
+      await waitForExit(pid, 5_000);
+    }
+    if (!record.stoppedAt) writePodRecord(this.options.podsDir, { ...record, stoppedAt: new Date().toISOString() });
+  }
+
+  async status(podId: string): Promise<PodStatus> {
+    const record = readPodRecord(this.options.podsDir, podId);
+    if (!record || record.stoppedAt) return { state: "gone" };
+    if (record.agentPid && isAlive(record.agentPid)) return { state: "running" };
+    return { state: "exited", reason: "the pod's processes are no longer running" };
+  }
+
+  async pods(): Promise<string[]> {
+    return listPodIds(this.options.podsDir).filter((id) => !readPodRecord(this.options.podsDir, id)?.stoppedAt);
+  }
+
+  async logs(podId: string, stream: "runtime" | "agent", tailLines: number): Promise<string> {
+    const file = join(podDir(this.options.podsDir, podId), `${stream}.log`);
+    if (!existsSync(file)) return "";
+    return readFileSync(file, "utf8").split("\n").slice(-tailLines - 1).join("\n");
+  }
+
+  /** GPUs held by pods whose agent still runs, by GPU type. */
+  private gpusInUse(): Map<string, number> {
+    const used = new Map<string, number>();
+    for (const id of listPodIds(this.options.podsDir)) {
+      const record = readPodRecord(this.options.podsDir, id);
+      if (!record || record.stoppedAt || (record.agentPid !== null && !isAlive(record.agentPid))) continue;
+      used.set(record.gpuType, (used.get(record.gpuType) ?? 0) + record.gpuCount);
+    }
+    return used;
+  }
+}
+
+function signalGroup(pid: number, signal: NodeJS.Signals) {
+  try {
+    process.kill(-pid, signal);
+  } catch {
+    try {
+      process.kill(pid, signal);
+    } catch {
+      // already gone
+    }
+  }
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const port = (server.address() as { port: number }).port;
+      server.close(() => resolve(port));
+    });
+  });
+}

@@ -1,0 +1,60 @@
+import { existsSync } from "node:fs";
+import { join } from "node:path";
+import { chromium, type Browser, type Locator } from "playwright-core";
+import { createApp, webBuildDir } from "../../src/app";
+import { loadConfig } from "../../src/config";
+import { freePort } from "./cluster";
+import { freshDatabase } from "./db";
+
+/** Debian's chromium; tests never download a browser of their own. */
+export const CHROMIUM_PATH = process.env.QDZ_CHROMIUM_PATH ?? "/usr/bin/chromium";
+
+export function launchBrowser(): Promise<Browser> {
+  if (!existsSync(CHROMIUM_PATH)) {
+    throw new Error(`No browser at ${CHROMIUM_PATH}: install Debian's chromium (apt-get install -y chromium).`);
+  }
+  return chromium.launch({
+    executablePath: CHROMIUM_PATH,
+    args: [
+      "--headless",
+      "--no-sandbox",
+      "--disable-gpu",
+      "--disable-background-networking",
+      "--disable-component-update",
+      "--disable-sync",
+      "--no-first-run",
+    ],
+  });
+}
+
+export interface WebServer {
+  /** The origin the browser opens, also the api's PUBLIC_URL (invite links, CSRF). */
+  url: string;
+  stop(): Promise<void>;
+}
+
+/**
+ * The real api, in this process, on a fresh database, serving the built web app.
+ * Call it at a test file's top level: the database is closed by an afterAll it registers.
+ */
+export async function startWebServer(): Promise<WebServer> {
+  if (!existsSync(join(webBuildDir, "200.html"))) {
+    throw new Error("The web app is not built: run `bun src/platform/web-build.ts` first (`npm test` does).");
+  }
+  const { db } = await freshDatabase();
+  const port = await freePort();
+  const url = `http://127.0.0.1:${port}`;
+  const app = createApp({ db, config: loadConfig({ PORT: String(port), PUBLIC_URL: url }) }).listen({ port, hostname: "127.0.0.1" });
+  return {
+    url,
+    stop: async () => {
+      await app.stop(true);
+    },
+  };
+}
+
+/** Waits until a user could see the element (playwright-core has no `expect`); fails with a readable timeout. */
+export async function seen(locator: Locator, timeout = 10_000): Promise<true> {
+  await locator.waitFor({ state: "visible", timeout });
+  return true;
+}

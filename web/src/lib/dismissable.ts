@@ -1,0 +1,26 @@
+/** Closes a <details> menu on a click outside it, on Escape, and after a choice inside it. */
+export function dismissable(node: HTMLDetailsElement) {
+  const close = () => node.removeAttribute("open");
+  const onPointer = (event: PointerEvent) => {
+    if (!node.contains(event.target as Node)) close();
+  };
+  const onKey = (event: KeyboardEvent) => {
+    if (event.key === "Escape" && node.open) {
+      close();
+      node.querySelector("summary")?.focus();
+    }
+  };
+  const onChoice = (event: MouseEvent) => {
+    if ((event.target as HTMLElement).closest("a, button") && !(event.target as HTMLElement).closest("summary")) close();
+  };
+  document.addEventListener("pointerdown", onPointer);
+  document.addEventListener("keydown", onKey);
+  node.addEventListener("click", onChoice);
+  return {
+    destroy() {
+      document.removeEventListener("pointerdown", onPointer);
+      document.removeEventListener("keydown", onKey);
+      node.removeEventListener("click", onChoice);
+    },
+  };
+}
