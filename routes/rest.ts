@@ -30,6 +30,10 @@ export async function rest(handler: (requestId: string) => Promise<unknown>, sta
   const requestId = newRequestId();
   try {
     const body = await handler(requestId);
+    if (body instanceof Response) {
+      body.headers.set("x-request-id", requestId);
+      return body;
+    }
     return Response.json(body, { status, headers: { "x-request-id": requestId } });
   } catch (error) {
     return errorResponse(error, requestId);

@@ -2,6 +2,8 @@ import { connect } from "../db/client";
 import { KeyUsageRecorder } from "./api-keys/authenticate";
 import { createApp } from "./app";
 import { config } from "./config";
+import { HeartbeatBatcher } from "./instances/heartbeats";
+import { createQueue, jobQueue } from "./jobs/queue";
 import { exitWithSupervisor } from "./platform/supervised";
 
 const settings = config();
@@ -10,14 +12,22 @@ if (!settings.DATABASE_URL) {
   process.exit(1);
 }
 const database = connect(settings.DATABASE_URL);
+// The api only sends jobs: no maintenance or cron here, the workers do that.
+const boss = createQueue(settings.DATABASE_URL, { sendOnly: true });
+await boss.start();
 const keyUsage = new KeyUsageRecorder(database.db).start(settings.KEY_USAGE_FLUSH_MS);
-const app = createApp({ db: database.db, config: settings, keyUsage }).listen({ port: settings.PORT, hostname: settings.HOST });
+const heartbeats = new HeartbeatBatcher(database.db).start(1000);
+const app = createApp({ db: database.db, config: settings, keyUsage, heartbeats, jobs: jobQueue(boss) }).listen({
+  port: settings.PORT,
+  hostname: settings.HOST,
+});
 
 console.log(`api listening on http://${settings.HOST}:${app.server?.port}`);
 
 async function shutdown() {
   await app.server?.stop();
-  await keyUsage.stop();
+  await Promise.all([keyUsage.stop(), heartbeats.stop()]);
+  await boss.stop({ graceful: false });
   await database.close();
   process.exit(0);
 }

@@ -27,6 +27,8 @@ CREATE TABLE "instance_runs" (
 	"region" text,
 	"gpu_type" text,
 	"rate_cents_per_hour" integer,
+	"runtime_url" text,
+	"ports" jsonb,
 	"agent_token_hash" text,
 	"created_at" timestamp with time zone DEFAULT now() NOT NULL,
 	"running_at" timestamp with time zone,

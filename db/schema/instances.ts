@@ -120,6 +120,10 @@ export const instanceRuns = pgTable(
     region: text("region"),
     gpuType: text("gpu_type"),
     rateCentsPerHour: integer("rate_cents_per_hour"),
+    /** Where the pod's OpenAI-compatible runtime answers (the /v1 proxy forwards here); null for plain pods. */
+    runtimeUrl: text("runtime_url"),
+    /** The pod's ports as reachable, for the Details tab. */
+    ports: jsonb("ports").$type<{ name: string; port: number; url: string }[]>(),
     /** SHA-256 of the sidecar agent's token, made when the pod is provisioned. */
     agentTokenHash: text("agent_token_hash"),
     ...createdAt,

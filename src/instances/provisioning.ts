@@ -61,7 +61,15 @@ export async function provisionRun(deps: ProvisioningDeps, instanceId: string, r
       await db.transaction(async (tx) => {
         await tx
           .update(instanceRuns)
-          .set({ providerId: pod.providerId, podId: pod.podId, region: pod.region, gpuType: choice.offer.gpuType, rateCentsPerHour: choice.priceCentsPerHour })
+          .set({
+            providerId: pod.providerId,
+            podId: pod.podId,
+            region: pod.region,
+            gpuType: choice.offer.gpuType,
+            rateCentsPerHour: choice.priceCentsPerHour,
+            runtimeUrl: pod.runtimeUrl,
+            ports: pod.ports,
+          })
           .where(eq(instanceRuns.id, runId));
         await tx
           .update(instances)

@@ -6,8 +6,9 @@ import { transition } from "./transition";
 
 /**
  * The stop job: terminates the run's pod at its provider, ends the run, and
- * settles the instance as `stopped`. Idempotent: stopping a gone pod is a
- * no-op and an instance no longer `stopping` is left as it is.
+ * settles the instance as `stopped`. Also releases the pod of a run that
+ * failed (the instance then stays `failed`). Idempotent: stopping a gone pod
+ * is a no-op and an instance no longer `stopping` is left as it is.
  */
 export async function settleStop(db: Database, providers: Provider[], instanceId: string, runId: string): Promise<"stopped" | "skipped"> {
   const [run] = await db.select().from(instanceRuns).where(eq(instanceRuns.id, runId));

@@ -12,9 +12,17 @@ export interface JobQueue {
   send<N extends JobName>(name: N, payload: JobPayloads[N], options?: SendOptions & { tx?: Executor }): Promise<string | null>;
 }
 
-/** pg-boss on the platform's own database, in the `pgboss` schema. */
-export function createQueue(databaseUrl: string, options: { spies?: boolean } = {}): PgBoss {
-  const boss = new PgBoss({ connectionString: databaseUrl, max: 4, __test__enableSpies: options.spies ?? false });
+/**
+ * pg-boss on the platform's own database, in the `pgboss` schema. A
+ * `sendOnly` instance (the api) runs no maintenance and no cron: the workers do.
+ */
+export function createQueue(databaseUrl: string, options: { spies?: boolean; sendOnly?: boolean } = {}): PgBoss {
+  const boss = new PgBoss({
+    connectionString: databaseUrl,
+    max: 4,
+    __test__enableSpies: options.spies ?? false,
+    ...(options.sendOnly && { supervise: false, schedule: false }),
+  });
   boss.on("error", (error) => console.error(`[pg-boss] ${error.message}`));
   return boss;
 }
@@ -33,3 +41,8 @@ export function jobQueue(boss: PgBoss): JobQueue {
 export function enqueue<N extends JobName>(boss: PgBoss, name: N, payload: JobPayloads[N], options?: SendOptions) {
   return boss.send(name, payload, options);
 }
+
+/** A queue that refuses every job: for an app built without one (tests of surfaces that enqueue nothing). */
+export const noJobQueue: JobQueue = {
+  send: (name) => Promise.reject(new Error(`no job queue is configured here, but ${name} was enqueued`)),
+};

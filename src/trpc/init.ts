@@ -7,6 +7,8 @@ import { crossSiteRefusal } from "../auth/csrf";
 import type { WebhookDelivery } from "../billing/dev-checkout";
 import type { PaymentGateway } from "../billing/gateway";
 import type { Config } from "../config";
+import type { HeartbeatBatcher } from "../instances/heartbeats";
+import type { JobQueue } from "../jobs/queue";
 import type { AccountContext } from "../context";
 import { DomainError, RateLimitedError } from "../errors";
 import { toTRPCError } from "./errors";
@@ -20,6 +22,10 @@ export interface Services {
   gateway: PaymentGateway;
   /** Posts a signed event to this api's own /webhooks/stripe (the development gateway's "Pay"). */
   deliverWebhook: WebhookDelivery;
+  /** Batches the pods' heartbeats and samples into a few writes a second. */
+  heartbeats: HeartbeatBatcher;
+  /** Enqueues background jobs (provisioning, stops), inside transactions when asked. */
+  jobs: JobQueue;
 }
 
 export interface TrpcContext extends Services {

@@ -2,6 +2,7 @@ import { accountRouter } from "./routers/account";
 import { apiKeysRouter } from "./routers/api-keys";
 import { authRouter } from "./routers/auth";
 import { billingRouter } from "./routers/billing";
+import { instancesRouter } from "./routers/instances";
 import { sshKeysRouter } from "./routers/ssh-keys";
 import { createCallerFactory, router } from "./init";
 
@@ -11,6 +12,7 @@ export const appRouter = router({
   apiKeys: apiKeysRouter,
   sshKeys: sshKeysRouter,
   billing: billingRouter,
+  instances: instancesRouter,
 });
 
 /** The typed contract the web app and the CLI are checked against. */

@@ -9,8 +9,11 @@ export interface TestDatabase extends DatabaseHandle {
   name: string;
 }
 
-/** A new database cloned from the migrated template: each test file gets its own, closed after the file. */
-export async function freshDatabase(): Promise<TestDatabase> {
+/**
+ * A new database cloned from the migrated template: each test file gets its
+ * own, closed after the file (unless the caller closes it, after what uses it).
+ */
+export async function freshDatabase(options: { closeAfterAll?: boolean } = {}): Promise<TestDatabase> {
   const baseUrl = process.env.QDZ_TEST_PG_BASE_URL;
   if (!baseUrl) throw new Error("tests/preload.ts did not run: run tests with `bun test` from the project root.");
   const name = `qdz_test_${randomBase62(10).toLowerCase()}`;
@@ -19,6 +22,6 @@ export async function freshDatabase(): Promise<TestDatabase> {
   await admin.end();
   const url = `${baseUrl}/${name}`;
   const handle = connect(url);
-  afterAll(() => handle.close());
+  if (options.closeAfterAll !== false) afterAll(() => handle.close());
   return { ...handle, url, name };
 }

@@ -8,6 +8,8 @@ import type { AccountContext } from "../../src/context";
 import { randomBase62 } from "../../src/ids";
 import { createApp } from "../../src/app";
 import { gatewayFor } from "../../src/billing/gateway";
+import { HeartbeatBatcher } from "../../src/instances/heartbeats";
+import { noJobQueue, type JobQueue } from "../../src/jobs/queue";
 import type { Services } from "../../src/trpc/init";
 import { createCaller } from "../../src/trpc/router";
 
@@ -49,13 +51,13 @@ export async function newApiKey(db: Database, user: TestUser, name = "test key")
 export async function trpc(
   db: Database,
   token?: string,
-  extra: { origin?: string; ip?: string; cookie?: boolean; resHeaders?: Headers } = {},
+  extra: { origin?: string; ip?: string; cookie?: boolean; resHeaders?: Headers; jobs?: JobQueue } = {},
 ) {
   const request = new Request("http://localhost:3000/trpc", {
     headers: token ? (extra.cookie ? { cookie: `qdz_session=${token}` } : { authorization: `Bearer ${token}` }) : {},
   });
   return createCaller({
-    ...servicesFor(db),
+    ...servicesFor(db, { jobs: extra.jobs }),
     requestId: "req_test",
     caller: await resolveCaller(db, request),
     ip: extra.ip ?? "127.0.0.1",
@@ -66,11 +68,15 @@ export async function trpc(
 }
 
 /** The api's services for a test database, with webhook delivery going through a real app instance. */
-export function servicesFor(db: Database): Services {
-  const app = createApp({ db, config: testConfig });
+export function servicesFor(db: Database, options: { jobs?: JobQueue; heartbeats?: HeartbeatBatcher } = {}): Services {
+  const jobs = options.jobs ?? noJobQueue;
+  const heartbeats = options.heartbeats ?? new HeartbeatBatcher(db);
+  const app = createApp({ db, config: testConfig, jobs, heartbeats });
   return {
     db,
     config: testConfig,
+    jobs,
+    heartbeats,
     gateway: gatewayFor(testConfig),
     deliverWebhook: async (payload, signature) =>
       (

@@ -2,6 +2,7 @@ import { z } from "zod";
 import { createCheckout, getCheckout, topUpLimits } from "../../billing/checkout";
 import { completeDevCheckout } from "../../billing/dev-checkout";
 import { DevGateway } from "../../billing/gateway";
+import { burnRateCentsPerHour, runwaySeconds } from "../../billing/burn-rate";
 import { balanceSummary } from "../../billing/grace";
 import { listLedger } from "../../billing/ledger";
 import { ledgerKinds } from "../../billing/schemas";
@@ -12,12 +13,19 @@ const httpUrl = z.url({ protocol: /^https?$/, message: "Must be an http(s) URL."
 
 export const billingRouter = router({
   /** Balance, grace state and the gateway in use (the web app labels the development gateway). */
-  balance: accountProcedure.query(async ({ ctx }) => ({
-    ...(await balanceSummary(ctx.db, ctx.account.accountId, ctx.config.GRACE_WINDOW_HOURS)),
-    currency: "eur" as const,
-    gateway: ctx.gateway.kind,
-    topUpLimits: topUpLimits(ctx.config),
-  })),
+  balance: accountProcedure.query(async ({ ctx }) => {
+    const summary = await balanceSummary(ctx.db, ctx.account.accountId, ctx.config.GRACE_WINDOW_HOURS);
+    const burn = await burnRateCentsPerHour(ctx.db, ctx.account.accountId);
+    return {
+      ...summary,
+      currency: "eur" as const,
+      gateway: ctx.gateway.kind,
+      topUpLimits: topUpLimits(ctx.config),
+      /** The running instances' hourly rates together: the runway forecast divides the balance by it. */
+      burnRateCentsPerHour: burn,
+      runwaySeconds: runwaySeconds(summary.balanceCents, burn),
+    };
+  }),
 
   ledger: accountProcedure
     .input(

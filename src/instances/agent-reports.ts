@@ -1,0 +1,121 @@
+import { and, eq, isNull, sql } from "drizzle-orm";
+import type { Database } from "../../db/client";
+import { instanceRuns, instances } from "../../db/schema";
+import type { HeartbeatBody, SampleBody, WorkloadReport } from "../agent/spec";
+import { sha256Hex } from "../auth/secrets";
+import type { JobQueue } from "../jobs/queue";
+import type { HeartbeatBatcher } from "./heartbeats";
+import type { InstanceState } from "./state-machine";
+import { transition } from "./transition";
+
+/** The run an agent token belongs to, with what the hot path needs to know about its instance. */
+export interface AgentRun {
+  runId: string;
+  instanceId: string;
+  ended: boolean;
+  current: boolean;
+  state: InstanceState;
+}
+
+/**
+ * Resolves agent tokens, caching each for a few seconds: at thousands of
+ * pods beating every second, the common case (a running pod saying "ready")
+ * costs no query at all; transitions this process makes update the cache.
+ */
+export class AgentDirectory {
+  private cache = new Map<string, { run: AgentRun; fetchedAt: number }>();
+
+  constructor(
+    private readonly db: Database,
+    private readonly ttlMs = 5000,
+  ) {}
+
+  async resolve(token: string): Promise<AgentRun | null> {
+    const hash = sha256Hex(token);
+    const hit = this.cache.get(hash);
+    if (hit && Date.now() - hit.fetchedAt < this.ttlMs) return hit.run;
+    const [row] = await this.db
+      .select({ runId: instanceRuns.id, instanceId: instanceRuns.instanceId, endedAt: instanceRuns.endedAt, currentRunId: instances.currentRunId, state: instances.state })
+      .from(instanceRuns)
+      .innerJoin(instances, eq(instances.id, instanceRuns.instanceId))
+      .where(eq(instanceRuns.agentTokenHash, hash));
+    if (!row) {
+      this.cache.delete(hash);
+      return null;
+    }
+    const run: AgentRun = { runId: row.runId, instanceId: row.instanceId, ended: row.endedAt !== null, current: row.currentRunId === row.runId, state: row.state };
+    this.cache.set(hash, { run, fetchedAt: Date.now() });
+    return run;
+  }
+
+  forget(token: string): void {
+    this.cache.delete(sha256Hex(token));
+  }
+}
+
+export type HeartbeatOutcome = "ok" | "gone";
+
+/**
+ * A heartbeat from a pod's agent. Time and boot progress are batched; the
+ * moments that change an instance's state are written at once: the runtime's
+ * health check passing (pending → running) and its process dying (→ failed).
+ */
+export async function handleHeartbeat(db: Database, jobs: JobQueue, batcher: HeartbeatBatcher, run: AgentRun, body: HeartbeatBody): Promise<HeartbeatOutcome> {
+  if (run.ended || !run.current || body.runId !== run.runId) return "gone";
+  const workload = body.workload;
+  const progress = workload.state === "starting" ? { phase: workload.phase, progress: workload.progress, message: workload.message, at: body.at } : null;
+  batcher.recordBeat(run.runId, run.instanceId, body.at, progress);
+
+  if (workload.state === "ready" && run.state === "pending") {
+    run.state = (await markRunning(db, run)) ?? run.state;
+  } else if (workload.state === "exited" && (run.state === "pending" || run.state === "running")) {
+    run.state = (await markFailed(db, jobs, run, workload)) ?? run.state;
+  }
+  return "ok";
+}
+
+export function handleSamples(batcher: HeartbeatBatcher, run: AgentRun, body: SampleBody): HeartbeatOutcome {
+  if (run.ended || !run.current || body.runId !== run.runId) return "gone";
+  batcher.recordSample(run.instanceId, body);
+  return "ok";
+}
+
+async function markRunning(db: Database, run: AgentRun): Promise<InstanceState | null> {
+  return db.transaction(async (tx) => {
+    const [instance] = await tx.select().from(instances).where(eq(instances.id, run.instanceId)).for("update");
+    if (!instance || instance.state !== "pending" || instance.currentRunId !== run.runId) return instance?.state ?? null;
+    await tx.update(instanceRuns).set({ runningAt: sql`now()`, lastHeartbeatAt: sql`now()` }).where(eq(instanceRuns.id, run.runId));
+    await transition(tx, run.instanceId, { to: "running", cause: "the runtime passed its health check", patch: { progress: null } });
+    return "running";
+  });
+}
+
+async function markFailed(db: Database, jobs: JobQueue, run: AgentRun, exit: Extract<WorkloadReport, { state: "exited" }>): Promise<InstanceState | null> {
+  return db.transaction(async (tx) => {
+    const [instance] = await tx.select().from(instances).where(eq(instances.id, run.instanceId)).for("update");
+    if (!instance || !["pending", "running"].includes(instance.state) || instance.currentRunId !== run.runId) return instance?.state ?? null;
+    const how = exit.signal ? `was killed by ${exit.signal}` : `exited with code ${exit.exitCode ?? "unknown"}`;
+    const reason = `The runtime process ${how}${instance.state === "pending" ? " while starting" : ""}.`;
+    const remediation = remediationFor(exit, instance.state);
+    await tx.update(instanceRuns).set({ endedAt: sql`now()`, endReason: reason }).where(and(eq(instanceRuns.id, run.runId), isNull(instanceRuns.endedAt)));
+    await transition(tx, run.instanceId, {
+      to: "failed",
+      cause: reason,
+      detail: { exitCode: exit.exitCode, signal: exit.signal, lastLines: exit.lastLines, remediation },
+      patch: { failureReason: reason, failureRemediation: remediation, progress: null },
+    });
+    // Release the pod at its provider (its GPUs go back to the pool); the same job stops pods.
+    await jobs.send("instances.stop", { instanceId: run.instanceId, runId: run.runId }, { tx, singletonKey: `stop:${run.runId}` });
+    return "failed";
+  });
+}
+
+/** A hint people can act on, from how the process ended and what it printed last. */
+export function remediationFor(exit: Extract<WorkloadReport, { state: "exited" }>, state: InstanceState): string {
+  const lines = exit.lastLines.toLowerCase();
+  if (exit.signal === "SIGKILL" || exit.exitCode === 137 || lines.includes("out of memory")) {
+    return "The pod ran out of memory or was killed. Pick GPUs with more VRAM, a shorter context length, or a smaller model, then Start again.";
+  }
+  if (state === "pending") return "The runtime could not start. Check the runtime log on the Details tab (wrong weights, unsupported options), then Start again.";
+  return "The runtime stopped unexpectedly. Check the runtime log on the Details tab, then Start the instance again.";
+}

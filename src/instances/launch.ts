@@ -1,0 +1,200 @@
+import { eq } from "drizzle-orm";
+import type { Executor } from "../../db/client";
+import { instanceEvents, instanceRuns, instances, type RuntimeConfig } from "../../db/schema";
+import { assertLaunchFunded, balanceSummary } from "../billing/grace";
+import { readCatalog, type Catalog, type Runtime } from "../catalog/queries";
+import { type AccountContext, withTransaction } from "../context";
+import { ConflictError, InvalidInputError } from "../errors";
+import type { HubClient } from "../hub/client";
+import { validateModel, type ModelAssessment } from "../hub/validate";
+import { newId } from "../ids";
+import type { JobQueue } from "../jobs/queue";
+import { isUniqueViolation } from "../platform/pg-errors";
+import { lockPricing, maxHourlyRate, modelClassFor } from "../pricing/snapshot";
+import type { LaunchInput } from "./schemas";
+import type { Instance } from "./transition";
+
+export interface LaunchDeps {
+  jobs: JobQueue;
+  /** A hub client for this launch (with the user's token for a gated repo, if one was given). */
+  hub: (token?: string) => HubClient;
+  graceWindowHours: number;
+  minRunwayHours: number;
+}
+
+/** A model that failed validation: every problem with its remediation, and the assessment for the UI. */
+export class ModelValidationError extends InvalidInputError {
+  constructor(readonly assessment: ModelAssessment) {
+    super(assessment.problems.map((p) => `${p.message} Remediation: ${p.remediation}.`).join(" "), "hfRepo");
+  }
+}
+
+/**
+ * The one launch verb (web, tRPC, CLI): validate the model against the
+ * runtime and GPUs, lock the price, refuse what billing refuses, then create
+ * the pending instance, its first run and the provisioning job together.
+ */
+export async function launchInstance(ctx: AccountContext, deps: LaunchDeps, input: LaunchInput): Promise<Instance> {
+  const catalog = await readCatalog(ctx.db);
+  const plan = await planLaunch(catalog, deps, input);
+
+  const pricingSnapshot = await lockPricing(ctx.db, {
+    modelClass: plan.modelClass,
+    tier: input.tier,
+    gpuPreferences: input.gpuPreferences,
+    gpuCount: input.gpuCount,
+  });
+  const summary = await balanceSummary(ctx.db, ctx.accountId, deps.graceWindowHours);
+  assertLaunchFunded(summary, { hourlyRateCents: maxHourlyRate(pricingSnapshot), minRunwayHours: deps.minRunwayHours });
+
+  const instanceId = newId("instance");
+  const runId = newId("run");
+  try {
+    return await withTransaction(ctx.db, async (tx) => {
+      const servingName = plan.serving ? (input.servingName ?? (await freeServingName(tx, ctx.accountId, plan.defaultServingName))) : null;
+      const [instance] = await tx
+        .insert(instances)
+        .values({
+          id: instanceId,
+          accountId: ctx.accountId,
+          name: input.name || null,
+          description: input.description || null,
+          servingName,
+          state: "pending",
+          hfRepo: plan.serving ? input.hfRepo! : null,
+          modelFile: plan.assessment?.file ?? null,
+          task: plan.task,
+          modelClass: plan.modelClass,
+          gpuPreferences: input.gpuPreferences,
+          gpuCount: input.gpuCount,
+          minVramGib: input.minVramGib ?? null,
+          tier: input.tier,
+          allowedRegions: input.allowedRegions,
+          maxPriceCentsPerHour: input.maxPriceCentsPerHour ?? null,
+          placementMode: input.placementMode,
+          contextLength: plan.runtimeConfig.contextLength,
+          pricingSnapshot,
+          runtimeConfig: plan.runtimeConfig,
+          modelAssessment: plan.assessment,
+          currentRunId: runId,
+          progress: { phase: "queued", progress: null, message: "Waiting for placement", at: new Date().toISOString() },
+        })
+        .returning();
+      await tx.insert(instanceEvents).values({ instanceId, fromState: null, toState: "pending", cause: "launched" });
+      await tx.insert(instanceRuns).values({ id: runId, instanceId, number: 1 });
+      await deps.jobs.send("instances.provision", { instanceId, runId }, { tx, singletonKey: `provision:${runId}` });
+      return instance!;
+    });
+  } catch (error) {
+    if (isUniqueViolation(error, "instances_account_serving_name_key")) {
+      throw new ConflictError(`The serving name '${input.servingName}' is already used by another instance of this account.`, "servingName");
+    }
+    throw error;
+  }
+}
+
+interface LaunchPlan {
+  serving: boolean;
+  task: "chat" | "embeddings" | null;
+  modelClass: ReturnType<typeof modelClassFor>;
+  runtimeConfig: RuntimeConfig;
+  assessment: ModelAssessment | null;
+  defaultServingName: string;
+}
+
+/** Everything decided before anything is written: catalog lookups, image verification, model validation. */
+export async function planLaunch(catalog: Catalog, deps: Pick<LaunchDeps, "hub">, input: LaunchInput): Promise<LaunchPlan> {
+  const template = input.templateId ? catalog.templates.find((t) => t.id === input.templateId) : undefined;
+  if (input.templateId && !template) throw new InvalidInputError(`There is no template '${input.templateId}'.`, "templateId");
+  const runtimeId = input.runtimeId ?? template?.runtimeId ?? null;
+  const runtime = runtimeId ? catalog.runtimes.find((r) => r.id === runtimeId) : undefined;
+  if (runtimeId && !runtime) throw new InvalidInputError(`There is no runtime '${runtimeId}'.`, "runtimeId");
+  for (const gpu of input.gpuPreferences) {
+    if (!catalog.gpus.some((g) => g.id === gpu)) throw new InvalidInputError(`There is no GPU type '${gpu}' in the catalog.`, "gpuPreferences");
+  }
+
+  const image = template?.image ?? runtime!.image;
+  if (input.image !== undefined && input.image !== image) {
+    const verified = [...catalog.runtimes.map((r) => r.image), ...catalog.templates.map((t) => t.image)];
+    throw new InvalidInputError(
+      verified.includes(input.image)
+        ? "That verified image belongs to another runtime or template: choose that one instead."
+        : "Only verified runtime images can launch: catalog images pinned by digest (name@sha256:…). Custom images are not supported yet.",
+      "image",
+    );
+  }
+
+  if (!runtime) {
+    return {
+      serving: false,
+      task: null,
+      modelClass: "pod",
+      assessment: null,
+      defaultServingName: "",
+      runtimeConfig: { runtimeId: null, templateId: template!.id, image, command: [], localBinary: null, port: null, healthPath: null, ports: template!.ports, contextLength: null },
+    };
+  }
+
+  if (!input.hfRepo) throw new InvalidInputError("Enter the Hugging Face repo to serve, such as Qwen/Qwen2.5-0.5B-Instruct.", "hfRepo");
+  const assessment = await assess(catalog, deps, runtime, input);
+  if (!assessment.ok) throw new ModelValidationError(assessment);
+  const task = assessment.task === "embeddings" ? "embeddings" : "chat";
+  return {
+    serving: true,
+    task,
+    modelClass: modelClassFor({ task, parameterCount: assessment.parameterCount }),
+    assessment,
+    defaultServingName: servingNameFrom(input.hfRepo),
+    runtimeConfig: {
+      runtimeId: runtime.id,
+      templateId: template?.id ?? null,
+      image,
+      command: runtime.command,
+      localBinary: runtime.localBinary || null,
+      port: runtime.port,
+      healthPath: runtime.healthPath,
+      ports: template?.ports ?? [{ port: runtime.port, name: "openai" }],
+      contextLength: assessment.contextLength ?? runtime.defaultContextLength,
+    },
+  };
+}
+
+/** The model checked against the runtime and the smallest GPU among the preferences, so any placement fits. */
+export async function assess(catalog: Catalog, deps: Pick<LaunchDeps, "hub">, runtime: Runtime, input: Pick<LaunchInput, "hfRepo" | "gpuPreferences" | "gpuCount" | "task" | "contextLength" | "modelFile" | "hfToken">) {
+  const preferred = catalog.gpus.filter((g) => input.gpuPreferences.includes(g.id));
+  const smallest = preferred.reduce((a, b) => (b.vramGib < a.vramGib ? b : a), preferred[0]!);
+  const support = (r: Runtime) => ({
+    name: r.name,
+    // "*" (the reference runtime) serves any architecture.
+    architectures: r.architectures,
+    tasks: r.tasks,
+    modalities: r.modalities,
+    formats: r.formats,
+  });
+  return validateModel(deps.hub(input.hfToken), {
+    repo: input.hfRepo!,
+    runtime: support(runtime),
+    task: input.task,
+    gpus: { name: smallest.id, vramGiB: smallest.vramGib, count: input.gpuCount },
+    contextLength: input.contextLength,
+    gpuTypes: catalog.gpus.map((g) => ({ name: g.id, vramGiB: g.vramGib })),
+    file: input.modelFile,
+    alternatives: catalog.runtimes.filter((r) => r.id !== runtime.id && r.id !== "reference").map(support),
+  });
+}
+
+/** `Qwen/Qwen2.5-0.5B-Instruct` → `qwen2.5-0.5b-instruct`. */
+export function servingNameFrom(repo: string): string {
+  const name = (repo.split("/").pop() ?? repo).toLowerCase().replace(/[^a-z0-9._-]+/g, "-").replace(/^[^a-z0-9]+/, "");
+  return (name || "model").slice(0, 56);
+}
+
+/** The default serving name, with `-2`, `-3`… when the account already uses it. */
+async function freeServingName(db: Executor, accountId: string, base: string): Promise<string> {
+  const taken = new Set(
+    (await db.select({ name: instances.servingName }).from(instances).where(eq(instances.accountId, accountId)))
+      .map((row) => row.name),
+  );
+  if (!taken.has(base)) return base;
+  for (let n = 2; ; n++) if (!taken.has(`${base}-${n}`)) return `${base}-${n}`;
+}

@@ -1,0 +1,61 @@
+import { z } from "zod";
+
+/** Serving names are the `model` id on /v1: lower-case, URL- and shell-friendly. */
+export const servingName = z
+  .string()
+  .trim()
+  .regex(/^[a-z0-9][a-z0-9._-]{0,62}$/, { message: "Use 1–63 lower-case letters, digits, '.', '_' or '-', starting with a letter or digit." });
+
+const region = z.string().regex(/^[a-z0-9-]{1,32}$/, { message: "Not a region name." });
+const gpuId = z.string().min(1).max(32);
+
+export const placementFields = {
+  /** GPU types it may run on, most preferred first. */
+  gpuPreferences: z.array(gpuId).min(1, { message: "Pick at least one GPU type." }).max(8),
+  allowedRegions: z.array(region).max(16).default([]),
+  maxPriceCentsPerHour: z.number().int().positive().nullable().optional(),
+  placementMode: z.enum(["smart", "pinned"]).default("smart"),
+  minVramGib: z.number().int().positive().nullable().optional(),
+};
+
+export const launchInput = z
+  .object({
+    name: z.string().trim().max(80).optional(),
+    description: z.string().trim().max(500).optional(),
+    /** A serving runtime (vLLM, TEI, llama.cpp, Ollama, reference)… */
+    runtimeId: z.string().optional(),
+    /** …or a template from the Pods document. */
+    templateId: z.string().optional(),
+    hfRepo: z.string().trim().max(200).optional(),
+    /** For GGUF repos: which file to serve (default: a Q4_K_M one). */
+    modelFile: z.string().max(200).optional(),
+    task: z.enum(["chat", "embeddings"]).optional(),
+    contextLength: z.number().int().min(128).max(1_048_576).optional(),
+    servingName: servingName.optional(),
+    gpuCount: z.number().int().min(1).max(8).default(1),
+    tier: z.enum(["secure", "community"]).default("secure"),
+    /** A custom image: refused unless it is a catalog image pinned by digest. */
+    image: z.string().max(300).optional(),
+    /** Used once to read a gated repo's metadata; never stored. */
+    hfToken: z.string().max(200).optional(),
+    ...placementFields,
+  })
+  .refine((input) => Boolean(input.runtimeId) !== Boolean(input.templateId), {
+    message: "Choose either a runtime or a template.",
+    path: ["runtimeId"],
+  });
+
+export type LaunchInput = z.infer<typeof launchInput>;
+
+export const settingsInput = z.object({
+  name: z.string().trim().max(80).nullable().optional(),
+  description: z.string().trim().max(500).nullable().optional(),
+  servingName: servingName.optional(),
+  gpuPreferences: placementFields.gpuPreferences.optional(),
+  allowedRegions: placementFields.allowedRegions.optional(),
+  maxPriceCentsPerHour: placementFields.maxPriceCentsPerHour,
+  placementMode: placementFields.placementMode.optional(),
+  minVramGib: placementFields.minVramGib,
+});
+
+export type SettingsInput = z.infer<typeof settingsInput>;

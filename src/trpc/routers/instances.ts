@@ -1,0 +1,92 @@
+import { z } from "zod";
+import { balanceSummary } from "../../billing/grace";
+import { readCatalog } from "../../catalog/queries";
+import { HubClient } from "../../hub/client";
+import { assess, launchInstance, type LaunchDeps } from "../../instances/launch";
+import { byWhom, deleteMany, requestStart, requestStop, stopMany } from "../../instances/lifecycle";
+import { launchInput, settingsInput } from "../../instances/schemas";
+import { updateSettings } from "../../instances/settings";
+import { instanceDetail, listInstances, listItem } from "../../instances/views";
+import { hourlyRate, lockPricing, maxHourlyRate } from "../../pricing/snapshot";
+import { InvalidInputError } from "../../errors";
+import { accountProcedure, router, type TrpcContext } from "../init";
+
+const id = z.object({ id: z.string().min(1).max(64) });
+const ids = z.object({ ids: z.array(z.string().min(1).max(64)).min(1).max(200) });
+
+function launchDeps(ctx: TrpcContext): LaunchDeps {
+  return {
+    jobs: ctx.jobs,
+    hub: (token) => new HubClient({ endpoint: ctx.config.HF_ENDPOINT, token }),
+    graceWindowHours: ctx.config.GRACE_WINDOW_HOURS,
+    minRunwayHours: ctx.config.MIN_RUNWAY_HOURS,
+  };
+}
+
+const who = (ctx: { account: { actor: Parameters<typeof byWhom>[0] }; caller: { user: { email: string } | null } }) =>
+  byWhom(ctx.account.actor, ctx.caller.user?.email);
+
+export const instancesRouter = router({
+  catalog: accountProcedure.query(({ ctx }) => readCatalog(ctx.db)),
+
+  /** The Launch page's live check: the model against runtime and GPUs, the price per GPU choice, and the runway. */
+  validate: accountProcedure
+    .input(
+      z.object({
+        runtimeId: z.string(),
+        hfRepo: z.string().trim().min(1).max(200),
+        modelFile: z.string().max(200).optional(),
+        task: z.enum(["chat", "embeddings"]).optional(),
+        contextLength: z.number().int().min(128).max(1_048_576).optional(),
+        gpuPreferences: z.array(z.string()).min(1).max(8),
+        gpuCount: z.number().int().min(1).max(8),
+        hfToken: z.string().max(200).optional(),
+      }),
+    )
+    .query(async ({ ctx, input }) => {
+      const catalog = await readCatalog(ctx.db);
+      const runtime = catalog.runtimes.find((r) => r.id === input.runtimeId);
+      if (!runtime) throw new InvalidInputError(`There is no runtime '${input.runtimeId}'.`, "runtimeId");
+      return assess(catalog, launchDeps(ctx), runtime, input);
+    }),
+
+  launch: accountProcedure.input(launchInput).mutation(async ({ ctx, input }) => listItem(await launchInstance(ctx.account, launchDeps(ctx), input))),
+
+  list: accountProcedure.query(({ ctx }) => listInstances(ctx.account)),
+  get: accountProcedure.input(id).query(({ ctx, input }) => instanceDetail(ctx.account, input.id)),
+
+  start: accountProcedure.input(id).mutation(async ({ ctx, input }) =>
+    listItem(
+      await requestStart(
+        ctx.account,
+        { jobs: ctx.jobs, graceWindowHours: ctx.config.GRACE_WINDOW_HOURS, minRunwayHours: ctx.config.MIN_RUNWAY_HOURS },
+        input.id,
+        `started ${who(ctx)}`,
+      ),
+    ),
+  ),
+  stop: accountProcedure.input(id).mutation(async ({ ctx, input }) => listItem(await requestStop(ctx.account, ctx.jobs, input.id, `stopped ${who(ctx)}`))),
+  /** Stop many: one transaction for all of them. */
+  stopMany: accountProcedure.input(ids).mutation(({ ctx, input }) => stopMany(ctx.account, ctx.jobs, input.ids, `stopped ${who(ctx)} (bulk)`)),
+  delete: accountProcedure.input(id).mutation(({ ctx, input }) => deleteMany(ctx.account, ctx.jobs, [input.id], `deleted ${who(ctx)}`)),
+  deleteMany: accountProcedure.input(ids).mutation(({ ctx, input }) => deleteMany(ctx.account, ctx.jobs, input.ids, `deleted ${who(ctx)} (bulk)`)),
+  updateSettings: accountProcedure
+    .input(settingsInput.extend({ id: z.string().min(1).max(64) }))
+    .mutation(async ({ ctx, input }) => listItem(await updateSettings(ctx.account, input.id, input))),
+
+  /** What a launch would cost: the hourly rate per GPU choice, and how long the balance lasts at the highest. */
+  quote: accountProcedure
+    .input(z.object({ gpuPreferences: z.array(z.string()).min(1).max(8), gpuCount: z.number().int().min(1).max(8), tier: z.enum(["secure", "community"]), modelClass: z.enum(["pod", "embeddings", "llm", "llm_large"]) }))
+    .query(async ({ ctx, input }) => {
+      const snapshot = await lockPricing(ctx.db, input);
+      const summary = await balanceSummary(ctx.db, ctx.account.accountId, ctx.config.GRACE_WINDOW_HOURS);
+      const max = maxHourlyRate(snapshot);
+      return {
+        rates: snapshot.rows.map((row) => ({ gpuType: row.gpuType, rateCentsPerHour: hourlyRate(snapshot, row.gpuType)! })),
+        maxRateCentsPerHour: max,
+        balanceCents: summary.balanceCents,
+        runwaySeconds: max > 0 ? Math.max(0, Math.floor((summary.balanceCents / max) * 3600)) : null,
+        minRunwayHours: ctx.config.MIN_RUNWAY_HOURS,
+      };
+    }),
+});
