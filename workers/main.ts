@@ -22,7 +22,14 @@ await registerWorkers(boss, {
 });
 console.log("workers started");
 
+// Reconcile now (a restart is when the database and the providers most likely disagree), then
+// every 10 s; the singleton key keeps many worker replicas from piling up the same job.
+const reconcileSoon = () => boss.send("instances.reconcile", {}, { singletonKey: "reconcile", singletonSeconds: 10 }).catch(() => null);
+void reconcileSoon();
+const reconcileTimer = setInterval(reconcileSoon, 10_000);
+
 async function shutdown() {
+  clearInterval(reconcileTimer);
   // Lets running jobs finish (pg-boss waits for them), then releases the database.
   await boss.stop({ graceful: true, timeout: 10_000 });
   await database.close();

@@ -4,6 +4,7 @@ import type { JobDefinition, WorkerServices } from "./job";
 import { graceSweep } from "./grace-sweep";
 import { ping } from "./ping";
 import { provision } from "./provision";
+import { reconcileJob } from "./reconcile";
 import { stop } from "./stop";
 
 /** One handler per job name; the type refuses a missing name at compile time. */
@@ -11,6 +12,7 @@ export const registry: { [N in JobName]: JobDefinition<N> } = {
   "system.ping": ping,
   "instances.provision": provision,
   "instances.stop": stop,
+  "instances.reconcile": reconcileJob,
   "billing.grace-sweep": graceSweep,
 };
 

@@ -29,6 +29,7 @@ CREATE TABLE "instance_runs" (
 	"rate_cents_per_hour" integer,
 	"runtime_url" text,
 	"ports" jsonb,
+	"claimed_at" timestamp with time zone,
 	"agent_token_hash" text,
 	"created_at" timestamp with time zone DEFAULT now() NOT NULL,
 	"running_at" timestamp with time zone,

@@ -124,6 +124,8 @@ export const instanceRuns = pgTable(
     runtimeUrl: text("runtime_url"),
     /** The pod's ports as reachable, for the Details tab. */
     ports: jsonb("ports").$type<{ name: string; port: number; url: string }[]>(),
+    /** When a provisioning job claimed this run: a second job (a retry, a requeue) leaves a claimed run alone. */
+    claimedAt: timestamptz("claimed_at"),
     /** SHA-256 of the sidecar agent's token, made when the pod is provisioned. */
     agentTokenHash: text("agent_token_hash"),
     ...createdAt,

@@ -23,7 +23,9 @@ export async function completeDevCheckout(
 ): Promise<{ redirectTo: string }> {
   const checkout = await getCheckout(ctx, id);
   if (checkout.gateway !== "dev") throw new ConflictError("This checkout is paid at Stripe, not here.");
-  if (checkout.status === "paid") return { redirectTo: checkout.successUrl };
+  // Stripe fills {CHECKOUT_SESSION_ID} in the success URL; the stand-in does the same.
+  const successUrl = checkout.successUrl.replaceAll("{CHECKOUT_SESSION_ID}", checkout.id);
+  if (checkout.status === "paid") return { redirectTo: successUrl };
   if (checkout.status === "canceled") throw new ConflictError("This checkout was canceled. Start a new top-up.");
 
   if (outcome === "cancel") {
@@ -57,5 +59,5 @@ export async function completeDevCheckout(
   });
   const status = await deliver(payload, await gateway.sign(payload));
   if (status < 200 || status >= 300) throw new Error(`The webhook refused the development gateway's event (HTTP ${status}).`);
-  return { redirectTo: checkout.successUrl };
+  return { redirectTo: successUrl };
 }

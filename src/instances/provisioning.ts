@@ -1,4 +1,4 @@
-import { and, eq, isNull } from "drizzle-orm";
+import { and, eq, isNull, lt, or, sql } from "drizzle-orm";
 import type { Database } from "../../db/client";
 import { instanceRuns, instances, placementDecisions, sshKeys } from "../../db/schema";
 import { newSecret, sha256Hex } from "../auth/secrets";
@@ -35,6 +35,13 @@ export async function provisionRun(deps: ProvisioningDeps, instanceId: string, r
   const [instance] = await db.select().from(instances).where(eq(instances.id, instanceId));
   const [run] = await db.select().from(instanceRuns).where(eq(instanceRuns.id, runId));
   if (!instance || !run || instance.state !== "pending" || instance.currentRunId !== runId || run.podId || run.endedAt) return "skipped";
+  // One provisioner per run: a claim older than the job's expiry belongs to a worker that died.
+  const [claimed] = await db
+    .update(instanceRuns)
+    .set({ claimedAt: sql`now()` })
+    .where(and(eq(instanceRuns.id, runId), isNull(instanceRuns.podId), or(isNull(instanceRuns.claimedAt), lt(instanceRuns.claimedAt, sql`now() - interval '5 minutes'`))))
+    .returning({ id: instanceRuns.id });
+  if (!claimed) return "skipped";
 
   const offers = (await Promise.all(deps.providers.map((p) => p.offers().catch(() => [] as Offer[])))).flat();
   const ranking = rankOffers(offers, {

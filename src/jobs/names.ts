@@ -10,6 +10,8 @@ export interface JobPayloads {
   "instances.provision": { instanceId: string; runId: string };
   /** Terminates a stopping instance's pod and settles it as stopped. */
   "instances.stop": { instanceId: string; runId: string };
+  /** Makes the database and the providers agree (non-bootstrap, lost pods, orphans, lost jobs). */
+  "instances.reconcile": Record<string, never>;
   /** Stops the instances of accounts whose grace window ended with a negative balance. */
   "billing.grace-sweep": Record<string, never>;
 }
@@ -17,4 +19,10 @@ export interface JobPayloads {
 export type JobName = keyof JobPayloads;
 
 /** The runtime list of names, checked against the registry at start-up. */
-export const jobNames = ["system.ping", "instances.provision", "instances.stop", "billing.grace-sweep"] as const satisfies readonly JobName[];
+export const jobNames = [
+  "system.ping",
+  "instances.provision",
+  "instances.stop",
+  "instances.reconcile",
+  "billing.grace-sweep",
+] as const satisfies readonly JobName[];

@@ -66,6 +66,6 @@ export interface Provider {
   stop(podId: string): Promise<void>;
   status(podId: string): Promise<PodStatus>;
   /** Every pod the provider holds for this platform, so the reconciler can find orphans. */
-  pods(): Promise<string[]>;
+  pods(): Promise<{ podId: string; createdAt: Date }[]>;
   logs?(podId: string, stream: "runtime" | "agent", tailLines: number): Promise<string>;
 }

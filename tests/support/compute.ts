@@ -51,7 +51,7 @@ export async function startCompute(options: { bootMs?: number } = {}) {
     // Every step runs even if one fails: a pod left running would outlive the test run.
     const steps = [
       async () => {
-        for (const pod of await provider.pods()) await provider.stop(pod);
+        for (const pod of await provider.pods()) await provider.stop(pod.podId);
       },
       () => boss.stop({ graceful: false }),
       () => heartbeats.stop(),

@@ -180,8 +180,11 @@ export class LocalProvider implements Provider {
     return { state: "exited", reason: "the pod's processes are no longer running" };
   }
 
-  async pods(): Promise<string[]> {
-    return listPodIds(this.options.podsDir).filter((id) => !readPodRecord(this.options.podsDir, id)?.stoppedAt);
+  async pods(): Promise<{ podId: string; createdAt: Date }[]> {
+    return listPodIds(this.options.podsDir)
+      .map((id) => readPodRecord(this.options.podsDir, id))
+      .filter((record): record is LocalPodRecord => record !== null && !record.stoppedAt)
+      .map((record) => ({ podId: record.podId, createdAt: new Date(record.createdAt) }));
   }
 
   async logs(podId: string, stream: "runtime" | "agent", tailLines: number): Promise<string> {

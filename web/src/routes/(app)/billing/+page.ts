@@ -1,9 +1,12 @@
 import { loadOrSignIn } from "#lib/navigation.ts";
 import { trpc } from "#lib/trpc.ts";
 import type { PageLoad } from "./$types";
+import { ledgerKind } from "./ledger-kinds";
 
+/** The kind filter lives in the URL (`?kind=topup`), so a filtered ledger can be reloaded and shared. */
 export const load: PageLoad = ({ url }) =>
   loadOrSignIn(url, async () => {
-    const [balance, ledger] = await Promise.all([trpc.billing.balance.query(), trpc.billing.ledger.query({ limit: 25 })]);
-    return { balance, ledger };
+    const kind = ledgerKind(url.searchParams.get("kind"));
+    const [balance, ledger] = await Promise.all([trpc.billing.balance.query(), trpc.billing.ledger.query({ limit: 25, kind })]);
+    return { balance, ledger, kind };
   });

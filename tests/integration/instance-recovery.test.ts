@@ -1,0 +1,118 @@
+import { describe, expect, test } from "bun:test";
+import { eq, sql } from "drizzle-orm";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { accountBalances, instanceRuns } from "../../db/schema";
+import { stopInstancesAfterGrace } from "../../src/billing/grace-sweep";
+import { postEntry } from "../../src/billing/ledger";
+import { reconcile } from "../../src/instances/reconcile";
+import { isAlive, waitForExit } from "../../src/platform/embedded-postgres";
+import { startCompute, waitFor } from "../support/compute";
+
+const compute = await startCompute();
+// Its reference runtime "boots" for a minute: long enough to pass a bootstrap deadline.
+const slowCompute = await startCompute({ bootMs: 60_000 });
+const launch = {
+  runtimeId: "reference",
+  hfRepo: "Qwen/Qwen2.5-0.5B-Instruct",
+  gpuPreferences: ["L4"],
+  gpuCount: 1,
+  tier: "secure" as const,
+  allowedRegions: [],
+  placementMode: "smart" as const,
+  contextLength: 4096,
+};
+const reconcileNow = (overrides: { bootstrapDeadlineSeconds?: number; heartbeatTimeoutSeconds?: number; orphanGraceSeconds?: number } = {}) =>
+  reconcile({ db: compute.db, jobs: compute.jobs, providers: [compute.provider], bootstrapDeadlineSeconds: 900, heartbeatTimeoutSeconds: 3, ...overrides });
+
+const slowDeps = { db: slowCompute.db, jobs: slowCompute.jobs, providers: [slowCompute.provider], heartbeatTimeoutSeconds: 30 };
+
+async function runningInstance(api: Awaited<ReturnType<typeof compute.fundedUser>>["api"], servingName: string) {
+  const launched = await api.instances.launch({ ...launch, servingName });
+  return waitFor(() => api.instances.get({ id: launched.id }), (i) => i.state === "running", 20_000, `${servingName} running`);
+}
+
+describe("the reconciler", () => {
+  test("a pod whose runtime never becomes healthy is released as non_bootstrap", async () => {
+    const { api } = await slowCompute.fundedUser();
+    const launched = await api.instances.launch({ ...launch, servingName: "never-healthy" });
+    const pending = await waitFor(() => api.instances.get({ id: launched.id }), (i) => ["pulling_image", "downloading_model", "loading_model"].includes(i.progress?.phase ?? ""), 20_000, "booting");
+    expect(pending.state).toBe("pending");
+    expect(await reconcile({ ...slowDeps, bootstrapDeadlineSeconds: 900 })).toMatchObject({ nonBootstrap: [] });
+    await Bun.sleep(1100);
+    const report = await reconcile({ ...slowDeps, bootstrapDeadlineSeconds: 1 });
+    expect(report.nonBootstrap).toEqual([launched.id]);
+    const released = await api.instances.get({ id: launched.id });
+    expect(released.state).toBe("non_bootstrap");
+    expect(released.failureReason).toBe("The runtime did not become healthy within 1 s of placement.");
+    await waitFor(() => slowCompute.provider.status(pending.runs[0]!.podId!), (s) => s.state === "gone", 20_000, "pod released");
+  }, 60_000);
+
+  test("a running instance whose whole pod died fails after the heartbeat timeout", async () => {
+    const { api } = await compute.fundedUser();
+    const running = await runningInstance(api, "pod-dies");
+    const pod = JSON.parse(readFileSync(join(compute.podsDir, running.runs[0]!.podId!, "pod.json"), "utf8"));
+    process.kill(-pod.agentPid, "SIGKILL"); // the agent and the runtime: nothing reports any more
+    await waitForExit(pod.agentPid, 5000);
+    await Bun.sleep(3500);
+    const report = await reconcileNow();
+    expect(report.lost).toContain(running.id);
+    const failed = await api.instances.get({ id: running.id });
+    expect(failed.state).toBe("failed");
+    expect(failed.failureReason).toStartWith("The pod stopped responding");
+  }, 60_000);
+
+  test("a live pod that only lost touch is left alone", async () => {
+    const { api } = await compute.fundedUser();
+    const running = await runningInstance(api, "out-of-touch");
+    await compute.db.update(instanceRuns).set({ lastHeartbeatAt: sql`now() - interval '1 hour'` }).where(eq(instanceRuns.id, running.runs[0]!.id));
+    const report = await reconcileNow();
+    expect(report.lost).not.toContain(running.id);
+    expect((await api.instances.get({ id: running.id })).state).toBe("running");
+    await api.instances.delete({ id: running.id });
+  }, 60_000);
+
+  test("a pod no live run owns is stopped", async () => {
+    const { api } = await compute.fundedUser();
+    const running = await runningInstance(api, "orphaned");
+    const podId = running.runs[0]!.podId!;
+    // The database forgets the run (as after a crash between provisioning and recording it).
+    await compute.db.update(instanceRuns).set({ endedAt: sql`now()` }).where(eq(instanceRuns.id, running.runs[0]!.id));
+    const report = await reconcileNow({ orphanGraceSeconds: 0 });
+    expect(report.orphansStopped).toContain(podId);
+    expect(await compute.provider.status(podId)).toEqual({ state: "gone" });
+  }, 60_000);
+});
+
+describe("the grace window", () => {
+  test("when it ends with a negative balance, running instances are stopped (not deleted), with the cause", async () => {
+    const { user, api } = await compute.fundedUser(10_000);
+    const running = await runningInstance(api, "grace-ends");
+    expect((await api.billing.balance()).burnRateCentsPerHour).toBe(79);
+    expect((await api.billing.balance()).runwaySeconds).toBe(Math.floor((10_000 / 79) * 3600));
+
+    await postEntry(compute.db, { accountId: user.accountId, kind: "debit", amountCents: -10_500, reference: "debit:test:grace" });
+    expect(await stopInstancesAfterGrace(compute.db, compute.jobs, 24)).toEqual([]); // grace just started
+    await compute.db.update(accountBalances).set({ graceStartedAt: sql`now() - interval '25 hours'` }).where(eq(accountBalances.accountId, user.accountId));
+    expect(await stopInstancesAfterGrace(compute.db, compute.jobs, 24)).toEqual([running.id]);
+    expect(await stopInstancesAfterGrace(compute.db, compute.jobs, 24)).toEqual([]); // once
+
+    const stopped = await waitFor(() => api.instances.get({ id: running.id }), (i) => i.state === "stopped", 20_000, "stopped");
+    expect(stopped.events.find((e) => e.to === "stopping")!.cause).toBe(
+      "stopped by the platform: the 24 h grace window ended with a negative balance",
+    );
+    expect((await api.instances.list()).map((i) => i.id)).toContain(running.id);
+  }, 60_000);
+
+  test("a top-up that ends grace in time keeps instances running", async () => {
+    const { user, api } = await compute.fundedUser(10_000);
+    const running = await runningInstance(api, "grace-saved");
+    await postEntry(compute.db, { accountId: user.accountId, kind: "debit", amountCents: -10_500, reference: "debit:test:saved" });
+    await compute.db.update(accountBalances).set({ graceStartedAt: sql`now() - interval '25 hours'` }).where(eq(accountBalances.accountId, user.accountId));
+    await postEntry(compute.db, { accountId: user.accountId, kind: "topup", amountCents: 1_000, reference: "cs_saved" });
+    expect(await stopInstancesAfterGrace(compute.db, compute.jobs, 24)).toEqual([]);
+    expect((await api.instances.get({ id: running.id })).state).toBe("running");
+    expect(isAlive(process.pid)).toBe(true);
+    await api.instances.delete({ id: running.id });
+  }, 60_000);
+});
