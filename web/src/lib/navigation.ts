@@ -4,7 +4,13 @@ import { isUnauthorized } from "./trpc";
 /** What these helpers read of a URL: `page.url` from $app/state is a read-only URL. */
 export interface PageUrl {
   pathname: string;
+  search?: string;
   searchParams: Pick<URLSearchParams, "get">;
+}
+
+/** The sign-in page, coming back to this exact page (query included, e.g. a checkout's session_id). */
+export function signInUrl(url: PageUrl): string {
+  return `/login?next=${encodeURIComponent(url.pathname + (url.search ?? ""))}`;
 }
 
 /** Where to go after signing in: a same-site path from `?next=`, else the instances list. */
@@ -18,7 +24,7 @@ export async function loadOrSignIn<T>(url: PageUrl, load: () => Promise<T>): Pro
   try {
     return await load();
   } catch (error) {
-    if (isUnauthorized(error)) redirect(307, `/login?next=${encodeURIComponent(url.pathname)}`);
+    if (isUnauthorized(error)) redirect(307, signInUrl(url));
     throw error;
   }
 }
