@@ -5,6 +5,7 @@ import { config } from "./config";
 import { HeartbeatBatcher } from "./instances/heartbeats";
 import { createQueue, jobQueue } from "./jobs/queue";
 import { exitWithSupervisor } from "./platform/supervised";
+import { buildProviders } from "./providers/registry";
 
 const settings = config();
 if (!settings.DATABASE_URL) {
@@ -17,7 +18,8 @@ const boss = createQueue(settings.DATABASE_URL, { sendOnly: true });
 await boss.start();
 const keyUsage = new KeyUsageRecorder(database.db).start(settings.KEY_USAGE_FLUSH_MS);
 const heartbeats = new HeartbeatBatcher(database.db).start(1000);
-const app = createApp({ db: database.db, config: settings, keyUsage, heartbeats, jobs: jobQueue(boss) }).listen({
+const providers = await buildProviders(database.db, settings);
+const app = createApp({ db: database.db, config: settings, keyUsage, heartbeats, jobs: jobQueue(boss), providers }).listen({
   port: settings.PORT,
   hostname: settings.HOST,
 });

@@ -14,8 +14,8 @@ import type { Services } from "./trpc/init";
 
 export const webBuildDir = join(projectRoot, "web", "build");
 
-export type AppServices = Omit<Services, "gateway" | "deliverWebhook" | "heartbeats" | "jobs"> &
-  Partial<Pick<Services, "gateway" | "heartbeats" | "jobs">>;
+export type AppServices = Omit<Services, "gateway" | "deliverWebhook" | "heartbeats" | "jobs" | "providers"> &
+  Partial<Pick<Services, "gateway" | "heartbeats" | "jobs" | "providers">>;
 
 /** The api: every surface on one port. Built without listening, so tests can call `handle()`. */
 export function createApp(base: AppServices) {
@@ -24,6 +24,7 @@ export function createApp(base: AppServices) {
     gateway: base.gateway ?? gatewayFor(base.config),
     heartbeats: base.heartbeats ?? new HeartbeatBatcher(base.db),
     jobs: base.jobs ?? noJobQueue,
+    providers: base.providers ?? [],
     // Through the app itself: the same route and code path as Stripe's own deliveries, with no network hop.
     deliverWebhook: async (payload, signature) => {
       const request = new Request(`${base.config.PUBLIC_URL}/webhooks/stripe`, {

@@ -1,6 +1,7 @@
 import { and, asc, desc, eq, isNull } from "drizzle-orm";
 import { instanceEvents, instanceRuns, instances, placementDecisions } from "../../db/schema";
 import type { AccountContext } from "../context";
+import type { Provider } from "../providers/provider";
 import { displayName, getInstance } from "./queries";
 import type { Instance } from "./transition";
 
@@ -64,4 +65,22 @@ export async function instanceDetail(ctx: AccountContext, instanceId: string) {
     placement: placement ?? null,
     runs: runs.map((r) => ({ id: r.id, number: r.number, providerId: r.providerId, podId: r.podId, region: r.region, gpuType: r.gpuType, rateCentsPerHour: r.rateCentsPerHour, runtimeUrl: r.runtimeUrl, ports: r.ports, createdAt: r.createdAt, runningAt: r.runningAt, lastHeartbeatAt: r.lastHeartbeatAt, endedAt: r.endedAt, endReason: r.endReason })),
   };
+}
+
+/** The last lines of a run's runtime or agent log, from its provider (the current run unless one is named). */
+export async function instanceLogs(
+  ctx: AccountContext,
+  providers: Provider[],
+  instanceId: string,
+  options: { stream: "runtime" | "agent"; tailLines: number; runId?: string },
+) {
+  const instance = await getInstance(ctx, instanceId);
+  const runId = options.runId ?? instance.currentRunId;
+  const [run] = runId
+    ? await ctx.db.select().from(instanceRuns).where(and(eq(instanceRuns.id, runId), eq(instanceRuns.instanceId, instance.id)))
+    : [];
+  if (!run?.podId || !run.providerId) return { runId: run?.id ?? null, text: "", available: false };
+  const provider = providers.find((p) => p.id === run.providerId);
+  if (!provider?.logs) return { runId: run.id, text: "", available: false };
+  return { runId: run.id, text: await provider.logs(run.podId, options.stream, options.tailLines), available: true };
 }

@@ -9,6 +9,7 @@ import type { PaymentGateway } from "../billing/gateway";
 import type { Config } from "../config";
 import type { HeartbeatBatcher } from "../instances/heartbeats";
 import type { JobQueue } from "../jobs/queue";
+import type { Provider } from "../providers/provider";
 import type { AccountContext } from "../context";
 import { DomainError, RateLimitedError } from "../errors";
 import { toTRPCError } from "./errors";
@@ -26,6 +27,8 @@ export interface Services {
   heartbeats: HeartbeatBatcher;
   /** Enqueues background jobs (provisioning, stops), inside transactions when asked. */
   jobs: JobQueue;
+  /** Where pods run; the api only reads from them (logs), the workers act on them. */
+  providers: Provider[];
 }
 
 export interface TrpcContext extends Services {

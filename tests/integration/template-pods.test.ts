@@ -36,6 +36,10 @@ test("a template pod starts with its ports listed and answering, and the account
   expect(readFileSync(authorizedKeys, "utf8")).toBe(`${line}\n`);
   expect(statSync(authorizedKeys).mode & 0o777).toBe(0o600);
 
+  const logs = await api.instances.logs({ id: launched.id, stream: "runtime" });
+  expect(logs.text).toContain("pod process up: ssh 22");
+  expect((await api.instances.logs({ id: launched.id, stream: "agent" })).text).toContain("installed 1 SSH key(s)");
+
   await api.instances.stop({ id: launched.id });
   await waitFor(() => api.instances.get({ id: launched.id }), (i) => i.state === "stopped", 20_000, "stopped");
   expect(await fetch(webui.url).catch(() => null)).toBeNull();

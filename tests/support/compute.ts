@@ -38,13 +38,13 @@ export async function startCompute(options: { bootMs?: number } = {}) {
   await boss.start();
   const jobs = jobQueue(boss);
   const heartbeats = new HeartbeatBatcher(database.db).start(200);
-  const app = createApp({ db: database.db, config, jobs, heartbeats }).listen({ port, hostname: "127.0.0.1" });
   const catalogGpus = [
     { id: "L4", vramGib: 24, cost: { secure: 48, community: 30 } },
     { id: "L40S", vramGib: 48, cost: { secure: 95, community: 62 } },
     { id: "A100-80G", vramGib: 80, cost: { secure: 150, community: 95 } },
   ];
   const provider = new LocalProvider({ podsDir, inventory: parseInventory("L4:4,L40S:1,A100-80G:1", catalogGpus), referenceBootMs: options.bootMs ?? 300, findBinary: () => null });
+  const app = createApp({ db: database.db, config, jobs, heartbeats, providers: [provider] }).listen({ port, hostname: "127.0.0.1" });
   await registerWorkers(boss, { db: database.db, config, jobs, providers: [provider] });
 
   afterAll(async () => {
@@ -67,7 +67,7 @@ export async function startCompute(options: { bootMs?: number } = {}) {
   async function fundedUser(cents = 10_000) {
     const user = await newUser(database.db);
     await postEntry(database.db, { accountId: user.accountId, kind: "topup", amountCents: cents, reference: `cs_test_${user.userId}` });
-    return { user, api: await trpc(database.db, user.sessionToken, { jobs }) };
+    return { user, api: await trpc(database.db, user.sessionToken, { jobs, providers: [provider] }) };
   }
 
   return { db: database.db, config, provider, boss, jobs, heartbeats, podsDir, url: `http://127.0.0.1:${port}`, fundedUser };

@@ -10,6 +10,7 @@ import { createApp } from "../../src/app";
 import { gatewayFor } from "../../src/billing/gateway";
 import { HeartbeatBatcher } from "../../src/instances/heartbeats";
 import { noJobQueue, type JobQueue } from "../../src/jobs/queue";
+import type { Provider } from "../../src/providers/provider";
 import type { Services } from "../../src/trpc/init";
 import { createCaller } from "../../src/trpc/router";
 
@@ -51,13 +52,14 @@ export async function newApiKey(db: Database, user: TestUser, name = "test key")
 export async function trpc(
   db: Database,
   token?: string,
-  extra: { origin?: string; ip?: string; cookie?: boolean; resHeaders?: Headers; jobs?: JobQueue } = {},
+  extra: { origin?: string; ip?: string; cookie?: boolean; resHeaders?: Headers; jobs?: JobQueue; providers?: Provider[] } = {},
 ) {
   const request = new Request("http://localhost:3000/trpc", {
     headers: token ? (extra.cookie ? { cookie: `qdz_session=${token}` } : { authorization: `Bearer ${token}` }) : {},
   });
   return createCaller({
     ...servicesFor(db, { jobs: extra.jobs }),
+    providers: extra.providers ?? [],
     requestId: "req_test",
     caller: await resolveCaller(db, request),
     ip: extra.ip ?? "127.0.0.1",
@@ -77,6 +79,7 @@ export function servicesFor(db: Database, options: { jobs?: JobQueue; heartbeats
     config: testConfig,
     jobs,
     heartbeats,
+    providers: [],
     gateway: gatewayFor(testConfig),
     deliverWebhook: async (payload, signature) =>
       (

@@ -1,4 +1,4 @@
-export {}; // a module, not a global script
+import { writeSync } from "node:fs";
 /**
  * The process of a plain template pod on the local provider (Ubuntu,
  * PyTorch, A1111, …): it holds the template's ports and answers on each
@@ -13,7 +13,8 @@ const servers = ports.map(({ name, port, hostPort }) =>
     fetch: () => new Response(`QDivZero local pod\nimage: ${image}\nport: ${port} (${name})\n`, { headers: { "content-type": "text/plain" } }),
   }),
 );
-console.log(`pod process up: ${ports.map((p) => `${p.name} ${p.port} → 127.0.0.1:${p.hostPort}`).join(", ")}`);
+// writeSync: stdout is the pod's log file, and a buffered write would not show until exit.
+writeSync(1, `pod process up: ${ports.map((p) => `${p.name} ${p.port} → 127.0.0.1:${p.hostPort}`).join(", ")}\n`);
 
 const stop = () => {
   for (const server of servers) server.stop(true);

@@ -6,7 +6,7 @@ import { assess, launchInstance, type LaunchDeps } from "../../instances/launch"
 import { byWhom, deleteMany, requestStart, requestStop, stopMany } from "../../instances/lifecycle";
 import { launchInput, settingsInput } from "../../instances/schemas";
 import { updateSettings } from "../../instances/settings";
-import { instanceDetail, listInstances, listItem } from "../../instances/views";
+import { instanceDetail, instanceLogs, listInstances, listItem } from "../../instances/views";
 import { hourlyRate, lockPricing, maxHourlyRate } from "../../pricing/snapshot";
 import { InvalidInputError } from "../../errors";
 import { accountProcedure, router, type TrpcContext } from "../init";
@@ -54,6 +54,10 @@ export const instancesRouter = router({
 
   list: accountProcedure.query(({ ctx }) => listInstances(ctx.account)),
   get: accountProcedure.input(id).query(({ ctx, input }) => instanceDetail(ctx.account, input.id)),
+  /** The runtime's (or the agent's) captured output, last lines first kept. */
+  logs: accountProcedure
+    .input(id.extend({ stream: z.enum(["runtime", "agent"]).default("runtime"), tailLines: z.number().int().min(1).max(2000).default(200), runId: z.string().max(64).optional() }))
+    .query(({ ctx, input }) => instanceLogs(ctx.account, ctx.providers, input.id, input)),
 
   start: accountProcedure.input(id).mutation(async ({ ctx, input }) =>
     listItem(
