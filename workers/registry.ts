@@ -2,6 +2,7 @@ import type { PgBoss } from "pg-boss";
 import { jobNames, type JobName, type JobPayloads } from "../src/jobs/names";
 import type { JobDefinition, WorkerServices } from "./job";
 import { graceSweep } from "./grace-sweep";
+import { installRuntime } from "./install-runtime";
 import { ping } from "./ping";
 import { provision } from "./provision";
 import { reconcileJob } from "./reconcile";
@@ -13,6 +14,7 @@ export const registry: { [N in JobName]: JobDefinition<N> } = {
   "instances.provision": provision,
   "instances.stop": stop,
   "instances.reconcile": reconcileJob,
+  "runtimes.install": installRuntime,
   "billing.grace-sweep": graceSweep,
 };
 
@@ -38,7 +40,9 @@ export function checkRegistry(table: Record<string, JobDefinition<any> | undefin
 export async function registerWorkers(boss: PgBoss, services: WorkerServices, table = registry): Promise<void> {
   checkRegistry(table);
   for (const job of Object.values(table) as JobDefinition<JobName>[]) {
-    await boss.createQueue(job.name, job.queue);
+    // The api may have created the queue first (with defaults): make sure the job's own options hold.
+    if (await boss.getQueue(job.name)) await boss.updateQueue(job.name, job.queue);
+    else await boss.createQueue(job.name, job.queue);
     if (job.schedule) await boss.schedule(job.name, job.schedule, {}, { tz: "UTC" });
     await boss.work<JobPayloads[JobName]>(job.name, { pollingIntervalSeconds: 0.5 }, async (jobs) => {
       const results = [];

@@ -1,4 +1,5 @@
 CREATE TYPE "public"."capacity_tier" AS ENUM('secure', 'community');--> statement-breakpoint
+CREATE TYPE "public"."install_state" AS ENUM('installing', 'installed', 'failed');--> statement-breakpoint
 CREATE TYPE "public"."instance_state" AS ENUM('pending', 'running', 'stopping', 'stopped', 'failed', 'non_bootstrap');--> statement-breakpoint
 CREATE TYPE "public"."model_class" AS ENUM('pod', 'embeddings', 'llm', 'llm_large');--> statement-breakpoint
 CREATE TYPE "public"."placement_mode" AS ENUM('smart', 'pinned');--> statement-breakpoint
@@ -108,6 +109,19 @@ CREATE TABLE "resource_samples" (
 	"vram_used_bytes" bigint,
 	"vram_total_bytes" bigint,
 	"gpu_temperature_c" real
+);
+--> statement-breakpoint
+CREATE TABLE "runtime_installs" (
+	"runtime_id" text PRIMARY KEY NOT NULL,
+	"state" "install_state" NOT NULL,
+	"version" text,
+	"phase" text,
+	"progress" real,
+	"message" text,
+	"binary_path" text,
+	"error" text,
+	"started_at" timestamp with time zone DEFAULT now() NOT NULL,
+	"finished_at" timestamp with time zone
 );
 --> statement-breakpoint
 CREATE TABLE "runtimes" (

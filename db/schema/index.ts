@@ -3,3 +3,4 @@ export * from "./keys";
 export * from "./billing";
 export * from "./catalog";
 export * from "./instances";
+export * from "./runtime-installs";

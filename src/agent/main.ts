@@ -7,14 +7,15 @@
  * over: the agent stops the workload and exits.
  */
 import { spawn, type ChildProcess } from "node:child_process";
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, writeFileSync } from "node:fs";
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, writeFileSync, writeSync } from "node:fs";
 import { join } from "node:path";
 import { HubClient } from "../hub/client";
 import { cpuSeconds, disk, gpuReadings, memoryTotalBytes, residentBytes } from "./resources";
 import type { AgentSpec, HeartbeatBody, SampleBody, WorkloadReport } from "./spec";
 
 const spec: AgentSpec = JSON.parse(readFileSync(process.argv[2]!, "utf8"));
-const log = (line: string) => console.log(`${new Date().toISOString()} ${line}`);
+// writeSync: stdout is the pod's log file, where a buffered console.log would show only at exit.
+const log = (line: string) => writeSync(1, `${new Date().toISOString()} ${line}\n`);
 
 let workload: ChildProcess | null = null;
 let exited: Extract<WorkloadReport, { state: "exited" }> | null = null;
@@ -55,8 +56,14 @@ async function downloadModel() {
   if (!download) return;
   phase = { state: "starting", phase: "downloading_model", progress: 0, message: `Downloading ${download.file}` };
   const hub = new HubClient({ endpoint: download.hubEndpoint, timeoutMs: 60_000 });
+  let logged = -1;
   await hub.download(download.repo, download.file, download.destination, (p) => {
     phase = { state: "starting", phase: "downloading_model", progress: p.fraction, message: `Downloading ${download.file}` };
+    const tenth = Math.floor((p.fraction ?? 0) * 10);
+    if (tenth > logged) {
+      logged = tenth;
+      log(`downloading ${download.file}: ${p.receivedBytes} of ${p.totalBytes ?? "?"} bytes`);
+    }
   });
   log(`downloaded ${download.file}`);
 }

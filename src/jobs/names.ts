@@ -12,6 +12,8 @@ export interface JobPayloads {
   "instances.stop": { instanceId: string; runId: string };
   /** Makes the database and the providers agree (non-bootstrap, lost pods, orphans, lost jobs). */
   "instances.reconcile": Record<string, never>;
+  /** Builds a runtime binary on this machine (llama.cpp's llama-server). */
+  "runtimes.install": { runtimeId: string };
   /** Stops the instances of accounts whose grace window ended with a negative balance. */
   "billing.grace-sweep": Record<string, never>;
 }
@@ -24,5 +26,6 @@ export const jobNames = [
   "instances.provision",
   "instances.stop",
   "instances.reconcile",
+  "runtimes.install",
   "billing.grace-sweep",
 ] as const satisfies readonly JobName[];

@@ -27,11 +27,21 @@ export function createQueue(databaseUrl: string, options: { spies?: boolean; sen
   return boss;
 }
 
-/** A JobQueue over pg-boss; `tx` joins a drizzle transaction through pg-boss's own adapter. */
+/**
+ * A JobQueue over pg-boss; `tx` joins a drizzle transaction through pg-boss's
+ * own adapter. pg-boss needs a queue to exist before a send: on a fresh
+ * database the api may send before any worker has created it, so a missing
+ * queue is created here (the workers then apply their retry options to it).
+ */
 export function jobQueue(boss: PgBoss): JobQueue {
+  const known = new Set<string>();
   return {
-    send(name, payload, options = {}) {
+    async send(name, payload, options = {}) {
       const { tx, ...sendOptions } = options;
+      if (!known.has(name)) {
+        if (!(await boss.getQueue(name))) await boss.createQueue(name);
+        known.add(name);
+      }
       return boss.send(name, payload, tx ? { ...sendOptions, db: fromDrizzle(tx as any, sql as any) } : sendOptions);
     },
   };

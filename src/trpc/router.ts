@@ -3,6 +3,7 @@ import { apiKeysRouter } from "./routers/api-keys";
 import { authRouter } from "./routers/auth";
 import { billingRouter } from "./routers/billing";
 import { instancesRouter } from "./routers/instances";
+import { runtimesRouter } from "./routers/runtimes";
 import { sshKeysRouter } from "./routers/ssh-keys";
 import { createCallerFactory, router } from "./init";
 
@@ -13,6 +14,7 @@ export const appRouter = router({
   sshKeys: sshKeysRouter,
   billing: billingRouter,
   instances: instancesRouter,
+  runtimes: runtimesRouter,
 });
 
 /** The typed contract the web app and the CLI are checked against. */

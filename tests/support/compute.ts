@@ -13,17 +13,17 @@ import { loadConfig, projectRoot } from "../../src/config";
 import { HeartbeatBatcher } from "../../src/instances/heartbeats";
 import { createQueue, jobQueue } from "../../src/jobs/queue";
 import { parseInventory } from "../../src/providers/local/inventory";
-import { LocalProvider } from "../../src/providers/local/local-provider";
+import { findRuntimeBinary, LocalProvider } from "../../src/providers/local/local-provider";
 import { registerWorkers } from "../../workers/registry";
 import { freePort } from "./cluster";
 import { freshDatabase } from "./db";
 import { newUser, trpc } from "./factories";
 import { startFixtureHub } from "./fixture-hub";
 
-export async function startCompute(options: { bootMs?: number } = {}) {
+export async function startCompute(options: { bootMs?: number; hubFilesDir?: string; realRuntimes?: boolean } = {}) {
   // Closed last, by this file's own afterAll: the workers and the heartbeat flush need it until then.
   const database = await freshDatabase({ closeAfterAll: false });
-  const hub = await startFixtureHub();
+  const hub = await startFixtureHub({ filesDir: options.hubFilesDir });
   const port = await freePort();
   const podsDir = mkdtempSync(join(projectRoot, ".data", "test", "pods-"));
   const config = loadConfig({
@@ -43,7 +43,10 @@ export async function startCompute(options: { bootMs?: number } = {}) {
     { id: "L40S", vramGib: 48, cost: { secure: 95, community: 62 } },
     { id: "A100-80G", vramGib: 80, cost: { secure: 150, community: 95 } },
   ];
-  const provider = new LocalProvider({ podsDir, inventory: parseInventory("L4:4,L40S:1,A100-80G:1", catalogGpus), referenceBootMs: options.bootMs ?? 300, findBinary: () => null });
+  const provider = new LocalProvider({ podsDir, inventory: parseInventory("L4:4,L40S:1,A100-80G:1", catalogGpus), referenceBootMs: options.bootMs ?? 300,
+    // Real runtime binaries only when a test asks: the others stay fast and deterministic on the reference runtime.
+    findBinary: options.realRuntimes ? findRuntimeBinary : () => null,
+  });
   const app = createApp({ db: database.db, config, jobs, heartbeats, providers: [provider] }).listen({ port, hostname: "127.0.0.1" });
   await registerWorkers(boss, { db: database.db, config, jobs, providers: [provider] });
 

@@ -3,6 +3,7 @@ import { closeSync, mkdirSync, openSync, readFileSync, existsSync, writeFileSync
 import { createServer } from "node:net";
 import { join } from "node:path";
 import type { AgentSpec } from "../../agent/spec";
+import { findLlamaServer } from "../../runtimes/llama-cpp/paths";
 import { projectRoot } from "../../config";
 import { isAlive, waitForExit } from "../../platform/embedded-postgres";
 import type { Offer } from "../../scheduler/offers";
@@ -88,11 +89,7 @@ export class LocalProvider implements Provider {
       token: spec.agent.token,
       podDir: dir,
       agentPort,
-      workload: this.workload(spec, runtimePort, ports, dir),
-      download:
-        spec.runtime?.modelFile && spec.runtime.id === "llama.cpp"
-          ? { hubEndpoint: spec.hubEndpoint, repo: spec.runtime.model, file: spec.runtime.modelFile, destination: join(dir, "models", spec.runtime.modelFile) }
-          : null,
+      ...this.workload(spec, runtimePort, ports, dir),
       authorizedKeys: spec.sshAuthorizedKeys,
       heartbeatMs: 1000,
       sampleMs: 5000,
@@ -121,14 +118,19 @@ export class LocalProvider implements Provider {
     };
   }
 
-  /** The program the agent runs and how to tell it is healthy. */
-  private workload(spec: PodSpec, runtimePort: number | null, ports: { name: string; port: number; hostPort: number }[], dir: string): AgentSpec["workload"] {
+  /** The program the agent runs, how to tell it is healthy, and the model file it needs first. */
+  private workload(
+    spec: PodSpec,
+    runtimePort: number | null,
+    ports: { name: string; port: number; hostPort: number }[],
+    dir: string,
+  ): Pick<AgentSpec, "workload" | "download"> {
     const runtime = spec.runtime;
     if (!runtime || runtimePort === null) {
       const health = ports[0] ? `http://127.0.0.1:${ports[0].hostPort}/` : "";
-      return { argv: [process.execPath, TEMPLATE_POD, JSON.stringify({ image: spec.image, ports })], env: {}, healthUrl: health };
+      return { workload: { argv: [process.execPath, TEMPLATE_POD, JSON.stringify({ image: spec.image, ports })], env: {}, healthUrl: health }, download: null };
     }
-    const binary = runtime.localBinary ? (this.options.findBinary ?? Bun.which)(runtime.localBinary) : null;
+    const binary = runtime.localBinary ? (this.options.findBinary ?? findRuntimeBinary)(runtime.localBinary) : null;
     const values: Record<string, string> = {
       model: runtime.model,
       model_file: runtime.modelFile ? join(dir, "models", runtime.modelFile) : "",
@@ -142,9 +144,13 @@ export class LocalProvider implements Provider {
     if (binary) {
       const argv = runtime.command.map((arg) => arg.replace(/\{(\w+)\}/g, (_, key: string) => values[key] ?? ""));
       argv[0] = binary;
-      return { argv, env: {}, healthUrl };
+      // A runtime that loads a file (llama.cpp) gets it from the hub first; the agent shows the download's progress.
+      const download = runtime.modelFile
+        ? { hubEndpoint: spec.hubEndpoint, repo: runtime.model, file: runtime.modelFile, destination: values.model_file! }
+        : null;
+      return { workload: { argv, env: {}, healthUrl }, download };
     }
-    return {
+    return { download: null, workload: {
       argv: [
         process.execPath,
         REFERENCE_RUNTIME,
@@ -158,7 +164,7 @@ export class LocalProvider implements Provider {
       ],
       env: {},
       healthUrl: `http://127.0.0.1:${runtimePort}/health`,
-    };
+    } };
   }
 
   async stop(podId: string): Promise<void> {
@@ -203,6 +209,12 @@ export class LocalProvider implements Provider {
     }
     return used;
   }
+}
+
+/** An installed runtime binary: llama.cpp's from the platform's own build cache first, then PATH. */
+export function findRuntimeBinary(name: string): string | null {
+  if (name === "llama-server") return findLlamaServer();
+  return Bun.which(name);
 }
 
 function signalGroup(pid: number, signal: NodeJS.Signals) {
