@@ -1,0 +1,32 @@
+/** The Runtimes page: what serves each runtime's pods on this machine, in a real browser. */
+import { afterAll, expect, test } from "bun:test";
+import { randomBase62 } from "../../src/ids";
+import { findRuntimeBinary } from "../../src/providers/local/local-provider";
+import { launchBrowser, seen, startWebServer } from "../support/browser";
+
+const server = await startWebServer();
+const browser = await launchBrowser();
+afterAll(async () => {
+  await browser.close();
+  await server.stop();
+});
+
+test("the Runtimes page lists every runtime and says what its pods run here", async () => {
+  const page = await (await browser.newContext({ viewport: { width: 1280, height: 860 } })).newPage();
+  await page.goto(`${server.url}/signup`);
+  await page.getByLabel("Email", { exact: true }).fill(`runtimes-${randomBase62(6).toLowerCase()}@example.com`);
+  await page.getByLabel("Password", { exact: true }).fill("correct horse battery staple");
+  await page.getByRole("button", { name: /create account|sign up/i }).click();
+  await page.waitForURL(/\/instances/);
+
+  await page.getByRole("link", { name: "Runtimes" }).click();
+  await page.waitForURL(/\/runtimes$/);
+  for (const name of ["vLLM", "Hugging Face TEI", "llama.cpp server", "Ollama", "QDivZero reference runtime"]) {
+    expect(await seen(page.getByRole("cell", { name: new RegExp(name) }).first())).toBe(true);
+  }
+  const vllmRow = page.getByRole("row", { name: /vLLM/ });
+  expect(await vllmRow.textContent()).toContain(findRuntimeBinary("vllm") ? "vLLM" : "reference runtime (stand-in)");
+  const llamaRow = page.getByRole("row", { name: /llama\.cpp server/ });
+  if (findRuntimeBinary("llama-server")) expect(await llamaRow.textContent()).toContain(findRuntimeBinary("llama-server")!);
+  else expect(await seen(llamaRow.getByRole("button", { name: "Build llama.cpp server" }))).toBe(true);
+}, 60_000);
