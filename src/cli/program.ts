@@ -2,7 +2,9 @@ import { Command, CommanderError } from "commander";
 import packageJson from "../../package.json";
 import { authCommands } from "./commands/auth";
 import { billingCommands } from "./commands/billing";
+import { instancesCommands } from "./commands/instances";
 import { keysCommands } from "./commands/keys";
+import { runtimesCommands } from "./commands/runtimes";
 import { sshKeysCommands } from "./commands/ssh-keys";
 import { EXIT_OK, EXIT_USAGE, UsageError } from "./errors";
 import { formatError } from "./output";
@@ -27,6 +29,8 @@ export function buildProgram(json: boolean): Command {
   keysCommands(program);
   sshKeysCommands(program);
   billingCommands(program);
+  instancesCommands(program);
+  runtimesCommands(program);
   return program;
 }
 

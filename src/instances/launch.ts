@@ -162,6 +162,8 @@ export async function planLaunch(catalog: Catalog, deps: Pick<LaunchDeps, "hub">
 /** The model checked against the runtime and the smallest GPU among the preferences, so any placement fits. */
 export async function assess(catalog: Catalog, deps: Pick<LaunchDeps, "hub">, runtime: Runtime, input: Pick<LaunchInput, "hfRepo" | "gpuPreferences" | "gpuCount" | "task" | "contextLength" | "modelFile" | "hfToken">) {
   const preferred = catalog.gpus.filter((g) => input.gpuPreferences.includes(g.id));
+  const unknown = input.gpuPreferences.find((gpu) => !preferred.some((g) => g.id === gpu));
+  if (unknown || preferred.length === 0) throw new InvalidInputError(`There is no GPU type '${unknown ?? ""}' in the catalog.`, "gpuPreferences");
   const smallest = preferred.reduce((a, b) => (b.vramGib < a.vramGib ? b : a), preferred[0]!);
   const support = (r: Runtime) => ({
     name: r.name,

@@ -40,12 +40,24 @@ export function newDataDir(): string {
   return join(projectRoot, ".data", `e2e-${randomBase62(10).toLowerCase()}`);
 }
 
+export interface StartOptions {
+  /**
+   * Settings for the supervisor, applied last; `undefined` removes one. `PORT`
+   * here starts on a known port, as a restart must for its pods to find the api again.
+   */
+  env?: Record<string, string | undefined>;
+}
+
 /** Starts `bun src/supervisor.ts` and waits for it to say it is up. */
-export async function startPlatform(dataDir: string): Promise<Platform> {
-  const [port, pgPort] = [await freePort(), await freePort()];
-  const env: Record<string, string | undefined> = { ...process.env, PORT: String(port), EMBEDDED_PG_PORT: String(pgPort), QDZ_DATA_DIR: dataDir };
+export async function startPlatform(dataDir: string, options: StartOptions = {}): Promise<Platform> {
+  const env: Record<string, string | undefined> = { ...process.env, PORT: String(await freePort()), EMBEDDED_PG_PORT: String(await freePort()), QDZ_DATA_DIR: dataDir };
   // The embedded PostgreSQL even when the test runner has a server of its own; the URL derives from PORT.
   for (const name of ["DATABASE_URL", "PUBLIC_URL", "QDZ_SUPERVISED"]) delete env[name];
+  for (const [name, value] of Object.entries(options.env ?? {})) {
+    if (value === undefined) delete env[name];
+    else env[name] = value;
+  }
+  const [port, pgPort] = [Number(env.PORT), Number(env.EMBEDDED_PG_PORT)];
 
   const child = Bun.spawn([process.execPath, "src/supervisor.ts"], { cwd: projectRoot, env, stdout: "pipe", stderr: "pipe" });
   let output = "";

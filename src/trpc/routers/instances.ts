@@ -29,7 +29,7 @@ const who = (ctx: { account: { actor: Parameters<typeof byWhom>[0] }; caller: { 
 export const instancesRouter = router({
   catalog: accountProcedure.query(({ ctx }) => readCatalog(ctx.db)),
 
-  /** The Launch page's live check: the model against runtime and GPUs, the price per GPU choice, and the runway. */
+  /** The Launch page's live check of the model against the runtime and the GPUs (prices and runway: `quote`). */
   validate: accountProcedure
     .input(
       z.object({
