@@ -2,7 +2,8 @@ import { Elysia } from "elysia";
 import { constantTimeEqual } from "../src/auth/secrets";
 import { createCheckout, topUpLimits } from "../src/billing/checkout";
 import { balanceSummary } from "../src/billing/grace";
-import { listLedger, postEntry, type LedgerEntry } from "../src/billing/ledger";
+import { listLedger, postEntry } from "../src/billing/ledger";
+import { ledgerEntryJson } from "../src/billing/ledger-json";
 import { checkoutInput, debitInput, ledgerQuery } from "../src/billing/schemas";
 import { ForbiddenError, UnauthenticatedError } from "../src/errors";
 import type { Services } from "../src/trpc/init";
@@ -42,7 +43,7 @@ export function billingRoutes(services: Services) {
         const ctx = await auth(request);
         const query = parseWith(ledgerQuery, Object.fromEntries(new URL(request.url).searchParams));
         const page = await listLedger(db, ctx.accountId, { ...query, instanceId: query.instance_id });
-        return { data: page.entries.map(entryJson), next_cursor: page.nextCursor };
+        return { data: page.entries.map(ledgerEntryJson), next_cursor: page.nextCursor };
       }),
     )
     .post("/billing/checkout", checkout, { parse: "none" })
@@ -62,7 +63,7 @@ export function billingRoutes(services: Services) {
             instanceId: input.instance_id,
             description: input.description,
           });
-          return { entry: entryJson(posted.entry), created: posted.created, balance_cents: posted.balanceCents };
+          return { entry: ledgerEntryJson(posted.entry), created: posted.created, balance_cents: posted.balanceCents };
         }),
       { parse: "none" },
     );
@@ -75,17 +76,4 @@ function requireSchedulerCredential(request: Request, token: string | undefined)
   if (!token || !constantTimeEqual(presented, token)) {
     throw new ForbiddenError("This endpoint is internal: only the scheduler's credential may call it.");
   }
-}
-
-export function entryJson(entry: LedgerEntry) {
-  return {
-    id: entry.id,
-    kind: entry.kind,
-    amount_cents: entry.amountCents,
-    currency: "eur",
-    reference: entry.reference,
-    instance_id: entry.instanceId,
-    description: entry.description,
-    created_at: entry.createdAt,
-  };
 }

@@ -3,19 +3,10 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { isAlive } from "../../src/platform/embedded-postgres";
 import { expectTrpcError } from "../support/errors";
-import { startCompute, waitFor } from "../support/compute";
+import { referenceLaunch, startCompute, waitFor } from "../support/compute";
 
 const compute = await startCompute();
-const launch = {
-  runtimeId: "reference",
-  hfRepo: "Qwen/Qwen2.5-0.5B-Instruct",
-  gpuPreferences: ["L4"],
-  gpuCount: 1,
-  tier: "secure" as const,
-  allowedRegions: [],
-  placementMode: "smart" as const,
-  contextLength: 4096,
-};
+const launch = referenceLaunch;
 
 describe("an instance's life on the local provider", () => {
   test("launch → running → answers → stop → start (new pod) → runtime killed → failed with the reason", async () => {

@@ -7,21 +7,12 @@ import { stopInstancesAfterGrace } from "../../src/billing/grace-sweep";
 import { postEntry } from "../../src/billing/ledger";
 import { reconcile } from "../../src/instances/reconcile";
 import { isAlive, waitForExit } from "../../src/platform/embedded-postgres";
-import { startCompute, waitFor } from "../support/compute";
+import { referenceLaunch, startCompute, waitFor } from "../support/compute";
 
 const compute = await startCompute();
 // Its reference runtime "boots" for a minute: long enough to pass a bootstrap deadline.
 const slowCompute = await startCompute({ bootMs: 60_000 });
-const launch = {
-  runtimeId: "reference",
-  hfRepo: "Qwen/Qwen2.5-0.5B-Instruct",
-  gpuPreferences: ["L4"],
-  gpuCount: 1,
-  tier: "secure" as const,
-  allowedRegions: [],
-  placementMode: "smart" as const,
-  contextLength: 4096,
-};
+const launch = referenceLaunch;
 const reconcileNow = (overrides: { bootstrapDeadlineSeconds?: number; heartbeatTimeoutSeconds?: number; orphanGraceSeconds?: number } = {}) =>
   reconcile({ db: compute.db, jobs: compute.jobs, providers: [compute.provider], bootstrapDeadlineSeconds: 900, heartbeatTimeoutSeconds: 3, ...overrides });
 

@@ -5,7 +5,7 @@ import { provisionRun } from "../../src/instances/provisioning";
 import { readPodRecord } from "../../src/providers/local/pod-files";
 import { ProvisionError, type Provider } from "../../src/providers/provider";
 import type { Offer } from "../../src/scheduler/offers";
-import { startCompute, waitFor } from "../support/compute";
+import { referenceLaunch, startCompute, waitFor } from "../support/compute";
 
 const compute = await startCompute();
 
@@ -39,16 +39,7 @@ function vanishingProvider(id: string, offers: Partial<Offer>[]): Provider & { a
   };
 }
 
-const launch = {
-  runtimeId: "reference",
-  hfRepo: "Qwen/Qwen2.5-0.5B-Instruct",
-  gpuPreferences: ["L4"],
-  gpuCount: 1,
-  tier: "secure" as const,
-  allowedRegions: [],
-  placementMode: "smart" as const,
-  contextLength: 4096,
-};
+const launch = referenceLaunch;
 
 /** Launches with the queue's provisioning held back, so the test runs provisioning itself with its own providers. */
 async function pendingInstance(servingName: string) {

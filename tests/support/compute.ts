@@ -76,6 +76,18 @@ export async function startCompute(options: { bootMs?: number; hubFilesDir?: str
   return { db: database.db, config, provider, boss, jobs, heartbeats, podsDir, url: `http://127.0.0.1:${port}`, fundedUser };
 }
 
+/** A launch of the small chat model on the reference runtime: ready in well under a second. */
+export const referenceLaunch = {
+  runtimeId: "reference",
+  hfRepo: "Qwen/Qwen2.5-0.5B-Instruct",
+  gpuPreferences: ["L4"],
+  gpuCount: 1,
+  tier: "secure" as const,
+  allowedRegions: [] as string[],
+  placementMode: "smart" as const,
+  contextLength: 4096,
+};
+
 /** Polls `read` until `done` holds, failing with the last value after `timeoutMs`. */
 export async function waitFor<T>(read: () => Promise<T>, done: (value: T) => boolean, timeoutMs = 20_000, what = "condition"): Promise<T> {
   const deadline = Date.now() + timeoutMs;

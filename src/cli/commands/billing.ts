@@ -1,4 +1,5 @@
 import { InvalidArgumentError, Option, type Command } from "commander";
+import { ledgerEntryJson } from "../../billing/ledger-json";
 import { action } from "../action";
 import type { Client, Outputs } from "../client";
 import type { CliContext } from "../context";
@@ -6,7 +7,6 @@ import { CliError, toCliError } from "../errors";
 import { formatEur, formatSignedEur, parseEur } from "../money";
 import { formatTime, renderTable } from "../output";
 
-type LedgerEntry = Outputs["billing"]["ledger"]["entries"][number];
 
 const LEDGER_KINDS = ["topup", "debit", "refund", "adjustment"] as const;
 const POLL_INTERVAL_MS = 1_000;
@@ -68,7 +68,7 @@ async function ledger(cli: CliContext, options: LedgerOptions) {
     instanceId: options.instance,
     cursor: options.cursor,
   });
-  cli.out.result({ data: page.entries.map(entryJson), next_cursor: page.nextCursor }, () => {
+  cli.out.result({ data: page.entries.map(ledgerEntryJson), next_cursor: page.nextCursor }, () => {
     if (page.entries.length === 0) return options.kind || options.instance || options.cursor ? "No ledger entries match." : "No ledger entries yet.";
     return renderTable(
       ["time", "kind", "amount", "reference", "instance"],
@@ -89,19 +89,6 @@ function nextPageCommand(options: LedgerOptions, cursor: string): string {
   return ["qdz ledger", ...flags.filter(Boolean)].join(" ");
 }
 
-/** The REST `GET /billing/ledger` entry shape, so scripts can use either. */
-function entryJson(entry: LedgerEntry) {
-  return {
-    id: entry.id,
-    kind: entry.kind,
-    amount_cents: entry.amountCents,
-    currency: "eur",
-    reference: entry.reference,
-    instance_id: entry.instanceId,
-    description: entry.description,
-    created_at: entry.createdAt,
-  };
-}
 
 async function topUp(cli: CliContext, amount: string, options: TopUpOptions) {
   // Parsed before anything else: a mistyped amount must not open a checkout.
