@@ -3,6 +3,7 @@ import { KeyUsageRecorder } from "./api-keys/authenticate";
 import { createApp } from "./app";
 import { config } from "./config";
 import { HeartbeatBatcher } from "./instances/heartbeats";
+import { ProxyCache } from "./proxy/cache";
 import { createQueue, jobQueue } from "./jobs/queue";
 import { exitWithSupervisor } from "./platform/supervised";
 import { buildProviders } from "./providers/registry";
@@ -19,7 +20,10 @@ await boss.start();
 const keyUsage = new KeyUsageRecorder(database.db).start(settings.KEY_USAGE_FLUSH_MS);
 const heartbeats = new HeartbeatBatcher(database.db).start(1000);
 const providers = await buildProviders(database.db, settings);
-const app = createApp({ db: database.db, config: settings, keyUsage, heartbeats, jobs: jobQueue(boss), providers }).listen({
+// Listening before the port opens: no /v1 answer is ever served from a cache that cannot hear invalidations.
+const proxyCache = new ProxyCache(database.db, { ttlMs: settings.V1_CACHE_TTL_MS });
+await proxyCache.listen(database.sql);
+const app = createApp({ db: database.db, config: settings, keyUsage, heartbeats, jobs: jobQueue(boss), providers, proxyCache }).listen({
   port: settings.PORT,
   hostname: settings.HOST,
 });
@@ -28,6 +32,7 @@ console.log(`api listening on http://${settings.HOST}:${app.server?.port}`);
 
 async function shutdown() {
   await app.server?.stop();
+  await proxyCache.close();
   await Promise.all([keyUsage.stop(), heartbeats.stop()]);
   await boss.stop({ graceful: false });
   await database.close();

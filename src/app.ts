@@ -1,21 +1,28 @@
 import { Elysia } from "elysia";
+import type { Sql } from "postgres";
 import { join } from "node:path";
 import { agentRoutes } from "../routes/agent";
 import { billingRoutes } from "../routes/billing";
 import { healthRoutes } from "../routes/health";
 import { trpcRoutes } from "../routes/trpc";
+import { v1Routes } from "../routes/v1";
 import { webRoutes } from "../routes/web";
 import { webhookRoutes } from "../routes/webhooks";
 import { gatewayFor } from "./billing/gateway";
 import { HeartbeatBatcher } from "./instances/heartbeats";
 import { noJobQueue } from "./jobs/queue";
 import { projectRoot } from "./config";
+import { ProxyCache } from "./proxy/cache";
+import { proxyDeps } from "./proxy/proxy";
 import type { Services } from "./trpc/init";
 
 export const webBuildDir = join(projectRoot, "web", "build");
 
 export type AppServices = Omit<Services, "gateway" | "deliverWebhook" | "heartbeats" | "jobs" | "providers"> &
-  Partial<Pick<Services, "gateway" | "heartbeats" | "jobs" | "providers">>;
+  Partial<Pick<Services, "gateway" | "heartbeats" | "jobs" | "providers">> & {
+    /** The /v1 lookups cache; api.ts passes one already listening. Otherwise one listens from the first /v1 call. */
+    proxyCache?: ProxyCache;
+  };
 
 /** The api: every surface on one port. Built without listening, so tests can call `handle()`. */
 export function createApp(base: AppServices) {
@@ -35,10 +42,24 @@ export function createApp(base: AppServices) {
       return (await app.handle(request)).status;
     },
   };
+  const proxyCache = base.proxyCache ?? new ProxyCache(base.db, { ttlMs: base.config.V1_CACHE_TTL_MS });
+  const v1 = proxyDeps({
+    db: base.db,
+    cache: proxyCache,
+    keyUsage: base.keyUsage,
+    settings: {
+      maxBodyBytes: base.config.V1_MAX_BODY_BYTES,
+      upstreamTimeoutMs: base.config.V1_UPSTREAM_TIMEOUT_MS,
+      rateLimitPerMinute: base.config.V1_RATE_LIMIT_PER_MINUTE,
+    },
+    // Lazily, so apps built for tests that never call /v1 hold no LISTEN connection.
+    ready: () => proxyCache.listen((base.db as unknown as { $client: Sql }).$client),
+  });
   const app = new Elysia()
     .use(healthRoutes(services.db))
     .use(trpcRoutes(services))
     .use(billingRoutes(services))
+    .use(v1Routes(v1))
     .use(webhookRoutes(services))
     .use(agentRoutes(services.db, services.jobs, services.heartbeats))
     .use(webRoutes(webBuildDir));

@@ -56,6 +56,15 @@ const schema = z
     BOOTSTRAP_DEADLINE_SECONDS: positiveInt.default(900),
     /** A running pod silent this long is checked with its provider and failed if it is gone. */
     HEARTBEAT_TIMEOUT_SECONDS: positiveInt.default(30),
+
+    /** /v1: the largest request body accepted, in bytes (8 MiB). */
+    V1_MAX_BODY_BYTES: positiveInt.default(8 * 1024 * 1024),
+    /** /v1: how long a runtime may take to send its response headers before the proxy answers 504. */
+    V1_UPSTREAM_TIMEOUT_MS: positiveInt.default(300_000),
+    /** /v1: requests per minute per API key, per api process (a token bucket with this burst). */
+    V1_RATE_LIMIT_PER_MINUTE: positiveInt.default(600),
+    /** /v1: the longest an API key or serving-name lookup is cached should a change notification be missed. */
+    V1_CACHE_TTL_MS: positiveInt.default(30_000),
   })
   .refine((env) => Boolean(env.STRIPE_SECRET_KEY) === Boolean(env.STRIPE_WEBHOOK_SECRET), {
     message: "set both STRIPE_SECRET_KEY and STRIPE_WEBHOOK_SECRET, or neither (then the development gateway is used)",

@@ -1,0 +1,86 @@
+import type { Executor } from "../../db/client";
+import type { ApiKeyPrincipal, KeyUsageRecorder } from "../api-keys/authenticate";
+import { randomBase62 } from "../ids";
+import { readBody, requestedModel } from "./body";
+import type { ProxyCache } from "./cache";
+import { authenticateBearer } from "./credentials";
+import { errorAnswer } from "./errors";
+import { forward, type Endpoint } from "./forward";
+import { listModels } from "./models";
+import { rateLimitHeaders, RateLimiter, refusal } from "./rate-limit";
+import { upstreamFor } from "./routing";
+
+export interface ProxySettings {
+  maxBodyBytes: number;
+  upstreamTimeoutMs: number;
+  rateLimitPerMinute: number;
+}
+
+export interface ProxyDeps {
+  db: Executor;
+  cache: ProxyCache;
+  limiter: RateLimiter;
+  keyUsage?: KeyUsageRecorder;
+  settings: ProxySettings;
+  /** Resolves once the cache listens for invalidations (the first request waits for it). */
+  ready?: () => Promise<void>;
+}
+
+export const newRequestId = () => `req_${randomBase62(20)}`;
+
+export function proxyDeps(input: Omit<ProxyDeps, "limiter">): ProxyDeps {
+  return { ...input, limiter: new RateLimiter(input.settings.rateLimitPerMinute) };
+}
+
+/**
+ * One /v1 call: authenticate the key (cached), take a rate-limit token, then
+ * run `serve`. Every answer, error or not, carries `x-request-id` and, once
+ * the key is known, the rate-limit headers. No database write happens here:
+ * last-used times go to the batched recorder.
+ */
+async function admitted(deps: ProxyDeps, request: Request, serve: (principal: ApiKeyPrincipal, headers: Record<string, string>) => Promise<Response>): Promise<Response> {
+  const requestId = newRequestId();
+  let headers: Record<string, string> = { "x-request-id": requestId };
+  try {
+    await deps.ready?.();
+    const principal = await authenticateBearer(request.headers.get("authorization"), (secret) => deps.cache.principal(secret));
+    const limit = deps.limiter.take(principal.keyId);
+    headers = { ...headers, ...rateLimitHeaders(limit) };
+    if (!limit.allowed) throw refusal(limit);
+    deps.keyUsage?.record(principal.keyId);
+    return await serve(principal, headers);
+  } catch (error) {
+    return errorAnswer(error, requestId, headers);
+  }
+}
+
+/** POST /v1/chat/completions, /v1/completions, /v1/embeddings. */
+export function proxyCall(deps: ProxyDeps, request: Request, endpoint: Endpoint): Promise<Response> {
+  return admitted(deps, request, async (principal, headers) => {
+    const body = await readBody(request, deps.settings.maxBodyBytes);
+    const servingName = requestedModel(body);
+    const upstream = upstreamFor(await deps.cache.route(principal.accountId, servingName), servingName);
+    return forward(
+      {
+        upstream,
+        servingName,
+        endpoint,
+        body,
+        accept: request.headers.get("accept"),
+        clientSignal: request.signal,
+        headersTimeoutMs: deps.settings.upstreamTimeoutMs,
+      },
+      headers,
+    );
+  });
+}
+
+/** GET /v1/models. */
+export function modelsCall(deps: ProxyDeps, request: Request): Promise<Response> {
+  return admitted(deps, request, async (principal, headers) => Response.json(await listModels(deps.db, principal.accountId), { headers }));
+}
+
+/** Anything else under /v1, still in OpenAI's shape. */
+export function unknownCall(_request: Request, error: unknown): Response {
+  return errorAnswer(error, newRequestId());
+}
