@@ -26,14 +26,22 @@ export interface ForwardRequest {
 export async function forward(request: ForwardRequest, headers: Record<string, string>): Promise<Response> {
   const timeout = new AbortController();
   const timer = setTimeout(() => timeout.abort(), request.headersTimeoutMs);
-  let upstream: Response;
-  try {
-    upstream = await fetch(`${request.upstream.baseUrl}/v1/${request.endpoint}`, {
+  const send = (keepalive: boolean) =>
+    fetch(`${request.upstream.baseUrl}/v1/${request.endpoint}`, {
       method: "POST",
       headers: { "content-type": "application/json", accept: request.accept || "application/json, text/event-stream" },
       body: request.body,
       signal: AbortSignal.any([request.clientSignal, timeout.signal]),
       redirect: "manual",
+      keepalive,
+    });
+  let upstream: Response;
+  try {
+    upstream = await send(true).catch((error) => {
+      // A pooled connection the runtime had just closed (llama-server does) resets before any answer:
+      // once, on a fresh connection, is safe, as the runtime never saw the request.
+      if ((error as { code?: unknown })?.code !== "ECONNRESET" || request.clientSignal.aborted || timeout.signal.aborted) throw error;
+      return send(false);
     });
   } catch (error) {
     throw fetchFailure(error, request, timeout.signal.aborted);

@@ -30,8 +30,12 @@ async function start(extra: Partial<LlamaServerOptions> = {}): Promise<RunningLl
   return startLlamaServer({ binary, model, alias: "tiny", port: await freePort(), contextSize: 512, ...extra });
 }
 
+/**
+ * A fresh connection per request: llama-server may close an idle keep-alive
+ * connection just as the client reuses it, which surfaces as ECONNRESET.
+ */
 async function post(server: RunningLlamaServer, path: string, body: unknown): Promise<Response> {
-  return fetch(`${server.url}${path}`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
+  return fetch(`${server.url}${path}`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body), keepalive: false });
 }
 
 const chat = { model: "tiny", messages: [{ role: "user", content: "Say hello." }], temperature: 0, seed: 1, max_tokens: 8 };
