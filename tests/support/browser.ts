@@ -33,14 +33,19 @@ export interface WebServer {
   stop(): Promise<void>;
 }
 
+/** For tests that serve the web app from an api of their own (`startCompute()`): fails early when it is not built. */
+export function requireWebBuild(): void {
+  if (!existsSync(join(webBuildDir, "200.html"))) {
+    throw new Error("The web app is not built: run `bun src/platform/web-build.ts` first (`npm test` does).");
+  }
+}
+
 /**
  * The real api, in this process, on a fresh database, serving the built web app.
  * Call it at a test file's top level: the database is closed by an afterAll it registers.
  */
 export async function startWebServer(): Promise<WebServer> {
-  if (!existsSync(join(webBuildDir, "200.html"))) {
-    throw new Error("The web app is not built: run `bun src/platform/web-build.ts` first (`npm test` does).");
-  }
+  requireWebBuild();
   const { db } = await freshDatabase();
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;

@@ -22,7 +22,8 @@ export function freePort(): Promise<number> {
 /** Clusters of earlier test runs that were killed before they could clean up. */
 export async function removeAbandonedClusters(): Promise<void> {
   if (!existsSync(testDataRoot)) return;
-  for (const entry of readdirSync(testDataRoot)) {
+  // Only run-<pid> folders: each holds one test run's cluster and pods, and its owner's pid says if it is abandoned.
+  for (const entry of readdirSync(testDataRoot).filter((name) => name.startsWith("run-"))) {
     const owner = Number.parseInt(entry.replace(/^run-/, ""), 10);
     if (Number.isInteger(owner) && isAlive(owner)) continue;
     const pidFile = join(testDataRoot, entry, "cluster", "postmaster.pid");

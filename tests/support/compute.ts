@@ -5,7 +5,7 @@
  * fixture hub for model metadata.
  */
 import { afterAll } from "bun:test";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { createApp } from "../../src/app";
 import { postEntry } from "../../src/billing/ledger";
@@ -25,7 +25,10 @@ export async function startCompute(options: { bootMs?: number; hubFilesDir?: str
   const database = await freshDatabase({ closeAfterAll: false });
   const hub = await startFixtureHub({ filesDir: options.hubFilesDir });
   const port = await freePort();
-  const podsDir = mkdtempSync(join(projectRoot, ".data", "test", "pods-"));
+  // Inside this test run's own folder, which a concurrent run's clean-up of abandoned runs leaves alone.
+  const runDir = join(projectRoot, ".data", "test", `run-${process.pid}`);
+  mkdirSync(runDir, { recursive: true });
+  const podsDir = mkdtempSync(join(runDir, "pods-"));
   const config = loadConfig({
     PORT: String(port),
     PUBLIC_URL: `http://127.0.0.1:${port}`,

@@ -1,0 +1,5 @@
+import { loadOrSignIn } from "#lib/navigation.ts";
+import { trpc } from "#lib/trpc.ts";
+import type { PageLoad } from "./$types";
+
+export const load: PageLoad = ({ url }) => loadOrSignIn(url, async () => ({ catalog: await trpc.instances.catalog.query() }));
