@@ -12,6 +12,7 @@ import type { JobQueue } from "../jobs/queue";
 import { isUniqueViolation } from "../platform/pg-errors";
 import { lockPricing, maxHourlyRate, modelClassFor } from "../pricing/snapshot";
 import type { LaunchInput } from "./schemas";
+import { servingNameFrom } from "./serving-name";
 import type { Instance } from "./transition";
 
 export interface LaunchDeps {
@@ -185,11 +186,6 @@ export async function assess(catalog: Catalog, deps: Pick<LaunchDeps, "hub">, ru
   });
 }
 
-/** `Qwen/Qwen2.5-0.5B-Instruct` → `qwen2.5-0.5b-instruct`. */
-export function servingNameFrom(repo: string): string {
-  const name = (repo.split("/").pop() ?? repo).toLowerCase().replace(/[^a-z0-9._-]+/g, "-").replace(/^[^a-z0-9]+/, "");
-  return (name || "model").slice(0, 56);
-}
 
 /** The default serving name, with `-2`, `-3`… when the account already uses it. */
 async function freeServingName(db: Executor, accountId: string, base: string): Promise<string> {

@@ -3,17 +3,10 @@ import type { Executor } from "../../db/client";
 import { prices, type PricingSnapshot } from "../../db/schema";
 import { InvalidInputError } from "../errors";
 
-export type ModelClass = PricingSnapshot["modelClass"];
+import type { ModelClass } from "./model-class";
+
+export { LARGE_MODEL_PARAMETERS, modelClassFor, type ModelClass } from "./model-class";
 export type Tier = PricingSnapshot["tier"];
-
-/** Chat models of this size or more are priced as `llm_large`. */
-export const LARGE_MODEL_PARAMETERS = 15e9;
-
-export function modelClassFor(launch: { task: "chat" | "embeddings" | null; parameterCount: number | null }): ModelClass {
-  if (launch.task === null) return "pod";
-  if (launch.task === "embeddings") return "embeddings";
-  return (launch.parameterCount ?? 0) >= LARGE_MODEL_PARAMETERS ? "llm_large" : "llm";
-}
 
 /**
  * Copies the catalog prices of every GPU type the instance may run on. From

@@ -2,6 +2,9 @@ import type { Outputs } from "./trpc";
 // Type-only, as in trpc.ts: the shapes the api stores as JSON (placement decisions), never its code.
 import type { Offer } from "../../../src/scheduler/offers";
 import type { PlacementWeights } from "../../../src/scheduler/placement";
+// Pure, dependency-free rules shared with the api, so the Launch page shows what the api will do.
+import { servingNameFrom } from "../../../src/instances/serving-name";
+import { modelClassFor } from "../../../src/pricing/model-class";
 
 export type InstanceItem = Outputs["instances"]["list"][number];
 export type InstanceDetail = Outputs["instances"]["get"];
@@ -119,12 +122,8 @@ export const modelClasses: Record<ModelClass, string> = {
   llm_large: "LLM of 15 B parameters or more",
 };
 
-/** The price table's model class, as the api decides it at launch (`modelClassFor` in src/pricing/snapshot.ts). */
-export function modelClassOf(launch: { task: string | null; parameterCount: number | null }): ModelClass {
-  if (launch.task === null) return "pod";
-  if (launch.task === "embeddings") return "embeddings";
-  return (launch.parameterCount ?? 0) >= 15e9 ? "llm_large" : "llm";
-}
+/** The price table row a launch would use: the api's own rule (src/pricing/model-class.ts). */
+export const modelClassOf = modelClassFor;
 
 /** `494032768` → `494 M`, `8190735360` → `8.2 B`. */
 export function formatParameters(count: number): string {
@@ -193,11 +192,8 @@ print(resp.choices[0].message.content)`,
   };
 }
 
-/** `Qwen/Qwen2.5-0.5B-Instruct` → `qwen2.5-0.5b-instruct`: the serving name the api picks when none is given (`servingNameFrom` in src/instances/launch.ts). */
-export function defaultServingName(repo: string): string {
-  const name = (repo.trim().split("/").pop() ?? "").toLowerCase().replace(/[^a-z0-9._-]+/g, "-").replace(/^[^a-z0-9]+/, "");
-  return name.slice(0, 56);
-}
+/** `Qwen/Qwen2.5-0.5B-Instruct` → `qwen2.5-0.5b-instruct`: the serving name the api picks when none is given (src/instances/serving-name.ts). */
+export const defaultServingName = servingNameFrom;
 
 /** `pick 1×L40S` → `Pick 1×L40S.`: the api's remediations are clauses, shown here as sentences. */
 export function sentence(text: string): string {
