@@ -5,7 +5,18 @@ import { projectRoot } from "../config";
 const webDir = join(projectRoot, "web");
 const stampFile = join(webDir, "build", ".source-hash");
 /** What the build is made from: a change to any of these makes it stale. */
-const sources = ["src", "static", "vite.config.ts", "tsconfig.json", "package.json", "../src/trpc", "../package-lock.json"];
+const sources = [
+  "src",
+  "static",
+  "vite.config.ts",
+  "tsconfig.json",
+  "package.json",
+  "../package-lock.json",
+  // What the web app imports from the api's side: the router's types and the rules the Launch page shares.
+  "../src/trpc",
+  "../src/instances/serving-name.ts",
+  "../src/pricing/model-class.ts",
+];
 
 /** A hash of the web app's sources (paths and contents). */
 export function webSourceHash(): string {
