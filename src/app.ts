@@ -51,6 +51,8 @@ export function createApp(base: AppServices) {
       maxBodyBytes: base.config.V1_MAX_BODY_BYTES,
       upstreamTimeoutMs: base.config.V1_UPSTREAM_TIMEOUT_MS,
       rateLimitPerMinute: base.config.V1_RATE_LIMIT_PER_MINUTE,
+      imageMaxBytes: base.config.V1_IMAGE_MAX_BYTES,
+      imageTimeoutMs: base.config.V1_IMAGE_TIMEOUT_MS,
     },
     // Lazily, so apps built for tests that never call /v1 hold no LISTEN connection.
     ready: () => proxyCache.listen((base.db as unknown as { $client: Sql }).$client),

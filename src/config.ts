@@ -65,6 +65,10 @@ const schema = z
     V1_RATE_LIMIT_PER_MINUTE: positiveInt.default(600),
     /** /v1: the longest an API key or serving-name lookup is cached should a change notification be missed. */
     V1_CACHE_TTL_MS: positiveInt.default(30_000),
+    /** /v1 embeddings: the largest image fetched from an image_url (or sent as a data: URL), in bytes (10 MiB). */
+    V1_IMAGE_MAX_BYTES: positiveInt.default(10 * 1024 * 1024),
+    /** /v1 embeddings: how long fetching one image may take, DNS and redirects included. */
+    V1_IMAGE_TIMEOUT_MS: positiveInt.default(10_000),
   })
   .refine((env) => Boolean(env.STRIPE_SECRET_KEY) === Boolean(env.STRIPE_WEBHOOK_SECRET), {
     message: "set both STRIPE_SECRET_KEY and STRIPE_WEBHOOK_SECRET, or neither (then the development gateway is used)",

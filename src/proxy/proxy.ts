@@ -6,6 +6,8 @@ import type { ProxyCache } from "./cache";
 import { authenticateBearer } from "./credentials";
 import { errorAnswer } from "./errors";
 import { forward, type Endpoint } from "./forward";
+import { publicImagePolicy, type ImageFetchPolicy } from "./images/fetch-image";
+import { inlineImages } from "./images/inline";
 import { listModels } from "./models";
 import { rateLimitHeaders, RateLimiter, refusal } from "./rate-limit";
 import { upstreamFor } from "./routing";
@@ -14,6 +16,9 @@ export interface ProxySettings {
   maxBodyBytes: number;
   upstreamTimeoutMs: number;
   rateLimitPerMinute: number;
+  /** Embeddings images (V1_IMAGE_*); unset takes the images module's defaults. */
+  imageMaxBytes?: number;
+  imageTimeoutMs?: number;
 }
 
 export interface ProxyDeps {
@@ -22,14 +27,17 @@ export interface ProxyDeps {
   limiter: RateLimiter;
   keyUsage?: KeyUsageRecorder;
   settings: ProxySettings;
+  /** How embeddings images are fetched: public addresses only, except where a test says otherwise. */
+  images: ImageFetchPolicy;
   /** Resolves once the cache listens for invalidations (the first request waits for it). */
   ready?: () => Promise<void>;
 }
 
 export const newRequestId = () => `req_${randomBase62(20)}`;
 
-export function proxyDeps(input: Omit<ProxyDeps, "limiter">): ProxyDeps {
-  return { ...input, limiter: new RateLimiter(input.settings.rateLimitPerMinute) };
+export function proxyDeps(input: Omit<ProxyDeps, "limiter" | "images"> & { images?: ImageFetchPolicy }): ProxyDeps {
+  const images = input.images ?? publicImagePolicy({ maxBytes: input.settings.imageMaxBytes, timeoutMs: input.settings.imageTimeoutMs });
+  return { ...input, images, limiter: new RateLimiter(input.settings.rateLimitPerMinute) };
 }
 
 /**
@@ -57,9 +65,11 @@ async function admitted(deps: ProxyDeps, request: Request, serve: (principal: Ap
 /** POST /v1/chat/completions, /v1/completions, /v1/embeddings. */
 export function proxyCall(deps: ProxyDeps, request: Request, endpoint: Endpoint): Promise<Response> {
   return admitted(deps, request, async (principal, headers) => {
-    const body = await readBody(request, deps.settings.maxBodyBytes);
-    const servingName = requestedModel(body);
+    const received = await readBody(request, deps.settings.maxBodyBytes);
+    const servingName = requestedModel(received);
     const upstream = upstreamFor(await deps.cache.route(principal.accountId, servingName), servingName);
+    // After routing, so nobody can make the proxy fetch URLs for a model they cannot reach.
+    const body = endpoint === "embeddings" ? await inlineImages(received, deps.images) : received;
     return forward(
       {
         upstream,
