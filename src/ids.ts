@@ -23,6 +23,7 @@ export const idPrefixes = {
   instance: "inst",
   run: "run",
   pod: "pod",
+  firewall: "fw",
 } as const;
 
 export type IdKind = keyof typeof idPrefixes;

@@ -4,3 +4,4 @@ export * from "./billing";
 export * from "./catalog";
 export * from "./instances";
 export * from "./runtime-installs";
+export * from "./firewalls";

@@ -4,7 +4,8 @@ import { randomBase62 } from "../ids";
 import { readBody, requestedModel } from "./body";
 import type { ProxyCache } from "./cache";
 import { authenticateBearer } from "./credentials";
-import { errorAnswer } from "./errors";
+import { screenPrompt } from "../firewall/screen";
+import { errorAnswer, ProxyError } from "./errors";
 import { forward, type Endpoint } from "./forward";
 import { publicImagePolicy, type ImageFetchPolicy } from "./images/fetch-image";
 import { inlineImages } from "./images/inline";
@@ -32,6 +33,9 @@ export interface ProxyDeps {
   /** Resolves once the cache listens for invalidations (the first request waits for it). */
   ready?: () => Promise<void>;
 }
+
+/** Picks a firewall for one request (the playground's dropdown), instead of the instance's own. */
+export const FIREWALL_HEADER = "x-qdz-firewall";
 
 export const newRequestId = () => `req_${randomBase62(20)}`;
 
@@ -69,7 +73,16 @@ export function proxyCall(deps: ProxyDeps, request: Request, endpoint: Endpoint)
     const servingName = requestedModel(received);
     const upstream = upstreamFor(await deps.cache.route(principal.accountId, servingName), servingName);
     // After routing, so nobody can make the proxy fetch URLs for a model they cannot reach.
-    const body = endpoint === "embeddings" ? await inlineImages(received, deps.images) : received;
+    const inlined = endpoint === "embeddings" ? await inlineImages(received, deps.images) : received;
+    // The instance's firewall, or the one the playground picked for this request.
+    const screened = await screenPrompt(
+      deps.db,
+      { accountId: principal.accountId, instanceId: upstream.instanceId, firewallId: request.headers.get(FIREWALL_HEADER) },
+      endpoint,
+      inlined,
+    );
+    if (screened.action === "block") throw new ProxyError(400, screened.message, "invalid_request_error", "firewall_blocked");
+    const body = typeof screened.body === "string" ? new TextEncoder().encode(screened.body) : screened.body;
     return forward(
       {
         upstream,

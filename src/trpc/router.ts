@@ -2,6 +2,7 @@ import { accountRouter } from "./routers/account";
 import { apiKeysRouter } from "./routers/api-keys";
 import { authRouter } from "./routers/auth";
 import { billingRouter } from "./routers/billing";
+import { firewallsRouter } from "./routers/firewalls";
 import { instancesRouter } from "./routers/instances";
 import { runtimesRouter } from "./routers/runtimes";
 import { sshKeysRouter } from "./routers/ssh-keys";
@@ -15,6 +16,7 @@ export const appRouter = router({
   billing: billingRouter,
   instances: instancesRouter,
   runtimes: runtimesRouter,
+  firewalls: firewallsRouter,
 });
 
 /** The typed contract the web app and the CLI are checked against. */

@@ -1,0 +1,70 @@
+import type { Executor } from "../../db/client";
+import { evaluate } from "./evaluate";
+import { recordFirewallEvents } from "./events";
+import { firewallLookups, type FirewallLookups } from "./lookup";
+import { locateTexts, promptTextsOf, writeTexts, type ScreenedEndpoint } from "./prompt-texts";
+
+export interface ScreenTarget {
+  accountId: string;
+  instanceId: string;
+  /** A firewall picked for this request (the playground), instead of the instance's own. */
+  firewallId?: string | null;
+}
+
+export type ScreenResult<Body extends string | Uint8Array = string | Uint8Array> =
+  | { action: "forward"; body: Body | string }
+  | { action: "block"; rule: { id: string; kind: string }; firewall: { id: string; name: string }; message: string };
+
+/**
+ * The proxy's pre-prompt check. With no firewall (the common case) it costs a
+ * cache hit and returns the body untouched, unparsed. Otherwise it screens
+ * every prompt text: a block answers with the rule to name in the 400; a
+ * redaction forwards the body re-serialised with the matches replaced; flags
+ * forward the original bytes. Blocks and flags are recorded (awaited: they
+ * are rare, and a lost audit row is worse than a few milliseconds).
+ */
+export async function screenPrompt<Body extends string | Uint8Array>(
+  db: Executor,
+  target: ScreenTarget,
+  endpoint: ScreenedEndpoint,
+  original: Body,
+  lookups: FirewallLookups = firewallLookups,
+): Promise<ScreenResult<Body>> {
+  const firewall = target.firewallId
+    ? await lookups.byId(db, target.accountId, target.firewallId)
+    : await lookups.forInstance(db, target.accountId, target.instanceId);
+  // The hot path: no firewall, so the bytes go on undecoded and unparsed.
+  if (!firewall || firewall.rules.length === 0) return { action: "forward", body: original };
+  const bodyText = typeof original === "string" ? original : new TextDecoder().decode(original);
+  let body: unknown;
+  try {
+    body = JSON.parse(bodyText);
+  } catch {
+    // Not JSON: the proxy refuses such bodies before calling; nothing to screen either way.
+    return { action: "forward", body: original };
+  }
+  const { located, messageCount } = locateTexts(endpoint, body);
+  const prompt = promptTextsOf(located, messageCount);
+  const result = evaluate(firewall.rules, prompt);
+  if (result.fired.length > 0) {
+    await recordFirewallEvents(
+      db,
+      { accountId: target.accountId, instanceId: target.instanceId, firewallId: firewall.id, storePromptText: firewall.storePromptText },
+      result.fired,
+      prompt.texts,
+    );
+  }
+  if (result.outcome === "block") {
+    const rule = result.fired.at(-1)!;
+    const where = rule.field === "*" ? "" : ` in ${rule.field}`;
+    return {
+      action: "block",
+      rule: { id: rule.ruleId, kind: rule.kind },
+      firewall: { id: firewall.id, name: firewall.name },
+      message: `Firewall '${firewall.name}' blocked this prompt: rule '${rule.ruleId}' (${rule.kind}) matched${where}.`,
+    };
+  }
+  if (result.outcome !== "redact") return { action: "forward", body: original };
+  writeTexts(body, located, result.redactedTexts!.map((t) => t.text));
+  return { action: "forward", body: JSON.stringify(body) };
+}
