@@ -44,7 +44,8 @@ async function main() {
   await ensureWebBuild(log);
 
   const env = { ...process.env, DATABASE_URL: databaseUrl, QDZ_SUPERVISED: "1" };
-  spawnChild("api", ["src/api.ts"], env);
+  // Bun allows 256 outgoing requests at once per process by default: the /v1 proxy holds one per open stream.
+  spawnChild("api", ["src/api.ts"], { BUN_CONFIG_MAX_HTTP_REQUESTS: "4096", ...env });
   spawnChild("workers", ["workers/main.ts"], env);
   await waitUntilHealthy(`http://127.0.0.1:${settings.PORT}/readyz`);
   console.log(`QDivZero Compute is up: ${settings.PUBLIC_URL}`);
