@@ -2,6 +2,7 @@ import { Command, CommanderError } from "commander";
 import packageJson from "../../package.json";
 import { authCommands } from "./commands/auth";
 import { billingCommands } from "./commands/billing";
+import { firewallsCommands } from "./commands/firewalls";
 import { instancesCommands } from "./commands/instances";
 import { keysCommands } from "./commands/keys";
 import { runtimesCommands } from "./commands/runtimes";
@@ -31,6 +32,7 @@ export function buildProgram(json: boolean): Command {
   billingCommands(program);
   instancesCommands(program);
   runtimesCommands(program);
+  firewallsCommands(program);
   return program;
 }
 
