@@ -47,6 +47,7 @@ export function createApp(base: AppServices) {
     db: base.db,
     cache: proxyCache,
     keyUsage: base.keyUsage,
+    publicUrl: base.config.PUBLIC_URL,
     settings: {
       maxBodyBytes: base.config.V1_MAX_BODY_BYTES,
       upstreamTimeoutMs: base.config.V1_UPSTREAM_TIMEOUT_MS,

@@ -1,7 +1,22 @@
+import { resolveSession } from "../accounts/sessions";
 import type { ApiKeyPrincipal } from "../api-keys/authenticate";
-import { invalidApiKey } from "./errors";
+import { SESSION_COOKIE } from "../auth/caller";
+import { allowedOriginsFor } from "../auth/csrf";
+import type { Executor } from "../../db/client";
+import { invalidApiKey, ProxyError } from "./errors";
 
 const KEY_SHAPE = /^qdz_[0-9A-Za-z]{43}$/;
+
+/**
+ * Who a /v1 call acts for: an API key, or a signed-in person in the
+ * playground (session cookie). `limiterKey` names the rate-limit bucket;
+ * `keyId` is set only for keys, whose usage is recorded.
+ */
+export interface ProxyPrincipal {
+  accountId: string;
+  limiterKey: string;
+  keyId: string | null;
+}
 
 /** The API key in `Authorization: Bearer <key>`, or the 401 to answer: missing, not Bearer, or not shaped like a key. */
 export function bearerKey(authorization: string | null): string {
@@ -20,4 +35,36 @@ export async function authenticateBearer(
   const principal = await lookup(bearerKey(authorization));
   if (!principal) throw invalidApiKey("Incorrect API key provided, or the key was revoked.");
   return principal;
+}
+
+export interface CredentialSources {
+  db: Executor;
+  lookupKey: (secret: string) => Promise<ApiKeyPrincipal | null>;
+  /** Unset (tests that build the proxy alone): only the api's own origin is allowed. */
+  publicUrl?: string;
+}
+
+/**
+ * Bearer first, as before. Without an Authorization header, the playground's
+ * session cookie — but only from our own origin: the proxy parses any body as
+ * JSON, so a cross-site `text/plain` form POST carrying the cookie must stop
+ * here (403). The session is looked up in the database, not cached: the
+ * playground is not the hot path, and sign-out must take effect at once.
+ */
+export async function authenticateProxyCall(request: Request, sources: CredentialSources): Promise<ProxyPrincipal> {
+  const authorization = request.headers.get("authorization");
+  const cookie = authorization ? undefined : new Bun.CookieMap(request.headers.get("cookie") ?? "").get(SESSION_COOKIE);
+  if (!cookie) {
+    const key = await authenticateBearer(authorization, sources.lookupKey);
+    return { accountId: key.accountId, limiterKey: key.keyId, keyId: key.keyId };
+  }
+  // Stricter than tRPC's CSRF check: a missing Origin is refused too, as every browser POST of ours sends one.
+  const origin = request.headers.get("origin");
+  const allowed = sources.publicUrl ? allowedOriginsFor(sources.publicUrl, request) : [new URL(request.url).origin];
+  if (!origin || !allowed.includes(origin)) {
+    throw new ProxyError(403, "Cross-site request refused: signed-in calls to /v1 come from the web app only; elsewhere pass an API key.", "invalid_request_error", "cross_site_refused");
+  }
+  const user = await resolveSession(sources.db, cookie);
+  if (!user) throw invalidApiKey("Your session has ended. Sign in again, or pass an API key as 'Authorization: Bearer <key>'.");
+  return { accountId: user.accountId, limiterKey: `session:${user.sessionId}`, keyId: null };
 }

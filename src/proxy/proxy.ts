@@ -1,9 +1,9 @@
 import type { Executor } from "../../db/client";
-import type { ApiKeyPrincipal, KeyUsageRecorder } from "../api-keys/authenticate";
+import type { KeyUsageRecorder } from "../api-keys/authenticate";
 import { randomBase62 } from "../ids";
 import { readBody, requestedModel } from "./body";
 import type { ProxyCache } from "./cache";
-import { authenticateBearer } from "./credentials";
+import { authenticateProxyCall, type ProxyPrincipal } from "./credentials";
 import { screenPrompt } from "../firewall/screen";
 import { errorAnswer, ProxyError } from "./errors";
 import { forward, type Endpoint } from "./forward";
@@ -28,6 +28,8 @@ export interface ProxyDeps {
   limiter: RateLimiter;
   keyUsage?: KeyUsageRecorder;
   settings: ProxySettings;
+  /** The web app's public URL: cookie-authenticated calls (the playground) must come from its origin. */
+  publicUrl?: string;
   /** How embeddings images are fetched: public addresses only, except where a test says otherwise. */
   images: ImageFetchPolicy;
   /** Resolves once the cache listens for invalidations (the first request waits for it). */
@@ -45,21 +47,21 @@ export function proxyDeps(input: Omit<ProxyDeps, "limiter" | "images"> & { image
 }
 
 /**
- * One /v1 call: authenticate the key (cached), take a rate-limit token, then
- * run `serve`. Every answer, error or not, carries `x-request-id` and, once
+ * One /v1 call: authenticate the key (cached) or the playground's session,
+ * take a rate-limit token (per key, or per session), then run `serve`. Every answer, error or not, carries `x-request-id` and, once
  * the key is known, the rate-limit headers. No database write happens here:
  * last-used times go to the batched recorder.
  */
-async function admitted(deps: ProxyDeps, request: Request, serve: (principal: ApiKeyPrincipal, headers: Record<string, string>) => Promise<Response>): Promise<Response> {
+async function admitted(deps: ProxyDeps, request: Request, serve: (principal: ProxyPrincipal, headers: Record<string, string>) => Promise<Response>): Promise<Response> {
   const requestId = newRequestId();
   let headers: Record<string, string> = { "x-request-id": requestId };
   try {
     await deps.ready?.();
-    const principal = await authenticateBearer(request.headers.get("authorization"), (secret) => deps.cache.principal(secret));
-    const limit = deps.limiter.take(principal.keyId);
+    const principal = await authenticateProxyCall(request, { db: deps.db, publicUrl: deps.publicUrl, lookupKey: (secret) => deps.cache.principal(secret) });
+    const limit = deps.limiter.take(principal.limiterKey);
     headers = { ...headers, ...rateLimitHeaders(limit) };
     if (!limit.allowed) throw refusal(limit);
-    deps.keyUsage?.record(principal.keyId);
+    if (principal.keyId) deps.keyUsage?.record(principal.keyId);
     return await serve(principal, headers);
   } catch (error) {
     return errorAnswer(error, requestId, headers);

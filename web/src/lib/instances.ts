@@ -58,8 +58,8 @@ export const states: Record<InstanceState, StateStyle> = {
 export const canStart = (state: InstanceState) => state === "stopped" || state === "failed" || state === "non_bootstrap";
 export const canStop = (state: InstanceState) => state === "pending" || state === "running";
 
-/** The playground page arrives later: until then its buttons stay disabled with a tooltip. */
-export const playgroundReady = false;
+/** Feature switch for the Playground buttons (the page is at /instances/<id>/playground). */
+export const playgroundReady = true;
 
 /** The Instances list and an instance's page poll faster while something is under way. */
 export function pollInterval(instanceStates: InstanceState[]): number {
