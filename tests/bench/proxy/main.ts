@@ -23,6 +23,8 @@ import { instanceEvents, instanceRuns, instances } from "../../../db/schema";
 import type { PricingSnapshot, RuntimeConfig } from "../../../db/schema";
 import { signUp } from "../../../src/accounts/signup";
 import { createApiKey } from "../../../src/api-keys/keys";
+import { attachFirewall } from "../../../src/firewall/attach";
+import { createFirewall } from "../../../src/firewall/create";
 import { projectRoot } from "../../../src/config";
 import { newId, randomBase62 } from "../../../src/ids";
 import { ensureDatabase, startEmbeddedPostgres, type RunningPostgres } from "../../../src/platform/embedded-postgres";
@@ -87,6 +89,9 @@ function freePort(): number {
   listener.stop(true);
   return port;
 }
+
+/** The api's limit on upstream fetches in flight, as the supervisor sets it. */
+const API_MAX_HTTP_REQUESTS = process.env.BUN_CONFIG_MAX_HTTP_REQUESTS ?? "4096";
 
 function spawnChild(name: string, cmd: string[], env: Record<string, string | undefined> = {}, stdout: "pipe" | "log" = "log") {
   const logFile = join(dataDir, `${name}.log`);
@@ -215,6 +220,19 @@ async function setUp() {
     await tx.insert(instanceEvents).values({ instanceId, fromState: null, toState: "running", cause: "bench" });
     await tx.insert(instanceRuns).values({ id: runId, instanceId, number: 1, providerId: "local", region: "local", gpuType: "L4", rateCentsPerHour: 80, runtimeUrl: mockUrl, runningAt: new Date() });
   });
+  // Auth and a firewall on, as the issue asks: representative rules that every prompt is screened with (none fires).
+  const owner = { db: database.db, accountId: user.accountId, role: "owner" as const, actor: { kind: "user" as const, userId: user.userId, sessionId: "bench" } };
+  const firewall = await createFirewall(owner, {
+    name: "bench",
+    rules: [
+      { id: "injection", kind: "prompt_injection", action: "block", options: {} },
+      { id: "secrets", kind: "secrets", action: "redact", options: {} },
+      { id: "pii", kind: "pii", action: "flag", options: { categories: ["emails", "phones", "ibans", "cards"] } },
+      { id: "length", kind: "length_limit", action: "block", options: { maxChars: 100_000 } },
+    ],
+    storePromptText: false,
+  });
+  await attachFirewall(owner, { instanceId, firewallId: firewall.id });
 
   const apiPort = freePort();
   spawnChild("api", [bunBin, "src/api.ts"], {
@@ -224,6 +242,8 @@ async function setUp() {
     V1_RATE_LIMIT_PER_MINUTE: "1000000000",
     LOG_LEVEL: "warn",
     QDZ_SUPERVISED: "1", // exits if this process dies
+    // As `npm start` runs the api (src/supervisor.ts): more than Bun's default 256 upstream fetches at once.
+    BUN_CONFIG_MAX_HTTP_REQUESTS: API_MAX_HTTP_REQUESTS,
   });
   const apiUrl = `http://127.0.0.1:${apiPort}`;
 
@@ -484,13 +504,12 @@ function report(input: {
           "",
         ]
       : []),
-    `The api (and \`portkey (bun)\`) ran with BUN_CONFIG_MAX_HTTP_REQUESTS ${process.env.BUN_CONFIG_MAX_HTTP_REQUESTS ? `= ${process.env.BUN_CONFIG_MAX_HTTP_REQUESTS}` : "unset, i.e. Bun's default of 256 fetches in flight per process"}: ` +
+    `The api ran with BUN_CONFIG_MAX_HTTP_REQUESTS = ${API_MAX_HTTP_REQUESTS} (as \`npm start\` runs it); \`portkey (bun)\` with ${process.env.BUN_CONFIG_MAX_HTTP_REQUESTS ? `= ${process.env.BUN_CONFIG_MAX_HTTP_REQUESTS}` : "Bun's default of 256 fetches in flight per process"}: ` +
       "beyond that many upstream streams, further ones wait for a free slot, which the ramp shows as streams not all open at once (first-token time ≈ one whole stream). " +
       "The load generator always runs with 65535.",
     "",
-    "**Not measured yet: the firewall.** The proxy is measured with auth on (Bearer key → cached principal, rate limiter, cached serving-name route), " +
-      "but with no firewall attached to the bench account: the firewall was not yet built when this bench was written (it landed in e288693, so the /v1 path may look one up, but none screens these requests). " +
-      "TODO: attach a firewall with representative rules to the bench account and report the `qdz proxy` rows with it on.",
+    "**Auth and a firewall on:** every proxied request is authenticated (Bearer key → cached principal, rate limiter, cached serving-name route) " +
+      "and screened by an attached firewall (prompt injection, secrets, PII, length limit; none fires on the bench prompt, so the body is parsed, checked and forwarded as it came).",
     "",
   );
 
