@@ -58,10 +58,13 @@ export async function authenticateProxyCall(request: Request, sources: Credentia
     const key = await authenticateBearer(authorization, sources.lookupKey);
     return { accountId: key.accountId, limiterKey: key.keyId, keyId: key.keyId };
   }
-  // Stricter than tRPC's CSRF check: a missing Origin is refused too, as every browser POST of ours sends one.
+  // Stricter than tRPC's CSRF check for writes: a missing Origin is refused too, as every browser POST of ours
+  // sends one. A GET (the model list) changes nothing and browsers omit Origin on same-origin GETs; a foreign
+  // page cannot read the answer (no CORS), so only a foreign Origin is refused there.
   const origin = request.headers.get("origin");
   const allowed = sources.publicUrl ? allowedOriginsFor(sources.publicUrl, request) : [new URL(request.url).origin];
-  if (!origin || !allowed.includes(origin)) {
+  const originRequired = request.method !== "GET";
+  if ((origin === null && originRequired) || (origin !== null && !allowed.includes(origin))) {
     throw new ProxyError(403, "Cross-site request refused: signed-in calls to /v1 come from the web app only; elsewhere pass an API key.", "invalid_request_error", "cross_site_refused");
   }
   const user = await resolveSession(sources.db, cookie);

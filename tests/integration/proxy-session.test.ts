@@ -45,6 +45,9 @@ describe("session cookie", () => {
 
   test("GET /v1/models works too", async () => {
     const response = await fetch(`${compute.url}/v1/models`, { headers: { cookie, origin: compute.url } });
+    // Same-origin GETs carry no Origin in browsers: the list is still answered (nothing changes, no CORS to read it cross-site).
+    expect((await fetch(`${compute.url}/v1/models`, { headers: { cookie } })).status).toBe(200);
+    expect((await fetch(`${compute.url}/v1/models`, { headers: { cookie, origin: "https://evil.example" } })).status).toBe(403);
     expect(response.status).toBe(200);
     expect((await response.json()).data.map((m: { id: string }) => m.id)).toContain("chat-s");
   });
