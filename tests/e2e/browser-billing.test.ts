@@ -13,7 +13,7 @@ import { createApp, webBuildDir } from "../../src/app";
 import { postEntry } from "../../src/billing/ledger";
 import { loadConfig } from "../../src/config";
 import { newId, randomBase62 } from "../../src/ids";
-import { launchBrowser, seen } from "../support/browser";
+import { launchBrowser, seen, signUpInBrowser, TEST_PASSWORD } from "../support/browser";
 import { freePort } from "../support/cluster";
 import { freshDatabase } from "../support/db";
 
@@ -38,7 +38,6 @@ afterAll(async () => {
   await app.stop(true);
 });
 
-const PASSWORD = "correct horse battery staple";
 
 async function newPage(viewport = { width: 1280, height: 860 }): Promise<Page> {
   const context = await browser.newContext({ viewport });
@@ -48,15 +47,7 @@ async function newPage(viewport = { width: 1280, height: 860 }): Promise<Page> {
   return page;
 }
 
-async function signUp(page: Page): Promise<string> {
-  const email = `payer-${randomBase62(6).toLowerCase()}@example.com`;
-  await page.goto(`${origin}/signup`);
-  await page.getByLabel("Email", { exact: true }).fill(email);
-  await page.getByLabel("Password", { exact: true }).fill(PASSWORD);
-  await page.getByRole("button", { name: "Create account" }).click();
-  await page.waitForURL("**/instances");
-  return email;
-}
+const signUp = (page: Page) => signUpInBrowser(page, origin, "payer");
 
 async function openBilling(page: Page) {
   await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Billing" }).click();
@@ -197,7 +188,7 @@ describe("billing in the browser", () => {
     await page.goto(`${origin}/dev-checkout/${checkoutId}`);
     await page.waitForURL(`**/login?next=${encodeURIComponent(`/dev-checkout/${checkoutId}`)}`);
     await page.getByLabel("Email", { exact: true }).fill(email);
-    await page.getByLabel("Password", { exact: true }).fill(PASSWORD);
+    await page.getByLabel("Password", { exact: true }).fill(TEST_PASSWORD);
     await page.getByRole("button", { name: "Sign in" }).click();
     await page.waitForURL(`**/dev-checkout/${checkoutId}`);
     expect(await seen(page.getByRole("button", { name: "Pay €10.00" }))).toBe(true);

@@ -1,8 +1,7 @@
 /** The Firewalls page in a real browser: create a firewall, test prompts against it, see the server's refusals, reorder and delete. */
 import { afterAll, expect, test } from "bun:test";
 import type { Page } from "playwright-core";
-import { randomBase62 } from "../../src/ids";
-import { launchBrowser, seen, startWebServer } from "../support/browser";
+import { launchBrowser, seen, signUpInBrowser, startWebServer } from "../support/browser";
 
 const server = await startWebServer();
 const browser = await launchBrowser();
@@ -42,11 +41,7 @@ async function testPrompt(page: Page, text: string): Promise<string> {
 test("a firewall is created, tested, refused a risky pattern, reordered and deleted", async () => {
   const page = await (await browser.newContext({ viewport: { width: 1280, height: 860 } })).newPage();
   page.setDefaultTimeout(10_000);
-  await page.goto(`${server.url}/signup`);
-  await page.getByLabel("Email", { exact: true }).fill(`firewalls-${randomBase62(6).toLowerCase()}@example.com`);
-  await page.getByLabel("Password", { exact: true }).fill("correct horse battery staple");
-  await page.getByRole("button", { name: "Create account" }).click();
-  await page.waitForURL(/\/instances/);
+  await signUpInBrowser(page, server.url, "firewalls");
 
   // Empty state.
   await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Firewalls" }).click();

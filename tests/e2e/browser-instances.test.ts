@@ -11,7 +11,7 @@ import type { Browser, BrowserContext, Locator, Page } from "playwright-core";
 import { memberships, users } from "../../db/schema";
 import { postEntry } from "../../src/billing/ledger";
 import { randomBase62 } from "../../src/ids";
-import { launchBrowser, requireWebBuild, seen } from "../support/browser";
+import { launchBrowser, requireWebBuild, seen, signUpInBrowser } from "../support/browser";
 import { startCompute } from "../support/compute";
 
 requireWebBuild();
@@ -31,7 +31,6 @@ afterAll(async () => {
   await browser?.close();
 });
 
-const PASSWORD = "correct horse battery staple";
 const REPO = "Qwen/Qwen2.5-0.5B-Instruct";
 /** How long a person would wait for a pod: the list polls every 2 s while anything is under way. */
 const POD_WAIT = 25_000;
@@ -44,15 +43,7 @@ async function newPage(): Promise<Page> {
   return page;
 }
 
-async function signUp(page: Page): Promise<string> {
-  const email = `launcher-${randomBase62(6).toLowerCase()}@example.com`;
-  await page.goto(`${origin}/signup`);
-  await page.getByLabel("Email", { exact: true }).fill(email);
-  await page.getByLabel("Password", { exact: true }).fill(PASSWORD);
-  await page.getByRole("button", { name: "Create account" }).click();
-  await page.waitForURL("**/instances");
-  return email;
-}
+const signUp = (page: Page) => signUpInBrowser(page, origin, "launcher");
 
 /** Signs up in the browser, then credits the new account as a confirmed top-up would. */
 async function fundedUser(page: Page, cents = 10_000): Promise<string> {

@@ -1,8 +1,7 @@
 /** The Runtimes page: what serves each runtime's pods on this machine, in a real browser. */
 import { afterAll, expect, test } from "bun:test";
-import { randomBase62 } from "../../src/ids";
 import { findRuntimeBinary } from "../../src/providers/local/local-provider";
-import { launchBrowser, seen, startWebServer } from "../support/browser";
+import { launchBrowser, seen, signUpInBrowser, startWebServer } from "../support/browser";
 
 const server = await startWebServer();
 const browser = await launchBrowser();
@@ -13,11 +12,7 @@ afterAll(async () => {
 
 test("the Runtimes page lists every runtime and says what its pods run here", async () => {
   const page = await (await browser.newContext({ viewport: { width: 1280, height: 860 } })).newPage();
-  await page.goto(`${server.url}/signup`);
-  await page.getByLabel("Email", { exact: true }).fill(`runtimes-${randomBase62(6).toLowerCase()}@example.com`);
-  await page.getByLabel("Password", { exact: true }).fill("correct horse battery staple");
-  await page.getByRole("button", { name: /create account|sign up/i }).click();
-  await page.waitForURL(/\/instances/);
+  await signUpInBrowser(page, server.url, "runtimes");
 
   await page.getByRole("link", { name: "Runtimes" }).click();
   await page.waitForURL(/\/runtimes$/);

@@ -3,37 +3,21 @@
  * Every test is one user on one machine (its own config dir); no instance is
  * launched: the verdicts come from `firewalls test`.
  */
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { randomBase62 } from "../../src/ids";
-import { cliRunner, newDataDir, removeDataDir, startPlatform, type CliResult, type CliRunner, type Platform } from "../support/platform";
+import { platformForFile, type CliResult, type CliRunner } from "../support/platform";
 
 const TIMEOUT = 60_000;
 const PASSWORD = "correct horse battery staple";
 /** An AWS access key id the secrets rule knows by its shape. */
 const AWS_KEY = "AKIAZ3MQ7R2XW9KD4HPL";
-const dataDir = newDataDir();
-let platform: Platform | undefined;
-const runners: CliRunner[] = [];
-
-beforeAll(async () => {
-  platform = await startPlatform(dataDir);
-}, 120_000);
-
-afterAll(async () => {
-  for (const runner of runners) runner.cleanup();
-  try {
-    await platform?.stop();
-  } finally {
-    await removeDataDir(dataDir);
-  }
-}, 60_000);
+const platform = platformForFile();
 
 /** A new person at a new terminal, signed up. */
 async function signedUpCli(): Promise<CliRunner> {
-  const cli = cliRunner(platform!.url);
-  runners.push(cli);
+  const cli = platform.cli();
   const email = `fw-${randomBase62(8).toLowerCase()}@example.com`;
   parsed(await cli(["signup", "--email", email, "--password-stdin", "--json"], { stdin: `${PASSWORD}\n` }));
   return cli;

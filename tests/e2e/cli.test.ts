@@ -2,39 +2,22 @@
  * `qdz` against the real platform, started once for this file the way the
  * README starts it. Every test is one user on one machine (its own config dir).
  */
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import { generateKeyPairSync } from "node:crypto";
 import { readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import sshpk from "sshpk";
 import { randomBase62 } from "../../src/ids";
 import { freePort } from "../support/cluster";
-import { cliRunner, newDataDir, removeDataDir, startPlatform, type CliResult, type CliRunner, type Platform } from "../support/platform";
+import { platformForFile, type CliResult, type CliRunner } from "../support/platform";
 
 const TIMEOUT = 60_000;
 const NOT_SIGNED_IN = "Not signed in. Run `qdz login` (or set QDZ_API_KEY).";
-const dataDir = newDataDir();
-let platform: Platform | undefined;
-const runners: CliRunner[] = [];
-
-beforeAll(async () => {
-  platform = await startPlatform(dataDir);
-}, 120_000);
-
-afterAll(async () => {
-  for (const runner of runners) runner.cleanup();
-  try {
-    await platform?.stop();
-  } finally {
-    await removeDataDir(dataDir);
-  }
-}, 60_000);
+const platform = platformForFile();
 
 /** A new person at a new terminal. */
-function newCli(url = platform!.url): CliRunner {
-  const cli = cliRunner(url);
-  runners.push(cli);
-  return cli;
+function newCli(url?: string): CliRunner {
+  return platform.cli(url);
 }
 
 const newEmail = () => `cli-${randomBase62(8).toLowerCase()}@example.com`;
@@ -76,7 +59,7 @@ describe("a script signs up and manages API keys", () => {
     const { email, accountId } = await signUp(cli);
 
     const me = parsed(await cli(["whoami", "--json"]));
-    expectCopy(me).toMatchObject({ kind: "user", email, accountId, role: "owner", source: "stored", url: platform!.url });
+    expectCopy(me).toMatchObject({ kind: "user", email, accountId, role: "owner", source: "stored", url: platform.url });
     const human = await cli(["whoami"]);
     expect(human.code).toBe(0);
     expect(human.stdout).toContain(`as ${email}`);

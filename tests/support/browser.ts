@@ -1,6 +1,7 @@
 import { existsSync } from "node:fs";
 import { join } from "node:path";
-import { chromium, type Browser, type Locator } from "playwright-core";
+import { chromium, type Browser, type Locator, type Page } from "playwright-core";
+import { randomBase62 } from "../../src/ids";
 import { createApp, webBuildDir } from "../../src/app";
 import { loadConfig } from "../../src/config";
 import { freePort } from "./cluster";
@@ -62,4 +63,17 @@ export async function startWebServer(): Promise<WebServer> {
 export async function seen(locator: Locator, timeout = 10_000): Promise<true> {
   await locator.waitFor({ state: "visible", timeout });
   return true;
+}
+
+export const TEST_PASSWORD = "correct horse battery staple";
+
+/** A new person signs up on the sign-up page and lands in the app; returns their email (`<who>-<random>@example.com`). */
+export async function signUpInBrowser(page: Page, origin: string, who: string): Promise<string> {
+  const email = `${who}-${randomBase62(6).toLowerCase()}@example.com`;
+  await page.goto(`${origin}/signup`);
+  await page.getByLabel("Email", { exact: true }).fill(email);
+  await page.getByLabel("Password", { exact: true }).fill(TEST_PASSWORD);
+  await page.getByRole("button", { name: "Create account" }).click();
+  await page.waitForURL("**/instances");
+  return email;
 }

@@ -2,6 +2,7 @@
  * The whole platform as `npm start` runs it (supervisor, embedded PostgreSQL,
  * api, workers), and the `qdz` CLI as a user runs it: real processes only.
  */
+import { afterAll, beforeAll } from "bun:test";
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { createConnection } from "node:net";
 import { tmpdir } from "node:os";
@@ -229,4 +230,38 @@ export function cliRunner(url: string): CliRunner {
     return { code, stdout, stderr };
   };
   return Object.assign(run, { configDir, cleanup: () => rmSync(configDir, { recursive: true, force: true }) });
+}
+
+/**
+ * One platform for a whole test file: started before its tests on a fresh
+ * data dir, stopped and removed after them, with every CLI made through
+ * `cli()` cleaned up too.
+ */
+export function platformForFile() {
+  const dataDir = newDataDir();
+  let platform: Platform | undefined;
+  const runners: CliRunner[] = [];
+  beforeAll(async () => {
+    platform = await startPlatform(dataDir);
+  }, 120_000);
+  afterAll(async () => {
+    for (const runner of runners) runner.cleanup();
+    try {
+      await platform?.stop();
+    } finally {
+      await removeDataDir(dataDir);
+    }
+  }, 60_000);
+  return {
+    get url(): string {
+      if (!platform) throw new Error("the platform is not started yet: use it inside a test");
+      return platform.url;
+    },
+    /** A new person at a new terminal (its own config dir). */
+    cli(url?: string): CliRunner {
+      const runner = cliRunner(url ?? this.url);
+      runners.push(runner);
+      return runner;
+    },
+  };
 }
