@@ -1,6 +1,7 @@
+import { GgufError, readGgufHeader, type GgufPrefix } from "../gguf/reader";
 import { downloadRepoFile, type DownloadOptions, type DownloadProgress, type DownloadResult } from "./download";
 import { HubBadResponseError, HubError, HubGatedError, HubNotFoundError, HubUnreachableError } from "./errors";
-import { GgufFormatError, hasShape, parseGgufHeader, type GgufHeader } from "./gguf-header";
+import { hasShape } from "./gguf-header";
 import { parseRepoFile, parseRepoId, repoFileUrlPath } from "./repo-id";
 import { modelInfoSchema, type ModelInfo } from "./schemas";
 
@@ -74,28 +75,29 @@ export class HubClient {
   /**
    * The metadata at the start of a GGUF file, read with `Range` requests that
    * grow (1, 4, 16 MiB…) until the hyperparameters are in, never the weights.
+   * A file that is not GGUF, or ends or passes `maxBytes` inside its metadata,
+   * is a `HubBadResponseError`.
    */
-  async ggufHeader(repo: string, file: string, maxBytes = 64 * 1024 * 1024): Promise<GgufHeader> {
+  async ggufHeader(repo: string, file: string, maxBytes = 64 * 1024 * 1024): Promise<GgufPrefix> {
     const id = parseRepoId(repo);
     const path = repoFileUrlPath(id, parseRepoFile(file));
-    for (let size = 1024 * 1024; ; size *= 4) {
-      const { response, idle } = await this.get(id, path, { file, headers: { range: `bytes=0-${size - 1}` } });
-      let bytes: Uint8Array;
+    let status: number | undefined;
+    const readPrefix = async (length: number) => {
+      const { response, idle } = await this.get(id, path, { file, headers: { range: `bytes=0-${length - 1}` } });
+      status = response.status;
       try {
-        bytes = await readUpTo(response, size);
+        return await readUpTo(response, length);
       } catch (error) {
         throw this.unreachable(id, error);
       } finally {
         idle.done();
       }
-      let header: GgufHeader;
-      try {
-        header = parseGgufHeader(bytes);
-      } catch (error) {
-        if (!(error instanceof GgufFormatError)) throw error;
-        throw new HubBadResponseError(`${file} in ${id} is not a readable GGUF file: ${error.message}.`, id, response.status, { cause: error });
-      }
-      if (hasShape(header) || bytes.byteLength < size || size >= maxBytes) return header;
+    };
+    try {
+      return await readGgufHeader(readPrefix, { enough: hasShape, maxBytes, skipArrayItems: true });
+    } catch (error) {
+      if (!(error instanceof GgufError)) throw error;
+      throw new HubBadResponseError(`${file} in ${id} is not a readable GGUF file: ${error.message}.`, id, status, { cause: error });
     }
   }
 

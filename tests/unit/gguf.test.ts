@@ -2,19 +2,10 @@ import { beforeAll, describe, expect, test } from "bun:test";
 import { mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import {
-  GGUF_MAGIC,
-  GgufError,
-  GgufValueType,
-  parseGgufHeader,
-  readGgufFile,
-  readGgufHeader,
-  readGgufUrl,
-  summarizeGguf,
-  type GgufEntry,
-  type GgufHeader,
-} from "../../src/runtimes/llama-cpp/gguf";
-import { encodeGguf } from "../../src/runtimes/llama-cpp/gguf-writer";
+import { GGUF_MAGIC, GgufValueType, type GgufEntry } from "../../src/gguf/format";
+import { GgufError, parseGgufHeader, parseGgufPrefix, readGgufFile, readGgufHeader, type GgufHeader } from "../../src/gguf/reader";
+import { summarizeGguf } from "../../src/gguf/summary";
+import { encodeGguf } from "../../src/gguf/writer";
 import { qwen2VocabPath, writeTinyGguf } from "../../src/runtimes/llama-cpp/make-tiny-gguf";
 import { llamaCppSourceDir } from "../../src/runtimes/llama-cpp/paths";
 import { ensureTinyGguf } from "../support/tiny-gguf";
@@ -85,41 +76,24 @@ describe("the tiny random-weight model", () => {
     expect(String(header.metadata["tokenizer.chat_template"]!.value)).toContain("<|im_start|>");
   });
 
-  test("is read from a prefix of the file, not the whole 25 MB", async () => {
+  test("is read from growing prefixes of the file (1, 4, 16 MiB), not the whole 25 MB", async () => {
     const file = Bun.file(path);
-    let largestRead = 0;
-    const header = await readGgufHeader(async (start, length) => {
-      largestRead = Math.max(largestRead, start + length);
-      return new Uint8Array(await file.slice(start, start + length).arrayBuffer());
+    const reads: number[] = [];
+    const again = await readGgufHeader(async (length) => {
+      reads.push(length);
+      return new Uint8Array(await file.slice(0, length).arrayBuffer());
     });
-    expect(header.tensors).toHaveLength(20);
-    expect(largestRead).toBeLessThan(file.size);
+    expect(again.tensors).toHaveLength(20);
+    expect(reads).toEqual([1 << 20, 4 << 20, 16 << 20]);
   });
 
-  test("is read over HTTP with Range requests, or from the start of a server that ignores Range", async () => {
+  test("with skipArrayItems, arrays keep their length only and the rest is the same", async () => {
     const file = Bun.file(path);
-    const ranges: string[] = [];
-    let honourRange = true;
-    const server = Bun.serve({
-      port: 0,
-      hostname: "127.0.0.1",
-      async fetch(request) {
-        const range = /^bytes=(\d+)-(\d+)$/.exec(request.headers.get("range") ?? "");
-        ranges.push(request.headers.get("range") ?? "");
-        if (!honourRange || !range) return new Response(file);
-        const [start, end] = [Number(range[1]), Math.min(Number(range[2]), file.size - 1)];
-        return new Response(file.slice(start, end + 1), { status: 206, headers: { "content-range": `bytes ${start}-${end}/${file.size}` } });
-      },
-    });
-    try {
-      const url = `http://127.0.0.1:${server.port}/tiny.gguf`;
-      expect(summarizeGguf(await readGgufUrl(url))).toEqual(summarizeGguf(header));
-      expect(ranges[0]).toBe("bytes=0-1048575");
-      honourRange = false;
-      expect((await readGgufUrl(url)).tensors).toHaveLength(20);
-    } finally {
-      server.stop(true);
-    }
+    const skipped = await readGgufHeader(async (length) => new Uint8Array(await file.slice(0, length).arrayBuffer()), { skipArrayItems: true });
+    expect(skipped.metadata["tokenizer.ggml.tokens"]!.value).toEqual({ itemType: GgufValueType.STRING, length: 151936 });
+    expect(skipped.metadata["llama.block_count"]).toEqual(header.metadata["llama.block_count"]!);
+    expect(skipped.tensors).toEqual(header.tensors!);
+    expect(skipped.dataOffset).toBe(header.dataOffset!);
   });
 
   test("the same seed writes the same bytes", async () => {
@@ -218,7 +192,7 @@ describe("hand-made headers", () => {
     const cut = bytes.subarray(0, bytes.length - 6 * 4 - 10);
     expect(parseGgufHeader(cut).tensors).toBeNull();
     expect(summarizeGguf(parseGgufHeader(cut)).parameterCount).toBeNull();
-    const error = await readGgufHeader(async (start, length) => cut.subarray(start, start + length)).catch((e: unknown) => e);
+    const error = await readGgufHeader(async (length) => cut.subarray(0, length)).catch((e: unknown) => e);
     expect((error as GgufError).code).toBe("TRUNCATED");
   });
 
@@ -238,9 +212,43 @@ describe("hand-made headers", () => {
       i64: { type: GgufValueType.INT64, value: -(2 ** 40) },
       f64: { type: GgufValueType.FLOAT64, value: Math.PI },
       unicode: str("Ġ ĠĠ 你好 <|im_start|>"),
-      nested: { type: GgufValueType.ARRAY, value: { itemType: GgufValueType.ARRAY, items: [{ itemType: GgufValueType.INT32, items: [1, -1] }] } },
+      strings: { type: GgufValueType.ARRAY, value: { itemType: GgufValueType.STRING, items: ["a", "", "Ġb"] } },
+      int64s: { type: GgufValueType.ARRAY, value: { itemType: GgufValueType.INT64, items: [1, -1, -(2n ** 63n)] } },
+      empty: { type: GgufValueType.ARRAY, value: { itemType: GgufValueType.FLOAT32, items: [] } },
     };
     expect(parseGgufHeader(concat(encodeGguf(metadata, []))).metadata).toEqual(metadata);
+  });
+
+  test("an array of arrays is refused, as llama.cpp refuses it; the writer will not write one", () => {
+    const nested: GgufEntry = { type: GgufValueType.ARRAY, value: { itemType: GgufValueType.ARRAY, items: [] } };
+    expect(() => encodeGguf({ nested }, [])).toThrow(/cannot hold arrays/);
+    const bytes = concat(encodeGguf({ "x.nested": { type: GgufValueType.ARRAY, value: { itemType: GgufValueType.INT32, items: [] } } }, []));
+    const itemTypeAt = 4 + 4 + 8 + 8 + 8 + "x.nested".length + 4;
+    new DataView(bytes.buffer).setUint32(itemTypeAt, GgufValueType.ARRAY, true);
+    expectGgufError(() => parseGgufHeader(bytes), "MALFORMED", /the array 'x\.nested' holds arrays/);
+    new DataView(bytes.buffer).setUint32(itemTypeAt, 99, true);
+    expectGgufError(() => parseGgufHeader(bytes), "MALFORMED", /the array 'x\.nested' has an unknown item type 99/);
+  });
+
+  test("a length beyond 2^53 is malformed, a string longer than the bytes truncated, whether items are read or skipped", () => {
+    const bytes = concat(encodeGguf({ "x.tokens": { type: GgufValueType.ARRAY, value: { itemType: GgufValueType.STRING, items: ["ab"] } } }, []));
+    const view = new DataView(bytes.buffer);
+    const arrayLengthAt = 4 + 4 + 8 + 8 + 8 + "x.tokens".length + 4 + 4;
+    for (const skipArrayItems of [false, true]) {
+      view.setBigUint64(arrayLengthAt, 1n, true);
+      view.setBigUint64(arrayLengthAt + 8, 1n << 62n, true); // the one string's length
+      expectGgufError(() => parseGgufHeader(bytes, { skipArrayItems }), "MALFORMED", /a string's length \(4611686018427387904\) is impossibly large/);
+      view.setBigUint64(arrayLengthAt + 8, 1000n, true); // past the end, alignment padding included
+      expectGgufError(() => parseGgufHeader(bytes, { skipArrayItems }), "TRUNCATED", /inside a string/);
+      view.setBigUint64(arrayLengthAt + 8, 2n, true);
+      view.setBigUint64(arrayLengthAt, 1n << 40n, true);
+      expectGgufError(() => parseGgufHeader(bytes, { skipArrayItems }), "TRUNCATED", /inside the array 'x\.tokens'/);
+    }
+  });
+
+  test("an alignment that is not a power of two is malformed", () => {
+    const bytes = concat(encodeGguf({ "general.alignment": u32(24) }, [{ name: "a", dims: [1], data: new Float32Array(1) }]));
+    expectGgufError(() => parseGgufHeader(bytes), "MALFORMED", /general\.alignment \(24\) is not a power of two/);
   });
 
   test("per-layer head counts count as their largest; the quantisation falls back to the commonest matrix type", () => {
@@ -265,5 +273,71 @@ describe("hand-made headers", () => {
   test("a file with no architecture is malformed", () => {
     const header = parseGgufHeader(concat(encodeGguf({ "general.name": str("x") }, [])));
     expectGgufError(() => summarizeGguf(header), "MALFORMED", /no general\.architecture/);
+  });
+});
+
+describe("prefixes", () => {
+  const llama: Record<string, GgufEntry> = {
+    "general.architecture": str("llama"),
+    "llama.block_count": u32(2),
+    "llama.embedding_length": u32(32),
+  };
+  /** The llama keys, then a tokenizer of `count` tokens (19 bytes each, so 60k make a MiB). */
+  const withTokens = (count: number) =>
+    concat(
+      encodeGguf(
+        {
+          ...llama,
+          "tokenizer.ggml.tokens": { type: GgufValueType.ARRAY, value: { itemType: GgufValueType.STRING, items: Array.from({ length: count }, (_, i) => `token-${i}`.padEnd(11)) } },
+        },
+        [],
+      ),
+    );
+
+  test("a prefix gives the key/values read whole so far and says where it was cut", () => {
+    const bytes = withTokens(1000);
+    const cut = parseGgufPrefix(bytes.subarray(0, bytes.length - 100));
+    expect(cut.metadataComplete).toBe(false);
+    expect(cut.metadata["llama.block_count"]).toEqual(u32(2));
+    expect(cut.metadata["tokenizer.ggml.tokens"]).toBeUndefined(); // a cut array is absent, never short
+    expect(cut.cut).toBeInstanceOf(GgufError);
+    expect(cut.cut!.message).toMatch(new RegExp(`ends at byte ${bytes.length - 100}, inside a string`));
+
+    const whole = parseGgufPrefix(bytes);
+    expect(whole).toMatchObject({ metadataComplete: true, cut: null, tensors: [], version: 3 });
+    expect(parseGgufPrefix(bytes.subarray(0, 10))).toMatchObject({ metadataComplete: false, version: 3, metadata: {} });
+  });
+
+  test("every prefix parses without throwing, and its keys only grow", () => {
+    const bytes = concat(encodeGguf({ ...llama, "tokenizer.ggml.tokens": { type: GgufValueType.ARRAY, value: { itemType: GgufValueType.STRING, items: ["a", "b"] } } }, []));
+    const keys = Object.keys(parseGgufHeader(bytes).metadata);
+    let seen = 0;
+    for (let length = 0; length <= bytes.length; length++) {
+      const read = Object.keys(parseGgufPrefix(bytes.subarray(0, length)).metadata);
+      expect(read).toEqual(keys.slice(0, read.length));
+      expect(read.length).toBeGreaterThanOrEqual(seen);
+      seen = read.length;
+    }
+    expect(seen).toBe(keys.length);
+  });
+
+  test("readGgufHeader asks for more while the header is cut, stops when the caller has enough, and gives up at maxBytes", async () => {
+    const bytes = withTokens(100_000); // ~1.9 MB
+    const reads: number[] = [];
+    const reader = async (length: number) => (reads.push(length), bytes.subarray(0, length));
+    expect((await readGgufHeader(reader)).metadata["tokenizer.ggml.tokens"]).toBeDefined();
+    expect(reads).toEqual([1 << 20, 4 << 20]);
+
+    reads.length = 0;
+    const early = await readGgufHeader(reader, { enough: (prefix) => "llama.embedding_length" in prefix.metadata });
+    expect(early.cut?.code).toBe("TRUNCATED");
+    expect(reads).toEqual([1 << 20]);
+
+    const tooLarge = await readGgufHeader(reader, { maxBytes: 1 << 20 }).catch((e: unknown) => e);
+    expect(tooLarge).toMatchObject({ code: "MALFORMED", message: "the GGUF header is larger than 1 MiB" });
+
+    const short = bytes.subarray(0, 1_500_000);
+    const ended = await readGgufHeader(async (length) => short.subarray(0, length)).catch((e: unknown) => e);
+    expect(ended).toMatchObject({ code: "TRUNCATED", message: expect.stringMatching(/ends at byte 1500000, inside a string/) });
   });
 });

@@ -9,8 +9,9 @@
  */
 import { existsSync, mkdirSync, renameSync } from "node:fs";
 import { dirname, join } from "node:path";
-import { GgufValueType, readGgufFile, type GgufEntry } from "./gguf";
-import { encodeGguf, type F32Tensor } from "./gguf-writer";
+import { GgufValueType, type GgufEntry } from "../../gguf/format";
+import { readGgufFile } from "../../gguf/reader";
+import { encodeGguf, type F32Tensor } from "../../gguf/writer";
 import { ensureLlamaCppSource } from "./install";
 import { llamaCppDir } from "./paths";
 
@@ -31,7 +32,7 @@ export async function writeTinyGguf(options: { vocabPath: string; outPath: strin
   const vocab = await readGgufFile(options.vocabPath);
   const tokenizer = Object.entries(vocab.metadata).filter(([key]) => key.startsWith("tokenizer."));
   const tokens = vocab.metadata["tokenizer.ggml.tokens"]?.value;
-  if (!tokens || typeof tokens !== "object") throw new Error(`${options.vocabPath} has no tokenizer.ggml.tokens`);
+  if (!tokens || typeof tokens !== "object" || !("items" in tokens)) throw new Error(`${options.vocabPath} has no tokenizer.ggml.tokens`);
   const vocabSize = tokens.items.length;
 
   const { embedding, blocks, heads, feedForward, context } = TINY_GGUF_SHAPE;

@@ -1,6 +1,6 @@
 /**
- * The constants of the GGUF file format (llama.cpp's `gguf.h`, `ggml.h` and
- * `llama.h`), shared by the reader and the tiny-model writer.
+ * The constants and shapes of the GGUF file format (llama.cpp's `gguf.h`,
+ * `ggml.h` and `llama.h`), shared by the reader and the writer.
  */
 
 /** "GGUF" read as a little-endian u32. */
@@ -58,15 +58,22 @@ export const LLAMA_FILE_TYPE_NAMES: Record<number, string> = {
 
 export type GgufScalar = number | bigint | boolean | string;
 
+/** Arrays hold scalars or strings only: llama.cpp refuses an array of arrays, and so does the reader. */
 export interface GgufArray {
   itemType: GgufValueType;
-  items: GgufScalar[] | GgufArray[];
+  items: GgufScalar[];
 }
 
-/** A metadata value with its declared type, so it can be written back unchanged. */
+/** An array read with `skipArrayItems`: passed over, its length known, its items not decoded. */
+export interface GgufSkippedArray {
+  itemType: GgufValueType;
+  length: number;
+}
+
+/** A metadata value with its declared type, so it can be written back unchanged (unless skipped). */
 export interface GgufEntry {
   type: GgufValueType;
-  value: GgufScalar | GgufArray;
+  value: GgufScalar | GgufArray | GgufSkippedArray;
 }
 
 export interface GgufTensorInfo {

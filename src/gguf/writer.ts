@@ -1,7 +1,8 @@
 /**
- * Writes GGUF v3 files: the metadata entries as given (types kept, so keys
- * copied from another file are written back unchanged) and F32 tensors.
- * Only what the tiny test model and the reader's tests need.
+ * Writes GGUF v3 files, the mirror of `reader.ts`: the metadata entries as
+ * given (types kept, so keys copied from another file are written back
+ * unchanged) and F32 tensors. Only what the tiny test model and the reader's
+ * tests need.
  */
 import {
   GGUF_DEFAULT_ALIGNMENT,
@@ -11,7 +12,8 @@ import {
   type GgufArray,
   type GgufEntry,
   type GgufScalar,
-} from "./gguf-format";
+  type GgufSkippedArray,
+} from "./format";
 
 export interface F32Tensor {
   name: string;
@@ -102,10 +104,13 @@ class ByteWriter {
     this.at += bytes.length;
   }
 
-  value(type: GgufValueType, value: GgufScalar | GgufArray): void {
+  value(type: GgufValueType, value: GgufScalar | GgufArray | GgufSkippedArray): void {
     if (type === GgufValueType.STRING) return this.string(value as string);
     if (type === GgufValueType.ARRAY) {
-      const array = value as GgufArray;
+      const array = value as GgufArray | GgufSkippedArray;
+      if (!("items" in array)) throw new Error("an array read with skipArrayItems has no items to write");
+      // What the reader refuses is not written either.
+      if (array.itemType === GgufValueType.ARRAY) throw new Error("a GGUF array cannot hold arrays");
       this.u32(array.itemType);
       this.u64(array.items.length);
       for (const item of array.items) this.value(array.itemType, item);
