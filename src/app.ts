@@ -54,6 +54,7 @@ export function createApp(base: AppServices) {
       rateLimitPerMinute: base.config.V1_RATE_LIMIT_PER_MINUTE,
       imageMaxBytes: base.config.V1_IMAGE_MAX_BYTES,
       imageTimeoutMs: base.config.V1_IMAGE_TIMEOUT_MS,
+      imageMaxPerRequest: base.config.V1_IMAGE_MAX_PER_REQUEST,
     },
     // Lazily, so apps built for tests that never call /v1 hold no LISTEN connection.
     ready: () => proxyCache.listen((base.db as unknown as { $client: Sql }).$client),

@@ -69,6 +69,8 @@ const schema = z
     V1_IMAGE_MAX_BYTES: positiveInt.default(10 * 1024 * 1024),
     /** /v1 embeddings: how long fetching one image may take, DNS and redirects included. */
     V1_IMAGE_TIMEOUT_MS: positiveInt.default(10_000),
+    /** /v1 embeddings: the most image parts one request may carry; more are refused before any is fetched. */
+    V1_IMAGE_MAX_PER_REQUEST: positiveInt.default(16),
   })
   .refine((env) => Boolean(env.STRIPE_SECRET_KEY) === Boolean(env.STRIPE_WEBHOOK_SECRET), {
     message: "set both STRIPE_SECRET_KEY and STRIPE_WEBHOOK_SECRET, or neither (then the development gateway is used)",

@@ -28,21 +28,21 @@ export async function screenPrompt<Body extends string | Uint8Array>(
   target: ScreenTarget,
   endpoint: ScreenedEndpoint,
   original: Body,
-  lookups: FirewallLookups = firewallLookups,
+  options: {
+    lookups?: FirewallLookups;
+    /** `original` already parsed (the proxy parses it once to route): screening then never parses it again. */
+    parsed?: unknown;
+  } = {},
 ): Promise<ScreenResult<Body>> {
+  const lookups = options.lookups ?? firewallLookups;
   const firewall = target.firewallId
     ? await lookups.byId(db, target.accountId, target.firewallId)
     : await lookups.forInstance(db, target.accountId, target.instanceId);
   // The hot path: no firewall, so the bytes go on undecoded and unparsed.
   if (!firewall || firewall.rules.length === 0) return { action: "forward", body: original };
-  const bodyText = typeof original === "string" ? original : new TextDecoder().decode(original);
-  let body: unknown;
-  try {
-    body = JSON.parse(bodyText);
-  } catch {
-    // Not JSON: the proxy refuses such bodies before calling; nothing to screen either way.
-    return { action: "forward", body: original };
-  }
+  const body = options.parsed ?? parsed(original);
+  // Not JSON: the proxy refuses such bodies before calling; nothing to screen either way.
+  if (body === undefined) return { action: "forward", body: original };
   const { located, messageCount } = locateTexts(endpoint, body);
   const prompt = promptTextsOf(located, messageCount);
   const result = evaluate(firewall.rules, prompt);
@@ -65,6 +65,16 @@ export async function screenPrompt<Body extends string | Uint8Array>(
     };
   }
   if (result.outcome !== "redact") return { action: "forward", body: original };
-  writeTexts(body, located, result.redactedTexts!.map((t) => t.text));
-  return { action: "forward", body: JSON.stringify(body) };
+  // A copy: the caller's parsed value stays what the client sent.
+  const redacted = structuredClone(body);
+  writeTexts(redacted, located, result.redactedTexts!.map((t) => t.text));
+  return { action: "forward", body: JSON.stringify(redacted) };
+}
+
+function parsed(original: string | Uint8Array): unknown {
+  try {
+    return JSON.parse(typeof original === "string" ? original : new TextDecoder().decode(original));
+  } catch {
+    return undefined;
+  }
 }

@@ -24,14 +24,22 @@ export interface ForwardRequest {
  * `accept` go upstream; never the client's Authorization or anything else.
  */
 export async function forward(request: ForwardRequest, headers: Record<string, string>): Promise<Response> {
-  const timeout = new AbortController();
-  const timer = setTimeout(() => timeout.abort(), request.headersTimeoutMs);
+  // One controller for both reasons to give up (cheaper than a timeout signal combined with AbortSignal.any,
+  // measurably so per request): the client leaving, at any time, and the runtime's headers being late.
+  const upstreamCall = new AbortController();
+  let timedOut = false;
+  const timer = setTimeout(() => {
+    timedOut = true;
+    upstreamCall.abort();
+  }, request.headersTimeoutMs);
+  if (request.clientSignal.aborted) upstreamCall.abort();
+  else request.clientSignal.addEventListener("abort", () => upstreamCall.abort(), { once: true });
   const send = (keepalive: boolean) =>
     fetch(`${request.upstream.baseUrl}/v1/${request.endpoint}`, {
       method: "POST",
       headers: { "content-type": "application/json", accept: request.accept || "application/json, text/event-stream" },
       body: request.body,
-      signal: AbortSignal.any([request.clientSignal, timeout.signal]),
+      signal: upstreamCall.signal,
       redirect: "manual",
       keepalive,
     });
@@ -40,11 +48,11 @@ export async function forward(request: ForwardRequest, headers: Record<string, s
     upstream = await send(true).catch((error) => {
       // A pooled connection the runtime had just closed (llama-server does) resets before any answer:
       // once, on a fresh connection, is safe, as the runtime never saw the request.
-      if ((error as { code?: unknown })?.code !== "ECONNRESET" || request.clientSignal.aborted || timeout.signal.aborted) throw error;
+      if ((error as { code?: unknown })?.code !== "ECONNRESET" || upstreamCall.signal.aborted) throw error;
       return send(false);
     });
   } catch (error) {
-    throw fetchFailure(error, request, timeout.signal.aborted);
+    throw fetchFailure(error, request, timedOut);
   } finally {
     clearTimeout(timer);
   }

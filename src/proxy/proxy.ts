@@ -1,7 +1,7 @@
 import type { Executor } from "../../db/client";
 import type { KeyUsageRecorder } from "../api-keys/authenticate";
 import { randomBase62 } from "../ids";
-import { readBody, requestedModel } from "./body";
+import { parseProxyBody, readBody } from "./body";
 import type { ProxyCache } from "./cache";
 import { authenticateProxyCall, type ProxyPrincipal } from "./credentials";
 import { screenPrompt } from "../firewall/screen";
@@ -20,6 +20,7 @@ export interface ProxySettings {
   /** Embeddings images (V1_IMAGE_*); unset takes the images module's defaults. */
   imageMaxBytes?: number;
   imageTimeoutMs?: number;
+  imageMaxPerRequest?: number;
 }
 
 export interface ProxyDeps {
@@ -42,7 +43,7 @@ export const FIREWALL_HEADER = "x-qdz-firewall";
 export const newRequestId = () => `req_${randomBase62(20)}`;
 
 export function proxyDeps(input: Omit<ProxyDeps, "limiter" | "images"> & { images?: ImageFetchPolicy }): ProxyDeps {
-  const images = input.images ?? publicImagePolicy({ maxBytes: input.settings.imageMaxBytes, timeoutMs: input.settings.imageTimeoutMs });
+  const images = input.images ?? publicImagePolicy({ maxBytes: input.settings.imageMaxBytes, timeoutMs: input.settings.imageTimeoutMs, maxPerRequest: input.settings.imageMaxPerRequest });
   return { ...input, images, limiter: new RateLimiter(input.settings.rateLimitPerMinute) };
 }
 
@@ -71,8 +72,8 @@ async function admitted(deps: ProxyDeps, request: Request, serve: (principal: Pr
 /** POST /v1/chat/completions, /v1/completions, /v1/embeddings. */
 export function proxyCall(deps: ProxyDeps, request: Request, endpoint: Endpoint): Promise<Response> {
   return admitted(deps, request, async (principal, headers) => {
-    const received = await readBody(request, deps.settings.maxBodyBytes);
-    const servingName = requestedModel(received);
+    const received = parseProxyBody(await readBody(request, deps.settings.maxBodyBytes));
+    const servingName = received.model;
     const upstream = upstreamFor(await deps.cache.route(principal.accountId, servingName), servingName);
     // After routing, so nobody can make the proxy fetch URLs for a model they cannot reach.
     const inlined = endpoint === "embeddings" ? await inlineImages(received, deps.images) : received;
@@ -81,7 +82,8 @@ export function proxyCall(deps: ProxyDeps, request: Request, endpoint: Endpoint)
       deps.db,
       { accountId: principal.accountId, instanceId: upstream.instanceId, firewallId: request.headers.get(FIREWALL_HEADER) },
       endpoint,
-      inlined,
+      inlined.bytes,
+      { parsed: inlined.json },
     );
     if (screened.action === "block") throw new ProxyError(400, screened.message, "invalid_request_error", "firewall_blocked");
     const body = typeof screened.body === "string" ? new TextEncoder().encode(screened.body) : screened.body;

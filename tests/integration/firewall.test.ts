@@ -188,8 +188,8 @@ describe("screenPrompt", () => {
         return Reflect.get(target, key, receiver);
       },
     });
-    expect((await screenPrompt(counting, target, "chat/completions", body, lookups)).action).toBe("forward");
-    expect((await screenPrompt(counting, target, "chat/completions", body, lookups)).action).toBe("forward");
+    expect((await screenPrompt(counting, target, "chat/completions", body, { lookups })).action).toBe("forward");
+    expect((await screenPrompt(counting, target, "chat/completions", body, { lookups })).action).toBe("forward");
     expect(queries).toBe(1);
     // The shared cache is dropped by the verbs: attaching applies to the very next prompt.
     expect((await screenPrompt(db, target, "chat/completions", body)).action).toBe("forward");

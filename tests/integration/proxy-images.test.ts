@@ -12,8 +12,12 @@
  * The api under test is the real /v1 route group (`v1Routes`) built with
  * these policies; the api started by `startCompute` (production policy and
  * real DNS) checks that IP literals are refused in the shipped wiring.
+ *
+ * https fixtures use certificates from a throwaway authority made by the
+ * openssl CLI; only their policies trust it (`ca`), and never the system's
+ * roots, so the same verification production does is what passes or fails.
  */
-import { afterAll, describe, expect, test } from "bun:test";
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { eq } from "drizzle-orm";
 import { Elysia } from "elysia";
 import { instanceRuns } from "../../db/schema";
@@ -23,6 +27,7 @@ import { imageFetchDefaults, type ImageFetchPolicy } from "../../src/proxy/image
 import { ProxyCache } from "../../src/proxy/cache";
 import { proxyDeps } from "../../src/proxy/proxy";
 import { referenceLaunch, startCompute, waitFor } from "../support/compute";
+import { issueTestCertificates } from "../support/test-certificates";
 
 const compute = await startCompute();
 const owner = await compute.fundedUser();
@@ -39,61 +44,67 @@ const dog = png(13);
 const capBytes = 4096;
 
 const hits: { path: string; host: string | null }[] = [];
-const images = Bun.serve({
-  hostname: "127.0.0.1",
-  port: 0,
-  idleTimeout: 30,
-  fetch(request) {
-    const { pathname } = new URL(request.url);
-    hits.push({ path: pathname, host: request.headers.get("host") });
-    const image = (bytes: BodyInit, headers: Record<string, string> = {}) =>
-      new Response(bytes, { headers: { "content-type": "image/png", ...headers } });
-    switch (pathname) {
-      case "/cat.png":
+/** /held.png requests being answered right now, and the most there were at once. */
+const held = { now: 0, most: 0 };
+/** Every fixture server's answers, http or https. */
+function serveImages(request: Request): Response | Promise<Response> {
+  const { pathname } = new URL(request.url);
+  hits.push({ path: pathname, host: request.headers.get("host") });
+  const image = (bytes: BodyInit, headers: Record<string, string> = {}) =>
+    new Response(bytes, { headers: { "content-type": "image/png", ...headers } });
+  switch (pathname) {
+    case "/cat.png":
+      return image(cat);
+    case "/held.png":
+      // Held for a moment so that the proxy's concurrent fetches overlap and can be counted.
+      held.most = Math.max(held.most, ++held.now);
+      return Bun.sleep(50).then(() => {
+        held.now--;
         return image(cat);
-      case "/dog.png":
-        return image(dog, { "content-type": "image/png; charset=binary" });
-      case "/to-cat":
-        return Response.redirect("/cat.png", 302);
-      case "/to-private":
-        return Response.redirect("http://10.0.0.5/secret.png", 302);
-      case "/to-evil-name":
-        return Response.redirect("http://evil.example/secret.png", 307);
-      case "/to-metadata":
-        return Response.redirect("http://169.254.169.254/latest/meta-data/", 301);
-      case "/loop":
-        return Response.redirect("/loop", 302);
-      case "/to-file":
-        return Response.redirect("file:///etc/passwd", 302);
-      case "/huge.png":
-        // No Content-Length: the cap must be enforced while streaming.
-        return image(
-          new ReadableStream({
-            async pull(controller) {
-              controller.enqueue(new Uint8Array(1024));
-              await Bun.sleep(1);
-            },
-          }),
-        );
-      case "/huge-declared.png":
-        return image(new Uint8Array(capBytes + 1));
-      case "/slow.png":
-        return image(
-          new ReadableStream({
-            async start(controller) {
-              controller.enqueue(new Uint8Array(16));
-              await Bun.sleep(5_000);
-              controller.close();
-            },
-          }),
-        );
-      case "/page.html":
-        return new Response("<html></html>", { headers: { "content-type": "text/html" } });
-      default:
-        return new Response("missing", { status: 404 });
-    }
-  },
-});
+      });
+    case "/dog.png":
+      return image(dog, { "content-type": "image/png; charset=binary" });
+    case "/to-cat":
+      return Response.redirect("/cat.png", 302);
+    case "/to-private":
+      return Response.redirect("http://10.0.0.5/secret.png", 302);
+    case "/to-evil-name":
+      return Response.redirect("http://evil.example/secret.png", 307);
+    case "/to-metadata":
+      return Response.redirect("http://169.254.169.254/latest/meta-data/", 301);
+    case "/loop":
+      return Response.redirect("/loop", 302);
+    case "/to-file":
+      return Response.redirect("file:///etc/passwd", 302);
+    case "/huge.png":
+      // No Content-Length: the cap must be enforced while streaming.
+      return image(
+        new ReadableStream({
+          async pull(controller) {
+            controller.enqueue(new Uint8Array(1024));
+            await Bun.sleep(1);
+          },
+        }),
+      );
+    case "/huge-declared.png":
+      return image(new Uint8Array(capBytes + 1));
+    case "/slow.png":
+      return image(
+        new ReadableStream({
+          async start(controller) {
+            controller.enqueue(new Uint8Array(16));
+            await Bun.sleep(5_000);
+            controller.close();
+          },
+        }),
+      );
+    case "/page.html":
+      return new Response("<html></html>", { headers: { "content-type": "text/html" } });
+    default:
+      return new Response("missing", { status: 404 });
+  }
+}
+const images = Bun.serve({ hostname: "127.0.0.1", port: 0, idleTimeout: 30, fetch: serveImages });
 const fixturePort = images.port!;
 const fixture = `public.example:${fixturePort}`;
 
@@ -103,6 +114,8 @@ const hostsTable: Record<string, string[]> = {
   "rebind.example": ["93.184.216.34", "127.0.0.1"],
   "mapped.example": ["::ffff:127.0.0.1"],
   "metadata.example": ["169.254.169.254"],
+  "images.example.test": ["127.0.0.1"],
+  "misnamed.example.test": ["127.0.0.1"],
 };
 const resolverCalls: string[] = [];
 const resolve = async (name: string) => {
@@ -254,5 +267,118 @@ describe("fetched images", () => {
     const untouched = `{"model":"embed-rec",  "input":[{"type":"image_url","image_url":{"url":"${dataUrl(cat)}"}}]}`;
     await production(untouched);
     expect(forwarded[1]).toBe(untouched);
+  });
+});
+
+describe("https images: the certificate is verified against the URL's host name", () => {
+  const name = "images.example.test";
+  let trusted: ReturnType<typeof Bun.serve>;
+  let untrusted: ReturnType<typeof Bun.serve>;
+  let viaTrusted: ReturnType<typeof v1With>;
+  let viaTrustedWithoutCa: ReturnType<typeof v1With>;
+  let viaUntrusted: ReturnType<typeof v1With>;
+
+  beforeAll(() => {
+    const certificates = issueTestCertificates({ signed: [name, "other.example.test"], selfSigned: [name] });
+    // The server picks its certificate by SNI: images.example.test gets its own, any other name other.example.test's.
+    // So fetching images.example.test at all shows the name went out as SNI, not just as Host.
+    trusted = Bun.serve({
+      hostname: "127.0.0.1",
+      port: 0,
+      tls: [certificates.signed["other.example.test"]!, { ...certificates.signed[name]!, serverName: name }],
+      fetch: serveImages,
+    });
+    untrusted = Bun.serve({ hostname: "127.0.0.1", port: 0, tls: certificates.selfSigned[name]!, fetch: serveImages });
+    const onlyTrusted = publicOnlyExcept("127.0.0.1", trusted.port!);
+    viaTrusted = v1With({ ...base, isAllowed: onlyTrusted, ca: [certificates.ca] });
+    viaTrustedWithoutCa = v1With({ ...base, isAllowed: onlyTrusted });
+    viaUntrusted = v1With({ ...base, isAllowed: publicOnlyExcept("127.0.0.1", untrusted.port!), ca: [certificates.ca] });
+  });
+  afterAll(() => {
+    trusted.stop(true);
+    untrusted.stop(true);
+  });
+  const at = (server: ReturnType<typeof Bun.serve>, path: string, host = name) => `https://${host}:${server.port}${path}`;
+
+  test("an image from a host whose certificate checks out is fetched and inlined", async () => {
+    forwarded.length = 0;
+    hits.length = 0;
+    resolverCalls.length = 0;
+    const response = await viaTrusted({ model: "embed-rec", input: [{ type: "text", text: "x" }, imagePart(at(trusted, "/cat.png"))] });
+    expect(response.status, await response.clone().text()).toBe(200);
+    expect(JSON.parse(forwarded[0]!).input).toEqual([{ type: "text", text: "x" }, imagePart(dataUrl(cat))]);
+    expect(resolverCalls).toEqual([name]);
+    expect(hits).toEqual([{ path: "/cat.png", host: `${name}:${trusted.port}` }]);
+  });
+
+  /** A TLS failure is a 400 naming it, and the handshake fails before any request reaches the server. */
+  async function expectTlsRefusal(call: ReturnType<typeof v1With>, url: string, message: string) {
+    forwarded.length = 0;
+    hits.length = 0;
+    const response = await call({ model: "embed-rec", input: [[imagePart(url)]] });
+    await expectRefusal(response, "image_fetch_tls_failed", "input[0][0].image_url.url", message);
+    expect(hits).toEqual([]);
+    expect(forwarded).toEqual([]);
+  }
+  test("a certificate for another host name is refused", () =>
+    expectTlsRefusal(
+      viaTrusted,
+      at(trusted, "/cat.png", "misnamed.example.test"),
+      "image_url's host misnamed.example.test could not be verified over TLS: its certificate is not valid for misnamed.example.test (ERR_TLS_CERT_ALTNAME_INVALID).",
+    ));
+  test("a self-signed certificate nobody trusts is refused", () =>
+    expectTlsRefusal(viaUntrusted, at(untrusted, "/cat.png"), "image_url's host images.example.test could not be verified over TLS: its certificate is self-signed (DEPTH_ZERO_SELF_SIGNED_CERT)."));
+  test("without trusting the test authority (as in production) its certificates are refused", () =>
+    expectTlsRefusal(viaTrustedWithoutCa, at(trusted, "/cat.png"), "could not be verified over TLS: its certificate is not signed by a trusted certificate authority"));
+
+  test.each([
+    ["/to-private", "image_url's redirect to http://10.0.0.5/secret.png is 10.0.0.5, a private address"],
+    ["/to-evil-name", "image_url's redirect to http://evil.example/secret.png resolves to 10.0.0.5, a private address"],
+  ])("an https redirect (%s) to http on a private address is still refused", async (path, message) => {
+    forwarded.length = 0;
+    hits.length = 0;
+    const response = await viaTrusted({ model: "embed-rec", input: [imagePart(at(trusted, path))] });
+    await expectRefusal(response, "image_url_forbidden_address", "input[0].image_url.url", message);
+    // The https hop itself went through; the redirect was refused.
+    expect(hits.map((hit) => hit.path)).toEqual([path]);
+    expect(forwarded).toEqual([]);
+  });
+});
+
+describe("image parts per request", () => {
+  const limit = imageFetchDefaults.maxPerRequest;
+  const many = (count: number, url: string) => Array.from({ length: count }, () => [imagePart(url)]);
+
+  test(`${limit + 1} image parts are refused before any is fetched`, async () => {
+    forwarded.length = 0;
+    hits.length = 0;
+    resolverCalls.length = 0;
+    const response = await withFixture({ model: "embed-rec", input: many(limit + 1, `http://${fixture}/cat.png`) });
+    await expectRefusal(response, "image_count_exceeded", "input", `input has ${limit + 1} image parts; at most ${limit} are accepted per request.`);
+    expect(resolverCalls).toEqual([]);
+    expect(hits).toEqual([]);
+    expect(forwarded).toEqual([]);
+  });
+
+  test(`${limit} are fetched, a few at a time`, async () => {
+    forwarded.length = 0;
+    hits.length = 0;
+    held.most = 0;
+    const response = await withFixture({ model: "embed-rec", input: many(limit, `http://${fixture}/held.png`) });
+    expect(response.status, await response.clone().text()).toBe(200);
+    expect(JSON.parse(forwarded[0]!).input).toEqual(many(limit, dataUrl(cat)));
+    expect(hits).toHaveLength(limit);
+    // Neither all at once nor one by one.
+    expect(held.most).toBeGreaterThan(1);
+    expect(held.most).toBeLessThanOrEqual(4);
+  });
+
+  test("the shipped api applies V1_IMAGE_MAX_PER_REQUEST (data: URLs count too)", async () => {
+    const response = await fetch(`${compute.url}/v1/embeddings`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${key}`, "content-type": "application/json" },
+      body: JSON.stringify({ model: "embed-img", input: many(17, dataUrl(cat)) }),
+    });
+    await expectRefusal(response, "image_count_exceeded", "input", "input has 17 image parts; at most 16 are accepted per request.");
   });
 });

@@ -19,6 +19,14 @@ describe("config", () => {
     expect(loadConfig({ PUBLIC_URL: "https://compute.example.com/" }).PUBLIC_URL).toBe("https://compute.example.com");
   });
 
+  test("caps image parts per /v1 embeddings request at 16 unless set; only positive integers", () => {
+    expect(loadConfig({}).V1_IMAGE_MAX_PER_REQUEST).toBe(16);
+    expect(loadConfig({ V1_IMAGE_MAX_PER_REQUEST: "4" }).V1_IMAGE_MAX_PER_REQUEST).toBe(4);
+    for (const bad of ["0", "-1", "2.5", "many"]) {
+      expect(() => loadConfig({ V1_IMAGE_MAX_PER_REQUEST: bad })).toThrow(/V1_IMAGE_MAX_PER_REQUEST/);
+    }
+  });
+
   test("fails with a readable message naming each bad setting", () => {
     const attempt = () => loadConfig({ PORT: "eighty", DATABASE_URL: "mysql://x", LOG_LEVEL: "loud" });
     expect(attempt).toThrow(ConfigError);

@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { readBody, requestedModel } from "../../src/proxy/body";
+import { parseProxyBody, readBody } from "../../src/proxy/body";
 import { parseNotification } from "../../src/proxy/cache";
 import { bearerKey } from "../../src/proxy/credentials";
 import { errorAnswer, ProxyError } from "../../src/proxy/errors";
@@ -18,25 +18,30 @@ const errorOf = (fn: () => unknown) => {
   throw new Error("did not throw");
 };
 
-describe("requestedModel", () => {
-  test("reads a non-empty string model and nothing else", () => {
-    expect(requestedModel(bytes('{"model":"chat-a","messages":"anything"}'))).toBe("chat-a");
+describe("parseProxyBody", () => {
+  test("reads a non-empty string model and judges nothing else", () => {
+    const body = bytes('{"model":"chat-a","messages":"anything"}');
+    expect(parseProxyBody(body)).toEqual({ bytes: body, json: { model: "chat-a", messages: "anything" }, model: "chat-a" });
   });
   test.each([["{"], [""], ["[]"], ["null"], ["1"], ['"x"']])("%p is a 400 without a param", (body) => {
-    const error = errorOf(() => requestedModel(bytes(body)));
+    const error = errorOf(() => parseProxyBody(bytes(body)));
     expect(error).toMatchObject({ status: 400, param: null });
   });
   test.each([["{}"], ['{"model":""}'], ['{"model":1}'], ['{"model":null}'], ['{"model":["a"]}']])("%p is a 400 on model", (body) => {
-    expect(errorOf(() => requestedModel(bytes(body)))).toMatchObject({ status: 400, param: "model" });
+    expect(errorOf(() => parseProxyBody(bytes(body)))).toMatchObject({ status: 400, param: "model" });
   });
   test("invalid UTF-8 is a 400", () => {
-    expect(errorOf(() => requestedModel(new Uint8Array([0x7b, 0xff, 0x7d])))).toMatchObject({ status: 400 });
+    expect(errorOf(() => parseProxyBody(new Uint8Array([0x7b, 0xff, 0x7d])))).toMatchObject({ status: 400 });
   });
 });
 
 describe("readBody", () => {
   test("refuses by Content-Length before reading", async () => {
     const request = new Request("http://x/", { method: "POST", body: "x".repeat(10), headers: { "content-length": "10" } });
+    await expect(readBody(request, 5)).rejects.toMatchObject({ status: 413 });
+  });
+  test("refuses a body longer than its Content-Length says when that is over the limit", async () => {
+    const request = new Request("http://x/", { method: "POST", body: "x".repeat(10), headers: { "content-length": "3" } });
     await expect(readBody(request, 5)).rejects.toMatchObject({ status: 413 });
   });
   test("counts a chunked body while reading", async () => {

@@ -1,15 +1,19 @@
 /**
  * SSRF rules for embeddings images, without any network: which addresses
  * are public, how image URLs parse (odd IP literal forms, user info), where
- * image parts sit in `input`, and the fetcher's refusals with a fake resolver
- * and the production address policy.
+ * image parts sit in `input`, the fetcher's refusals with a fake resolver
+ * and the production address policy, how TLS failures are named, and the
+ * cap on image parts per request.
  */
 import { describe, expect, test } from "bun:test";
 import { ProxyError } from "../../src/proxy/errors";
 import { publicOnly, publicOnlyExcept } from "../../src/proxy/images/addresses";
 import { connectionTo, fetchImage, publicImagePolicy, type ImageFetchPolicy } from "../../src/proxy/images/fetch-image";
 import { imageSource } from "../../src/proxy/images/image-url";
+import { parseProxyBody } from "../../src/proxy/body";
+import { inlineImages } from "../../src/proxy/images/inline";
 import { imageParts } from "../../src/proxy/images/parts";
+import { tlsRefusal, verifiedTls } from "../../src/proxy/images/tls";
 
 describe("address classification", () => {
   const refused: [string, string][] = [
@@ -250,5 +254,61 @@ describe("the fetcher's refusals (fake resolver, production policy)", () => {
   test("a resolver that never answers runs into the time limit", async () => {
     const error = await refusal("http://slow.example/", { ...policy, timeoutMs: 50, resolve: () => new Promise(() => {}) });
     expect(error.code).toBe("image_fetch_timeout");
+  });
+});
+
+describe("TLS for https images", () => {
+  test("verification is always on, whatever NODE_TLS_REJECT_UNAUTHORIZED says; the host name is the server name", () => {
+    expect(verifiedTls("public.example", undefined)).toEqual({ rejectUnauthorized: true, serverName: "public.example" });
+    expect(verifiedTls(undefined, undefined)).toEqual({ rejectUnauthorized: true });
+    expect(verifiedTls("public.example", ["PEM"])).toEqual({ rejectUnauthorized: true, serverName: "public.example", ca: ["PEM"] });
+  });
+  test("production trusts the system's roots: no ca", () => {
+    expect(publicImagePolicy().ca).toBeUndefined();
+  });
+
+  const named = (code: string) => tlsRefusal(Object.assign(new TypeError("x"), { code }), "image_url's host public.example", "public.example", "input[0].image_url.url");
+  test.each([
+    ["ERR_TLS_CERT_ALTNAME_INVALID", "its certificate is not valid for public.example"],
+    ["DEPTH_ZERO_SELF_SIGNED_CERT", "its certificate is self-signed"],
+    ["UNABLE_TO_VERIFY_LEAF_SIGNATURE", "its certificate is not signed by a trusted certificate authority"],
+    ["SELF_SIGNED_CERT_IN_CHAIN", "its certificate is not signed by a trusted certificate authority"],
+    ["CERT_HAS_EXPIRED", "its certificate has expired"],
+    ["EPROTO", "the TLS handshake failed"],
+    ["ERR_SSL_SOMETHING_NEW", "TLS verification failed"],
+  ])("%s is a 400 naming the reason", (code, reason) => {
+    const refusal = named(code)!;
+    expect(refusal).toBeInstanceOf(ProxyError);
+    expect(refusal).toMatchObject({ status: 400, code: "image_fetch_tls_failed", param: "input[0].image_url.url" });
+    expect(refusal.message).toBe(`image_url's host public.example could not be verified over TLS: ${reason} (${code}).`);
+  });
+  test("other failures are not TLS failures", () => {
+    expect(named("ECONNREFUSED")).toBeNull();
+    expect(tlsRefusal(new Error("no code"), "w", "h", "p")).toBeNull();
+    expect(tlsRefusal(null, "w", "h", "p")).toBeNull();
+  });
+});
+
+describe("image parts per request", () => {
+  const body = (input: unknown) => parseProxyBody(new TextEncoder().encode(JSON.stringify({ model: "m", input })) as Uint8Array<ArrayBuffer>);
+  const image = (url: string) => ({ type: "image_url", image_url: { url } });
+  const tiny = "data:image/png;base64,AA==";
+
+  test("more than the cap is refused before any name is resolved, data: URLs counted too", async () => {
+    const resolved: string[] = [];
+    const policy: ImageFetchPolicy = { ...publicImagePolicy({ maxPerRequest: 3 }), resolve: async (name) => (resolved.push(name), ["93.184.216.34"]) };
+    const input = [[image("http://a.example/1.png")], [image(tiny)], [image(tiny), image("http://b.example/2.png")]];
+    const error = await inlineImages(body(input), policy).then(() => null, (e) => e);
+    expect(error).toBeInstanceOf(ProxyError);
+    expect(error).toMatchObject({ status: 400, code: "image_count_exceeded", param: "input", message: "input has 4 image parts; at most 3 are accepted per request." });
+    expect(resolved).toEqual([]);
+  });
+  test("up to the cap passes (data: URLs only: the body is returned as is)", async () => {
+    const sent = body(Array.from({ length: 3 }, () => image(tiny)));
+    expect(await inlineImages(sent, publicImagePolicy({ maxPerRequest: 3 }))).toBe(sent);
+  });
+  test("the default cap is 16", () => {
+    expect(publicImagePolicy().maxPerRequest).toBe(16);
+    expect(publicImagePolicy({ maxPerRequest: undefined }).maxPerRequest).toBe(16);
   });
 });

@@ -2,6 +2,7 @@ import { lookup } from "node:dns/promises";
 import { publicOnly, type AddressPolicy } from "./addresses";
 import { imageSource, tooLarge } from "./image-url";
 import { imageRefused } from "./refusals";
+import { tlsRefusal, verifiedTls } from "./tls";
 
 /** Resolves a host name to every address it has, once per fetch (and per redirect hop). */
 export type Resolver = (hostname: string) => Promise<string[]>;
@@ -13,14 +14,22 @@ export interface ImageFetchPolicy {
   /** For the whole fetch: DNS, every redirect hop and the body. */
   timeoutMs: number;
   maxRedirects: number;
+  /** Image parts one request may carry; more are refused before anything is fetched. */
+  maxPerRequest: number;
+  /**
+   * Tests only: certificates trusted for https instead of the system's roots,
+   * so a self-signed fixture can be fetched. Production leaves it unset; the
+   * certificate and its host name are verified either way.
+   */
+  ca?: string[];
 }
 
 export const systemResolver: Resolver = async (hostname) => (await lookup(hostname, { all: true, verbatim: true })).map((entry) => entry.address);
 
-export const imageFetchDefaults = { maxBytes: 10 * 1024 * 1024, timeoutMs: 10_000, maxRedirects: 3 };
+export const imageFetchDefaults = { maxBytes: 10 * 1024 * 1024, timeoutMs: 10_000, maxRedirects: 3, maxPerRequest: 16 };
 
 /** What production uses: the system resolver and public addresses only. */
-export function publicImagePolicy(settings: Partial<Pick<ImageFetchPolicy, "maxBytes" | "timeoutMs" | "maxRedirects">> = {}): ImageFetchPolicy {
+export function publicImagePolicy(settings: Partial<Pick<ImageFetchPolicy, "maxBytes" | "timeoutMs" | "maxRedirects" | "maxPerRequest">> = {}): ImageFetchPolicy {
   const given = Object.fromEntries(Object.entries(settings).filter(([, value]) => value !== undefined));
   return { resolve: systemResolver, isAllowed: publicOnly, ...imageFetchDefaults, ...given };
 }
@@ -60,16 +69,21 @@ async function fetchHops(raw: string, param: string, policy: ImageFetchPolicy, d
     const where = hop === 0 ? `image_url's host ${source.hostname}` : `image_url's redirect to ${source.url.href}`;
     const address = await checkedAddress(source, where, param, policy, deadline);
     const target = connectionTo(source.url, address, source.literal);
+    const https = source.url.protocol === "https:";
     let response: Response;
     try {
       response = await fetch(target.href, {
         headers: { host: target.host, accept: "image/*" },
         redirect: "manual",
         signal: deadline,
-        tls: target.serverName ? { serverName: target.serverName } : undefined,
+        tls: https ? verifiedTls(target.serverName, policy.ca) : undefined,
       } as RequestInit);
     } catch (error) {
       if (deadline.aborted) throw error;
+      if (https) {
+        const refusal = tlsRefusal(error, where, source.hostname, param);
+        if (refusal) throw refusal;
+      }
       throw imageRefused("image_fetch_failed", `image_url could not be fetched from ${source.url.host}: ${(error as Error).message ?? "connection failed"}.`, param);
     }
     if (redirectStatuses.has(response.status) && response.headers.has("location")) {
