@@ -1,5 +1,6 @@
 import { createTRPCClient, httpLink } from "@trpc/client";
 import type { inferRouterOutputs } from "@trpc/server";
+import superjson from "superjson";
 // A type-only import: the CLI is checked against the api's router without loading any server code.
 import type { AppRouter } from "../trpc/router";
 
@@ -12,6 +13,7 @@ export function createClient(url: string, token?: string) {
     links: [
       httpLink({
         url: `${url}/trpc`,
+        transformer: superjson,
         headers: () => (token ? { authorization: `Bearer ${token}` } : {}),
         fetch: fetchWithTimeout as unknown as FetchOption,
       }),
@@ -29,5 +31,5 @@ function fetchWithTimeout(input: string | URL | Request, init?: RequestInit): Pr
 
 export type Client = ReturnType<typeof createClient>;
 
-/** What procedures return once serialised to JSON (Dates become strings). */
+/** What procedures return; superjson keeps their Dates as Dates. */
 export type Outputs = inferRouterOutputs<AppRouter>;

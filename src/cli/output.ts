@@ -54,13 +54,8 @@ export function renderFields(fields: [label: string, value: string][]): string {
   return fields.map(([label, value]) => `${`${label}:`.padEnd(width + 1)}  ${value}`).join("\n");
 }
 
-/**
- * A timestamp as `2025-01-31 14:05 UTC`. Dates arrive as ISO strings: the
- * api has no transformer, so JSON turns its Dates into strings.
- */
-export function formatTime(value: Date | string | null | undefined, empty = "-"): string {
+/** A timestamp as `2025-01-31 14:05 UTC`; `empty` where there is none. */
+export function formatTime(value: Date | null | undefined, empty = "-"): string {
   if (value === null || value === undefined) return empty;
-  const date = new Date(value);
-  if (Number.isNaN(date.getTime())) return String(value);
-  return `${date.toISOString().slice(0, 16).replace("T", " ")} UTC`;
+  return `${value.toISOString().slice(0, 16).replace("T", " ")} UTC`;
 }

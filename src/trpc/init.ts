@@ -1,4 +1,5 @@
 import { initTRPC, TRPCError } from "@trpc/server";
+import superjson from "superjson";
 import { ZodError, z } from "zod";
 import type { Database } from "../../db/client";
 import type { KeyUsageRecorder } from "../api-keys/authenticate";
@@ -43,7 +44,9 @@ export interface TrpcContext extends Services {
   resHeaders: Headers;
 }
 
+// superjson, so clients get Dates where the types say Date; every client's link names it too.
 const t = initTRPC.context<TrpcContext>().create({
+  transformer: superjson,
   errorFormatter({ shape, error, ctx }) {
     const cause = error.cause;
     const fieldErrors = cause instanceof ZodError ? z.flattenError(cause).fieldErrors : undefined;

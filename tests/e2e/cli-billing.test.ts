@@ -5,11 +5,10 @@
  * call `billing.completeDevCheckout` with the signed-in user's session.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { createTRPCClient, httpLink } from "@trpc/client";
+import { createClient } from "../../src/cli/client";
 import { CredentialStore } from "../../src/cli/credentials";
 import { projectRoot } from "../../src/config";
 import { randomBase62 } from "../../src/ids";
-import type { AppRouter } from "../../src/trpc/router";
 import { cliRunner, newDataDir, removeDataDir, startPlatform, waitUntil, type CliResult, type CliRunner, type Platform } from "../support/platform";
 
 const TIMEOUT = 60_000;
@@ -72,9 +71,7 @@ async function signUp(cli: CliRunner) {
   const email = `billing-${randomBase62(8).toLowerCase()}@example.com`;
   const user = parsed(await cli(["signup", "--email", email, "--password-stdin", "--json"], { stdin: `${PASSWORD}\n` }));
   const token = new CredentialStore(cli.configDir).get(platform!.url)!.token;
-  const browser = createTRPCClient<AppRouter>({
-    links: [httpLink({ url: `${platform!.url}/trpc`, headers: { authorization: `Bearer ${token}` } })],
-  });
+  const browser = createClient(platform!.url, token);
   return { accountId: user.accountId as string, browser };
 }
 

@@ -6,13 +6,12 @@
  * development gateway as a user pays it.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { createTRPCClient, httpLink } from "@trpc/client";
 import { readdirSync, readFileSync, readlinkSync } from "node:fs";
 import { join } from "node:path";
+import { createClient } from "../../src/cli/client";
 import { CredentialStore } from "../../src/cli/credentials";
 import { randomBase62 } from "../../src/ids";
 import { isAlive } from "../../src/platform/embedded-postgres";
-import type { AppRouter } from "../../src/trpc/router";
 import { cliRunner, isPortOpen, newDataDir, removeDataDir, startPlatform, waitUntil, type CliResult, type CliRunner, type Platform } from "../support/platform";
 
 const TIMEOUT = 180_000;
@@ -67,7 +66,7 @@ async function signUp(platform: Platform, cli: CliRunner) {
   const email = `instances-${randomBase62(8).toLowerCase()}@example.com`;
   parsed(await cli(["signup", "--email", email, "--password-stdin", "--json"], { stdin: `${PASSWORD}\n` }));
   const token = new CredentialStore(cli.configDir).get(platform.url)!.token;
-  return createTRPCClient<AppRouter>({ links: [httpLink({ url: `${platform.url}/trpc`, headers: { authorization: `Bearer ${token}` } })] });
+  return createClient(platform.url, token);
 }
 
 /** `qdz topup`, paid the way the development gateway's Pay button pays it. */

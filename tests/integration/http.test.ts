@@ -1,6 +1,7 @@
 /** The api over HTTP: CSRF rules, request ids, and health endpoints. */
 import { describe, expect, test } from "bun:test";
 import { sql } from "drizzle-orm";
+import superjson from "superjson";
 import { createApp } from "../../src/app";
 import { freshDatabase } from "../support/db";
 import { newUser, testConfig } from "../support/factories";
@@ -9,11 +10,16 @@ const { db } = await freshDatabase();
 const app = createApp({ db, config: testConfig });
 const site = "http://localhost:3000";
 
+/** A tRPC call as the clients send it: the input in superjson's envelope. */
 function post(path: string, body: unknown, headers: Record<string, string> = {}) {
-  return app.handle(
-    new Request(`${site}${path}`, { method: "POST", headers: { "content-type": "application/json", ...headers }, body: JSON.stringify(body) }),
-  );
+  const payload = JSON.stringify(superjson.serialize(body));
+  return app.handle(new Request(`${site}${path}`, { method: "POST", headers: { "content-type": "application/json", ...headers }, body: payload }));
 }
+
+/** What a tRPC response answered, out of superjson's envelope. */
+const dataOf = async (response: Response) => superjson.deserialize((await response.json()).result.data);
+const errorOf = async (response: Response) =>
+  superjson.deserialize<{ message: string; data: Record<string, unknown> }>((await response.json()).error);
 
 describe("CSRF", () => {
   test("a cookie-authenticated mutation from the site itself goes through", async () => {
@@ -27,9 +33,9 @@ describe("CSRF", () => {
     const cookie = `qdz_session=${user.sessionToken}`;
     const response = await post("/trpc/apiKeys.create", { name: "evil" }, { cookie, origin: "https://evil.example" });
     expect(response.status).toBe(403);
-    expect((await response.json()).error.message).toBe("Cross-site request refused.");
+    expect((await errorOf(response)).message).toBe("Cross-site request refused.");
     const list = await app.handle(new Request(`${site}/trpc/apiKeys.list`, { headers: { cookie } }));
-    expect((await list.json()).result.data).toEqual([]);
+    expect(await dataOf(list)).toEqual([]);
   });
 
   test("a cookie-authenticated mutation without Origin is refused", async () => {
@@ -57,7 +63,7 @@ describe("errors over HTTP", () => {
     const response = await post("/trpc/auth.signup", { email: "nope", password: "0123456789" }, { origin: site });
     expect(response.status).toBe(400);
     expect(response.headers.get("x-request-id")).toMatch(/^req_/);
-    const { error } = await response.json();
+    const error = await errorOf(response);
     expect(error.message).toBe("email: Enter a valid email address.");
     expect(error.data.fieldErrors).toEqual({ email: ["Enter a valid email address."] });
     expect(error.data.requestId).toBe(response.headers.get("x-request-id"));

@@ -141,8 +141,8 @@ describe("rendering", () => {
       description: null,
       rules: [rule({ id: "b", kind: "secrets", action: "redact" }), rule({ id: "a", kind: "prompt_injection" })],
       storePromptText: false,
-      createdAt: "2025-01-31T14:05:00.000Z",
-      updatedAt: "2025-01-31T14:05:00.000Z",
+      createdAt: new Date("2025-01-31T14:05:00.000Z"),
+      updatedAt: new Date("2025-01-31T14:05:00.000Z"),
       instanceIds: [],
     } as unknown as Firewall;
     const text = renderFirewall(firewall);

@@ -37,8 +37,8 @@ function detail(overrides: Partial<Detail> = {}): Detail {
     rateCentsPerHour: 79,
     progress: null,
     failureReason: null,
-    createdAt: "2025-01-31T14:05:00.000Z",
-    stateChangedAt: "2025-01-31T14:05:03.000Z",
+    createdAt: new Date("2025-01-31T14:05:00.000Z"),
+    stateChangedAt: new Date("2025-01-31T14:05:03.000Z"),
     description: null,
     task: "chat",
     modelFile: null,
@@ -52,8 +52,8 @@ function detail(overrides: Partial<Detail> = {}): Detail {
     modelAssessment: null,
     failureRemediation: null,
     events: [
-      { id: 1, at: "2025-01-31T14:05:00.000Z", from: null, to: "pending", cause: "launched", detail: null },
-      { id: 2, at: "2025-01-31T14:05:03.000Z", from: "pending", to: "running", cause: "the runtime passed its health check", detail: null },
+      { id: 1, at: new Date("2025-01-31T14:05:00.000Z"), from: null, to: "pending", cause: "launched", detail: null },
+      { id: 2, at: new Date("2025-01-31T14:05:03.000Z"), from: "pending", to: "running", cause: "the runtime passed its health check", detail: null },
     ],
     placement: {
       id: 1,
@@ -63,7 +63,7 @@ function detail(overrides: Partial<Detail> = {}): Detail {
       considered: { ranked: [{ offer: { id: "local/L4/secure" }, reason: "L4 on local in local (secure): score 1.000" }] },
       attempts: [],
       chosenOfferId: "local/L4/secure",
-      decidedAt: "2025-01-31T14:05:01.000Z",
+      decidedAt: new Date("2025-01-31T14:05:01.000Z"),
     },
     runs: [
       {
@@ -76,9 +76,9 @@ function detail(overrides: Partial<Detail> = {}): Detail {
         rateCentsPerHour: 79,
         runtimeUrl: "http://127.0.0.1:4000",
         ports: [{ name: "openai", port: 8000, url: "http://127.0.0.1:4001" }],
-        createdAt: "2025-01-31T14:05:00.000Z",
-        runningAt: "2025-01-31T14:05:03.000Z",
-        lastHeartbeatAt: "2025-01-31T14:05:04.000Z",
+        createdAt: new Date("2025-01-31T14:05:00.000Z"),
+        runningAt: new Date("2025-01-31T14:05:03.000Z"),
+        lastHeartbeatAt: new Date("2025-01-31T14:05:04.000Z"),
         endedAt: null,
         endReason: null,
       },
@@ -177,7 +177,7 @@ describe("renderDetail", () => {
       state: "failed",
       failureReason: "The runtime process was killed by SIGKILL.",
       failureRemediation: "Pick GPUs with more VRAM.",
-      runs: [{ ...detail().runs[0]!, endedAt: "2025-01-31T14:06:00.000Z" }],
+      runs: [{ ...detail().runs[0]!, endedAt: new Date("2025-01-31T14:06:00.000Z") }],
     });
     const text = renderDetail(failed, SERVER);
     expect(text).toContain("\nfailure:         The runtime process was killed by SIGKILL.\nremediation:     Pick GPUs with more VRAM.\n");
@@ -188,7 +188,7 @@ describe("renderDetail", () => {
   test("a pending instance shows its boot progress; an unplaced one its preferences", () => {
     const pending = detail({
       state: "pending",
-      stateChangedAt: new Date().toISOString(),
+      stateChangedAt: new Date(),
       progress: booting("downloading_model", 0.25, "Downloading"),
       providerId: null,
       gpuType: null,

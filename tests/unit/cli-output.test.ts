@@ -63,15 +63,13 @@ describe("renderFields", () => {
 });
 
 describe("formatTime", () => {
-  test("ISO strings and Dates alike, to the minute in UTC", () => {
-    expect(formatTime("2025-01-31T14:05:59.999Z")).toBe("2025-01-31 14:05 UTC");
-    expect(formatTime(new Date("2025-01-31T14:05:00Z"))).toBe("2025-01-31 14:05 UTC");
+  test("to the minute in UTC", () => {
+    expect(formatTime(new Date("2025-01-31T14:05:59.999Z"))).toBe("2025-01-31 14:05 UTC");
   });
 
-  test("missing values show the placeholder; garbage is shown as is", () => {
+  test("missing values show the placeholder", () => {
     expect(formatTime(null)).toBe("-");
     expect(formatTime(null, "never")).toBe("never");
     expect(formatTime(undefined)).toBe("-");
-    expect(formatTime("soon")).toBe("soon");
   });
 });

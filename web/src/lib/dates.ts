@@ -1,4 +1,8 @@
-/** tRPC sends dates as ISO strings (no transformer), though the router's types say Date. */
+/**
+ * A Date from a column (superjson keeps them Dates on the wire), or an ISO
+ * string stored inside a JSON column: a pricing snapshot's `lockedAt`, boot
+ * progress's `at`.
+ */
 export type DateLike = Date | string;
 
 const absolute = new Intl.DateTimeFormat("en-IE", { dateStyle: "medium", timeStyle: "short" });

@@ -1,11 +1,12 @@
 import { createTRPCClient, httpBatchLink, TRPCClientError } from "@trpc/client";
 import type { inferRouterOutputs } from "@trpc/server";
+import superjson from "superjson";
 // Type-only: the web bundle gets the router's types, never its code.
 import type { AppRouter } from "../../../src/trpc/router";
 
 /** The typed client for the api on this origin; the session cookie rides along. */
 export const trpc = createTRPCClient<AppRouter>({
-  links: [httpBatchLink({ url: "/trpc" })],
+  links: [httpBatchLink({ url: "/trpc", transformer: superjson })],
 });
 
 export type Outputs = inferRouterOutputs<AppRouter>;

@@ -97,12 +97,11 @@ function chosenBecause(placement: Detail["placement"]): string | null {
 }
 
 /** Timeline times to the second: a boot takes seconds, and minutes would put every event at once. */
-export function formatSecond(value: string | Date): string {
-  const date = new Date(value);
-  return Number.isNaN(date.getTime()) ? String(value) : `${date.toISOString().slice(0, 19).replace("T", " ")} UTC`;
+export function formatSecond(value: Date): string {
+  return `${value.toISOString().slice(0, 19).replace("T", " ")} UTC`;
 }
 
-const secondsSince = (value: string | Date) => Math.max(0, (Date.now() - new Date(value).getTime()) / 1000);
+const secondsSince = (value: Date) => Math.max(0, (Date.now() - value.getTime()) / 1000);
 
 /** `--validate-only` for people: the verdict, what was learned about the model, and each problem with its remediation. */
 export function renderAssessment(assessment: Assessment, request: { runtime: string; gpus: string }): string {
