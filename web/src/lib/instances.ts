@@ -58,9 +58,6 @@ export const states: Record<InstanceState, StateStyle> = {
 export const canStart = (state: InstanceState) => state === "stopped" || state === "failed" || state === "non_bootstrap";
 export const canStop = (state: InstanceState) => state === "pending" || state === "running";
 
-/** Feature switch for the Playground buttons (the page is at /instances/<id>/playground). */
-export const playgroundReady = true;
-
 /** The Instances list and an instance's page poll faster while something is under way. */
 export function pollInterval(instanceStates: InstanceState[]): number {
   return instanceStates.some((state) => states[state].busy) ? 2_000 : 10_000;
@@ -205,8 +202,8 @@ export function sentence(text: string): string {
 const toTheSecond = new Intl.DateTimeFormat("en-IE", { dateStyle: "medium", timeStyle: "medium" });
 
 /** "24 Nov 2025, 14:03:12": state changes seconds apart need their seconds. */
-export function formatSecond(value: Date | string): string {
-  return toTheSecond.format(value instanceof Date ? value : new Date(value));
+export function formatSecond(value: Date): string {
+  return toTheSecond.format(value);
 }
 
 /** `{ secure: { label, description } }` → radio choices, in the record's order. */

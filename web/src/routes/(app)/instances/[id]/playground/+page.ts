@@ -1,17 +1,6 @@
-import { error } from "@sveltejs/kit";
-import { TRPCClientError } from "@trpc/client";
-import { loadOrSignIn } from "#lib/navigation.ts";
-import { trpc } from "#lib/trpc.ts";
+import { redirect } from "@sveltejs/kit";
+import { playgroundHref } from "../../playground/url";
 import type { PageLoad } from "./$types";
 
-/** The instance and the account's firewalls (the per-request dropdown). */
-export const load: PageLoad = ({ url, params }) =>
-  loadOrSignIn(url, async () => {
-    try {
-      const [instance, firewalls] = await Promise.all([trpc.instances.get.query({ id: params.id }), trpc.firewalls.list.query()]);
-      return { instance, firewalls };
-    } catch (caught) {
-      if (caught instanceof TRPCClientError && caught.data?.code === "NOT_FOUND") error(404, "There is no such instance in this account.");
-      throw caught;
-    }
-  });
+/** The playground was a page here; it is a sheet over the instance's page now, and old links open it. */
+export const load: PageLoad = ({ params }) => redirect(307, playgroundHref(params.id));
