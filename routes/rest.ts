@@ -3,7 +3,7 @@ import { resolveCaller, type Caller } from "../src/auth/caller";
 import { allowedOriginsFor, crossSiteRefusal } from "../src/auth/csrf";
 import type { AccountContext } from "../src/context";
 import { DomainError, ForbiddenError, InvalidInputError, UnauthenticatedError, type ErrorCode } from "../src/errors";
-import { randomBase62 } from "../src/ids";
+import { newRequestId } from "../src/ids";
 import type { KeyUsageRecorder } from "../src/api-keys/authenticate";
 import type { z } from "zod";
 
@@ -17,8 +17,6 @@ const statuses: Record<ErrorCode, number> = {
   PRECONDITION_FAILED: 409,
   RATE_LIMITED: 429,
 };
-
-export const newRequestId = () => `req_${randomBase62(16)}`;
 
 /**
  * Runs a REST handler and answers JSON. Every error has one shape,

@@ -5,7 +5,7 @@ import { agentRoutes } from "../routes/agent";
 import { billingRoutes } from "../routes/billing";
 import { healthRoutes } from "../routes/health";
 import { trpcRoutes } from "../routes/trpc";
-import { v1Routes } from "../routes/v1";
+import { v1Routes, v1ServeRoutes } from "../routes/v1";
 import { webRoutes } from "../routes/web";
 import { webhookRoutes } from "../routes/webhooks";
 import { gatewayFor } from "./billing/gateway";
@@ -59,11 +59,13 @@ export function createApp(base: AppServices) {
     // Lazily, so apps built for tests that never call /v1 hold no LISTEN connection.
     ready: () => proxyCache.listen((base.db as unknown as { $client: Sql }).$client),
   });
-  const app = new Elysia()
+  const v1Native = v1ServeRoutes(v1);
+  // The proxied /v1 POSTs go straight to Bun's router when served (the hot path); the same handlers are Elysia routes for `handle()`.
+  const app = new Elysia({ serve: { routes: v1Native } })
     .use(healthRoutes(services.db))
     .use(trpcRoutes(services))
     .use(billingRoutes(services))
-    .use(v1Routes(v1))
+    .use(v1Routes(v1, v1Native))
     .use(webhookRoutes(services))
     .use(agentRoutes(services.db, services.jobs, services.heartbeats))
     .use(webRoutes(webBuildDir));

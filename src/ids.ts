@@ -32,3 +32,13 @@ export type IdKind = keyof typeof idPrefixes;
 export function newId(kind: IdKind): string {
   return `${idPrefixes[kind]}_${randomBase62(20)}`;
 }
+
+/**
+ * An id for one HTTP request, echoed in `x-request-id` and in error bodies so
+ * a support ticket can name the request: `req_` and 32 hex digits, as
+ * OpenAI's look. Unique rather than secret, so the native UUID generator
+ * (cheap on the /v1 hot path) serves.
+ */
+export function newRequestId(): string {
+  return `req_${crypto.randomUUID().replaceAll("-", "")}`;
+}

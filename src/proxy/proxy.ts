@@ -1,6 +1,6 @@
 import type { Executor } from "../../db/client";
 import type { KeyUsageRecorder } from "../api-keys/authenticate";
-import { randomBase62 } from "../ids";
+import { newRequestId } from "../ids";
 import { parseProxyBody, readBody } from "./body";
 import type { ProxyCache } from "./cache";
 import { authenticateProxyCall, type ProxyPrincipal } from "./credentials";
@@ -39,8 +39,6 @@ export interface ProxyDeps {
 
 /** Picks a firewall for one request (the playground's dropdown), instead of the instance's own. */
 export const FIREWALL_HEADER = "x-qdz-firewall";
-
-export const newRequestId = () => `req_${randomBase62(20)}`;
 
 export function proxyDeps(input: Omit<ProxyDeps, "limiter" | "images"> & { images?: ImageFetchPolicy }): ProxyDeps {
   const images = input.images ?? publicImagePolicy({ maxBytes: input.settings.imageMaxBytes, timeoutMs: input.settings.imageTimeoutMs, maxPerRequest: input.settings.imageMaxPerRequest });

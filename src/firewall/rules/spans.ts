@@ -6,6 +6,9 @@ export interface Span {
 
 /** Every match of a global `pattern`, kept when `accept` (a checksum, a shape test) says it is real. */
 export function spansOf(pattern: RegExp, text: string, accept: (match: string) => Span | boolean = () => true): Span[] {
+  // Most prompts match nothing: one scan with no iterator or match objects settles that (the /v1 hot path).
+  pattern.lastIndex = 0;
+  if (!pattern.test(text)) return [];
   const spans: Span[] = [];
   pattern.lastIndex = 0;
   for (const match of text.matchAll(pattern)) {
@@ -19,6 +22,7 @@ export function spansOf(pattern: RegExp, text: string, accept: (match: string) =
 
 /** Sorted, overlapping spans merged: what redaction replaces. */
 export function mergeSpans(spans: Span[]): Span[] {
+  if (spans.length === 0) return spans;
   const sorted = [...spans].sort((a, b) => a.start - b.start || b.end - a.end);
   const merged: Span[] = [];
   for (const span of sorted) {

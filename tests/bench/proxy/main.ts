@@ -35,7 +35,8 @@ import { FRAME_MS, FRAMES } from "./shape";
 // ---- Plan (bounded: the whole run takes a few minutes) -----------------------
 /** BENCH_QUICK=1: one short round and a short ramp, to check the harness (numbers not worth quoting). */
 const QUICK = process.env.BENCH_QUICK === "1";
-const CONCURRENCIES = [1, 16, 64];
+/** BENCH_CONCURRENCIES=16 narrows the levels (a diagnostic). */
+const CONCURRENCIES = process.env.BENCH_CONCURRENCIES ? process.env.BENCH_CONCURRENCIES.split(",").map(Number) : [1, 16, 64];
 const ROUNDS = QUICK ? 1 : 3;
 const LATENCY_WARMUP_MS = 300;
 const LATENCY_WINDOW_MS = QUICK ? 500 : 1500;
@@ -43,11 +44,18 @@ const STREAMS_PER_WORKER: Record<number, number> = QUICK ? { 1: 1, 16: 1, 64: 1 
 /** BENCH_RAMP=512,1024 replaces the ramp's levels (a diagnostic; the committed table uses the default). */
 const RAMP = process.env.BENCH_RAMP ? process.env.BENCH_RAMP.split(",").map(Number) : QUICK ? [64, 128] : [64, 128, 256, 512, 1024, 2048];
 const RAMP_DEADLINE_MS = 150_000;
+/** Diagnostics (the committed table uses neither): BENCH_PHASES=latency,streams,ramp picks phases; BENCH_TARGETS=direct,qdz proxy picks targets. */
+const PHASES = new Set((process.env.BENCH_PHASES ?? "latency,streams,ramp").split(","));
+const TARGETS = process.env.BENCH_TARGETS ? new Set(process.env.BENCH_TARGETS.split(",")) : null;
+/** BENCH_API_PROFILE=<dir>: the api writes a CPU profile (Markdown, `--cpu-prof-md`) there when it exits. */
+const API_PROFILE_DIR = process.env.BENCH_API_PROFILE;
 /** A gap between two frames longer than this is a stall (the upstream sends one every FRAME_MS). */
 const STALL_MS = 250;
 const STREAM_TIMEOUT_MS = 30_000;
 
 const SERVING_NAME = "bench";
+/** The bare Bun proxy (bare-proxy.ts): what Bun's own HTTP server and client cost, the floor under any Bun proxy. */
+const FLOOR = "bun floor";
 const resultsPath = process.argv[2] ?? join(projectRoot, QUICK ? `.data/bench-quick-results.md` : "tests/bench/proxy-results.md");
 const dataDir = join(projectRoot, `.data/bench-${process.pid}`);
 const bunBin = process.execPath;
@@ -129,7 +137,7 @@ function cpuMsOf(pid: number): number {
 
 // ---- Measurement helpers ------------------------------------------------------
 async function runLoad<R>(spec: LoadSpec): Promise<{ result: R; cpuMs: Record<string, number> }> {
-  const watched = children.filter((c) => ["mock", "api", "portkey", "portkey-bun"].includes(c.name));
+  const watched = children.filter((c) => ["mock", "api", "floor", "portkey", "portkey-bun"].includes(c.name));
   const before = Object.fromEntries(watched.map((c) => [c.name, cpuMsOf(c.proc.pid)]));
   const proc = Bun.spawn([bunBin, join(import.meta.dir, "load.ts"), JSON.stringify(spec)], {
     cwd: projectRoot,
@@ -162,12 +170,9 @@ async function setUp() {
   database = connect(databaseUrl, { max: 2 });
   await prepareDatabase(database.db);
 
-  const mock = spawnChild("mock", [bunBin, join(import.meta.dir, "mock-upstream.ts")], {}, "pipe");
-  const reader = (mock.stdout as ReadableStream<Uint8Array>).getReader();
-  const first = new TextDecoder().decode((await reader.read()).value);
-  reader.releaseLock();
-  const mockUrl = `http://127.0.0.1:${(JSON.parse(first.split("\n")[0]!) as { port: number }).port}`;
+  const mockUrl = await announcedUrl(spawnChild("mock", [bunBin, join(import.meta.dir, "mock-upstream.ts")], {}, "pipe"));
   log(`mock upstream at ${mockUrl}`);
+  const floorUrl = await announcedUrl(spawnChild("floor", [bunBin, join(import.meta.dir, "bare-proxy.ts"), mockUrl], {}, "pipe"));
 
   const user = await signUp(database.db, { email: `bench-${randomBase62(8).toLowerCase()}@example.com`, password: `pw-${randomBase62(16)}` });
   const { secret } = await createApiKey(
@@ -235,7 +240,8 @@ async function setUp() {
   await attachFirewall(owner, { instanceId, firewallId: firewall.id });
 
   const apiPort = freePort();
-  spawnChild("api", [bunBin, "src/api.ts"], {
+  const profile = API_PROFILE_DIR ? ["--cpu-prof-md", `--cpu-prof-dir=${API_PROFILE_DIR}`, "--cpu-prof-interval=100"] : [];
+  spawnChild("api", [bunBin, ...profile, "src/api.ts"], {
     DATABASE_URL: databaseUrl,
     PORT: String(apiPort),
     HOST: "127.0.0.1",
@@ -248,7 +254,7 @@ async function setUp() {
   const apiUrl = `http://127.0.0.1:${apiPort}`;
 
   const portkeyPort = freePort();
-  const portkey = existsSync(portkeyEntry)
+  const portkey = existsSync(portkeyEntry) && (!TARGETS || TARGETS.has("portkey"))
     ? spawnChild("portkey", ["node", portkeyEntry, `--port=${portkeyPort}`, "--headless"])
     : undefined;
   const portkeyUrl = `http://127.0.0.1:${portkeyPort}`;
@@ -263,19 +269,23 @@ async function setUp() {
   const streamBody = JSON.stringify({ model: SERVING_NAME, messages: [{ role: "user", content: "Say hello." }], max_tokens: 16, stream: true });
   const json = { "content-type": "application/json" };
   const portkeyHeaders = { ...json, authorization: "Bearer sk-bench-not-a-real-key", "x-portkey-provider": "openai", "x-portkey-custom-host": `${mockUrl}/v1` };
-  const targets = (body: string, withBun = false): Target[] => [
+  const targets = (body: string, streaming = false): Target[] => allTargets(body, streaming).filter((t) => !TARGETS || TARGETS.has(t.name));
+  const allTargets = (body: string, streaming: boolean): Target[] => [
     { name: "direct", url: `${mockUrl}/v1/chat/completions`, headers: json, body },
+    // The floor is a reference for the latency table only; streaming through it says nothing the direct row does not.
+    ...(streaming ? [] : [{ name: FLOOR, url: `${floorUrl}/v1/chat/completions`, headers: json, body }]),
     { name: "qdz proxy", url: `${apiUrl}/v1/chat/completions`, headers: { ...json, authorization: `Bearer ${secret}` }, body },
     ...(portkey
       ? [
           { name: "portkey", url: `${portkeyUrl}/v1/chat/completions`, headers: portkeyHeaders, body },
-          ...(withBun && portkeyBun ? [{ name: "portkey (bun)", url: `${portkeyBunUrl}/v1/chat/completions`, headers: portkeyHeaders, body }] : []),
+          ...(streaming && portkeyBun ? [{ name: "portkey (bun)", url: `${portkeyBunUrl}/v1/chat/completions`, headers: portkeyHeaders, body }] : []),
         ]
       : []),
   ];
 
   // Every target must answer the mock's completion before anything is measured.
-  for (const target of targets(jsonBody, true)) {
+  const everyTarget = new Map([...targets(jsonBody), ...targets(jsonBody, true)].map((t) => [t.name, t]));
+  for (const target of everyTarget.values()) {
     await waitUntil(
       target.name,
       async () => {
@@ -285,11 +295,22 @@ async function setUp() {
       },
       60_000,
     ).catch((error) => {
-      throw new Error(`${error.message}\n${tailOf(target.name === "qdz proxy" ? "api" : target.name === "portkey (bun)" ? "portkey-bun" : target.name)}`);
+      throw new Error(`${error.message}\n${tailOf(processOf(target.name))}`);
     });
   }
   log(`api at ${apiUrl}, portkey at ${portkey ? portkeyUrl : "(not installed)"}: all answering`);
   return { latencyTargets: targets(jsonBody), streamTargets: targets(streamBody, true), portkeyVersion: portkey ? packageVersion("@portkey-ai/gateway") : null };
+}
+
+/** The child process behind a target's name. */
+const processOf = (target: string) => ({ "qdz proxy": "api", "portkey (bun)": "portkey-bun", [FLOOR]: "floor" })[target] ?? target;
+
+/** The URL a child prints as `{"port": N}` on its first stdout line once listening. */
+async function announcedUrl(child: Subprocess): Promise<string> {
+  const reader = (child.stdout as ReadableStream<Uint8Array>).getReader();
+  const first = new TextDecoder().decode((await reader.read()).value);
+  reader.releaseLock();
+  return `http://127.0.0.1:${(JSON.parse(first.split("\n")[0]!) as { port: number }).port}`;
 }
 
 function packageVersion(name: string): string {
@@ -315,6 +336,7 @@ async function latencyPhase(targets: Target[]): Promise<LatencyRow[]> {
     for (let round = 0; round < ROUNDS; round++) {
       for (const target of rotate(targets, round)) {
         const { result, cpuMs } = await runLoad<LatencyResult>({ mode: "latency", target, concurrency, warmupMs: LATENCY_WARMUP_MS, durationMs: LATENCY_WINDOW_MS });
+        if (process.env.BENCH_VERBOSE) log(`  round ${round} ${target.name}: ${Math.round(result.samples.length / (result.windowMs / 1000))} rps, cpu ${JSON.stringify(cpuMs)}`);
         const entry = merged.get(target.name) ?? { samples: [], windowMs: 0, errors: 0, firstError: null, cpu: {}, total: 0 };
         entry.samples.push(...result.samples);
         entry.windowMs += result.windowMs;
@@ -493,6 +515,7 @@ function report(input: {
   }
   lines.push(
     "",
+    ...whereTheTimeGoes(lat),
     `Direct baseline (client → mock, no gateway): stall-free streams ${maxHeld("direct")}${maxHeld("direct") === RAMP.at(-1) ? " (the ramp's top)" : ""}; ` +
       "a gateway cannot show more than the client and mock manage alone on these shared cores.",
     "",
@@ -523,9 +546,10 @@ function report(input: {
   lines.push("| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
   for (const c of CONCURRENCIES) {
     const direct = lat("direct", c)!;
-    for (const t of ["direct", ...peers]) {
-      const row = lat(t, c)!;
-      const gatewayCpu = t === "qdz proxy" ? row.cpuUsPerRequest.api : t === "portkey" ? row.cpuUsPerRequest.portkey : undefined;
+    for (const t of ["direct", FLOOR, ...peers]) {
+      const row = lat(t, c);
+      if (!row) continue;
+      const gatewayCpu = t === "direct" ? undefined : row.cpuUsPerRequest[processOf(t)];
       lines.push(
         `| ${c} | ${t} | ${ms(row.p50, 3)} | ${ms(row.p99, 3)} | ${t === "direct" ? "" : signed(row.p50 - direct.p50, 3)} | ${t === "direct" ? "" : signed(row.p99 - direct.p99, 3)} | ` +
           `${Math.round(row.rps)} | ${((row.rps / direct.rps) * 100).toFixed(1)} % | ${row.errors} | ${gatewayCpu === undefined ? "" : Math.round(gatewayCpu)} | ${Math.round(row.cpuUsPerRequest.mock ?? Number.NaN)} |`,
@@ -582,6 +606,25 @@ function report(input: {
   return lines.join("\n");
 }
 
+/**
+ * The floor next to the proxy: how much of the gap to direct is Bun's HTTP
+ * server and client (which any Bun proxy pays) and how much the proxy's own
+ * work (auth, routing, firewall, headers).
+ */
+function whereTheTimeGoes(lat: (target: string, c: number) => LatencyRow | undefined): string[] {
+  const [d1, f1, q1, d16, f16, q16] = [lat("direct", 1), lat(FLOOR, 1), lat("qdz proxy", 1), lat("direct", 16), lat(FLOOR, 16), lat("qdz proxy", 16)];
+  if (!d1 || !f1 || !q1 || !d16 || !f16 || !q16) return [];
+  const pctOf = (a: number, b: number) => `${((a / b) * 100).toFixed(1)} %`;
+  return [
+    `**Where the time goes** (\`${FLOOR}\` = tests/bench/proxy/bare-proxy.ts: Bun.serve + fetch + the body passed back, nothing else). ` +
+      `At c=16 the bare Bun proxy reaches ${pctOf(f16.rps, d16.rps)} of direct's RPS and the qdz proxy ${pctOf(q16.rps, d16.rps)} (${pctOf(q16.rps, f16.rps)} of the floor's); ` +
+      `CPU per request: floor ${Math.round(f16.cpuUsPerRequest.floor ?? Number.NaN)} µs, qdz ${Math.round(q16.cpuUsPerRequest.api ?? Number.NaN)} µs, mock ${Math.round(d16.cpuUsPerRequest.mock ?? Number.NaN)} µs when called directly. ` +
+      `At c=1 the floor adds ${signed(f1.p50 - d1.p50, 3)} ms p50 / ${signed(f1.p99 - d1.p99, 3)} ms p99, the qdz proxy ${signed(q1.p50 - d1.p50, 3)} / ${signed(q1.p99 - d1.p99, 3)} ms. ` +
+      "The difference between the floor and the qdz proxy is the proxy's own work; the rest of the gap to direct is a second HTTP hop through Bun's server and client on the same two cores.",
+    "",
+  ];
+}
+
 // ---- Main -----------------------------------------------------------------------------
 const started = new Date();
 const loadBefore = loadavg();
@@ -589,11 +632,15 @@ let exitCode = 0;
 try {
   const { latencyTargets, streamTargets, portkeyVersion } = await setUp();
   log("latency phase");
-  const latency = await latencyPhase(latencyTargets);
+  const latency = PHASES.has("latency") ? await latencyPhase(latencyTargets) : [];
   log("streaming phase");
-  const streams = await streamPhase(streamTargets);
+  const streams = PHASES.has("streams") ? await streamPhase(streamTargets) : [];
   log("concurrent-streams ramp");
-  const ramp = await rampPhase(streamTargets);
+  const ramp = PHASES.has("ramp") ? await rampPhase(streamTargets) : { steps: [], stoppedByDeadline: false };
+  if (process.env.BENCH_PHASES || TARGETS || process.env.BENCH_CONCURRENCIES) {
+    log("a diagnostic run (BENCH_PHASES/BENCH_TARGETS/BENCH_CONCURRENCIES): the log above is its result; no table written");
+    latency.forEach((row) => log(`c=${row.concurrency} ${row.target}: CPU µs/req ${JSON.stringify(Object.fromEntries(Object.entries(row.cpuUsPerRequest).map(([k, v]) => [k, Math.round(v)])))}`));
+  } else {
   const markdown = report({
     started,
     elapsedS: (Date.now() - started.getTime()) / 1000,
@@ -607,6 +654,7 @@ try {
   writeFileSync(resultsPath, markdown);
   console.log(markdown);
   log(`written to ${resultsPath}`);
+  }
 } catch (error) {
   log(`failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
   exitCode = 1;
