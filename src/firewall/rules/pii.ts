@@ -62,11 +62,14 @@ function ibanWithin(match: string): Span | false {
   return false;
 }
 
+// Emails need an `@`, the others digits: a text without them is not scanned (most prompts; the /v1 hot path).
+const digit = /[0-9]/;
+
 const detectors: Record<PiiCategory, (text: string) => Span[]> = {
-  emails: (text) => spansOf(email, text),
-  phones: (text) => phones.flatMap((pattern, i) => spansOf(pattern, text, acceptPhone[i]!)),
-  ibans: (text) => spansOf(iban, text, ibanWithin),
-  cards: (text) => spansOf(card, text, cardWithin),
+  emails: (text) => (text.includes("@") ? spansOf(email, text) : []),
+  phones: (text) => (digit.test(text) ? phones.flatMap((pattern, i) => spansOf(pattern, text, acceptPhone[i]!)) : []),
+  ibans: (text) => (digit.test(text) ? spansOf(iban, text, ibanWithin) : []),
+  cards: (text) => (digit.test(text) ? spansOf(card, text, cardWithin) : []),
 };
 
 export function findPii(text: string, categories: readonly PiiCategory[]): Span[] {

@@ -37,7 +37,7 @@ import { FRAME_MS, FRAMES } from "./shape";
 const QUICK = process.env.BENCH_QUICK === "1";
 /** BENCH_CONCURRENCIES=16 narrows the levels (a diagnostic). */
 const CONCURRENCIES = process.env.BENCH_CONCURRENCIES ? process.env.BENCH_CONCURRENCIES.split(",").map(Number) : [1, 16, 64];
-const ROUNDS = QUICK ? 1 : 3;
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? (QUICK ? 1 : 3));
 const LATENCY_WARMUP_MS = 300;
 const LATENCY_WINDOW_MS = QUICK ? 500 : 1500;
 const STREAMS_PER_WORKER: Record<number, number> = QUICK ? { 1: 1, 16: 1, 64: 1 } : { 1: 3, 16: 2, 64: 1 };
