@@ -8,7 +8,7 @@
  *
  * Prints `{"port": N}` on stdout once listening on 127.0.0.1.
  */
-import { watchParent } from "./parent";
+import { announceAndServe } from "./parent";
 
 const upstream = process.argv[2];
 const server = Bun.serve({
@@ -25,12 +25,4 @@ const server = Bun.serve({
   },
 });
 
-console.log(JSON.stringify({ port: server.port }));
-watchParent(() => {
-  server.stop(true);
-  process.exit(0);
-});
-process.once("SIGTERM", () => {
-  server.stop(true);
-  process.exit(0);
-});
+announceAndServe(server);

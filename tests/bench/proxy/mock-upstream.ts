@@ -8,7 +8,7 @@
  *
  * Prints `{"port": N}` on stdout once listening on 127.0.0.1.
  */
-import { watchParent } from "./parent";
+import { announceAndServe } from "./parent";
 import { FRAME_MS, FRAMES } from "./shape";
 
 const completion = JSON.stringify({
@@ -73,12 +73,4 @@ const server = Bun.serve({
   },
 });
 
-console.log(JSON.stringify({ port: server.port }));
-watchParent(() => {
-  server.stop(true);
-  process.exit(0);
-});
-process.once("SIGTERM", () => {
-  server.stop(true);
-  process.exit(0);
-});
+announceAndServe(server);
