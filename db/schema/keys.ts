@@ -1,4 +1,4 @@
-import { index, pgTable, text, uniqueIndex } from "drizzle-orm/pg-core";
+import { bigint, index, pgTable, text, uniqueIndex } from "drizzle-orm/pg-core";
 import { accounts, users } from "./accounts";
 import { createdAt, prefixedId, timestamptz } from "./columns";
 
@@ -16,6 +16,8 @@ export const apiKeys = pgTable(
     ...createdAt,
     /** Written in batches by the api, so it may lag real use by a few seconds. */
     lastUsedAt: timestamptz("last_used_at"),
+    /** Requests made with the key (/v1, tRPC, REST), added in the same batches as `lastUsedAt`. */
+    requestCount: bigint("request_count", { mode: "number" }).notNull().default(0),
     /** Revoked keys stay listed for the audit trail; they never authenticate again. */
     revokedAt: timestamptz("revoked_at"),
   },

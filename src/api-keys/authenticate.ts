@@ -24,18 +24,32 @@ export async function authenticateApiKey(db: Executor, secret: string): Promise<
   return { keyId: row.keyId, accountId: row.accountId };
 }
 
+interface PendingUse {
+  at: Date;
+  requests: number;
+}
+
 /**
- * Remembers when each key was last used and writes them in one statement
- * every few seconds, so authenticating a request never writes to the database.
+ * Remembers when each key was last used and how many requests it made, and
+ * writes them in one statement every few seconds, so authenticating a request
+ * never writes to the database.
  */
 export class KeyUsageRecorder {
-  private pending = new Map<string, Date>();
+  private pending = new Map<string, PendingUse>();
   private timer: ReturnType<typeof setInterval> | undefined;
 
   constructor(private readonly db: Executor) {}
 
   record(keyId: string, at = new Date()): void {
-    this.pending.set(keyId, at);
+    this.add(keyId, at, 1);
+  }
+
+  private add(keyId: string, at: Date, requests: number): void {
+    const use = this.pending.get(keyId);
+    if (use) {
+      use.requests += requests;
+      if (at > use.at) use.at = at;
+    } else this.pending.set(keyId, { at, requests });
   }
 
   start(intervalMs: number): this {
@@ -51,13 +65,19 @@ export class KeyUsageRecorder {
 
   async flush(): Promise<number> {
     if (this.pending.size === 0) return 0;
-    const batch = [...this.pending].map(([id, at]) => ({ id, at: at.toISOString() }));
+    const batch = [...this.pending].map(([id, use]) => ({ id, at: use.at.toISOString(), requests: use.requests }));
     this.pending = new Map();
-    // greatest(): a late flush from another api replica never moves last_used_at backwards.
-    await this.db.execute(sql`
-      update ${apiKeys} set last_used_at = greatest(${apiKeys.lastUsedAt}, u.at)
-      from jsonb_to_recordset(${JSON.stringify(batch)}::jsonb) as u(id text, at timestamptz)
-      where ${apiKeys.id} = u.id`);
+    // greatest(): a late flush from another api replica never moves last_used_at backwards; counts only add up.
+    try {
+      await this.db.execute(sql`
+        update ${apiKeys} set last_used_at = greatest(${apiKeys.lastUsedAt}, u.at), request_count = ${apiKeys.requestCount} + u.requests
+        from jsonb_to_recordset(${JSON.stringify(batch)}::jsonb) as u(id text, at timestamptz, requests bigint)
+        where ${apiKeys.id} = u.id`);
+    } catch (error) {
+      // The database was unreachable: keep what this batch counted for the next flush rather than lose it.
+      for (const { id, at, requests } of batch) this.add(id, new Date(at), requests);
+      throw error;
+    }
     return batch.length;
   }
 }

@@ -53,6 +53,7 @@ function publicKey(row: typeof apiKeys.$inferSelect) {
     prefix: row.prefix,
     createdAt: row.createdAt,
     lastUsedAt: row.lastUsedAt,
+    requestCount: row.requestCount,
     revokedAt: row.revokedAt,
   };
 }

@@ -91,6 +91,9 @@ describe("browser", () => {
     expect(await page.content()).not.toContain(secret);
     expect(await row.getByText("never").isVisible()).toBe(true);
     expect(await row.getByText("active").isVisible()).toBe(true);
+    // Requests made with the key: none yet.
+    expect(await page.getByRole("columnheader", { name: "Requests" }).isVisible()).toBe(true);
+    expect(await row.getByRole("cell", { name: "0", exact: true }).isVisible()).toBe(true);
 
     await row.getByRole("button", { name: "Revoke ci" }).click();
     const confirm = page.getByRole("dialog", { name: "Revoke API key" });

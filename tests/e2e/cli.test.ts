@@ -76,6 +76,8 @@ describe("a script signs up and manages API keys", () => {
     expect(table.code).toBe(0);
     expect(table.stdout).toContain(created.key.prefix);
     expect(table.stdout).toContain("active");
+    expect(table.stdout).toMatch(/LAST USED +REQUESTS +STATUS\n.* never +0 +active\n/);
+    expect(listed[0].requestCount).toBe(0);
     for (const output of [JSON.stringify(listed), table.stdout, table.stderr]) expect(output).not.toContain(secret);
 
     const asKey = parsed(await cli(["whoami", "--json"], { env: { QDZ_API_KEY: secret } }));

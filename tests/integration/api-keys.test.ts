@@ -23,7 +23,7 @@ describe("API keys", () => {
     expect(JSON.stringify(row)).not.toContain(secret.slice(12));
 
     const listed = await api.apiKeys.list();
-    expect(listed).toEqual([{ id: key.id, name: "laptop", prefix: key.prefix, createdAt: key.createdAt, lastUsedAt: null, revokedAt: null }]);
+    expect(listed).toEqual([{ id: key.id, name: "laptop", prefix: key.prefix, createdAt: key.createdAt, lastUsedAt: null, requestCount: 0, revokedAt: null }]);
     expect(JSON.stringify(listed)).not.toContain(secret);
   });
 
@@ -54,8 +54,8 @@ describe("API keys", () => {
   });
 });
 
-describe("last used time", () => {
-  test("requests do not write it; the recorder flushes the latest time in one batch", async () => {
+describe("last used time and request count", () => {
+  test("requests do not write them; the recorder flushes the latest time and the count in one batch", async () => {
     const user = await newUser(db);
     const { key, secret } = await (await trpc(db, user.sessionToken)).apiKeys.create({ name: "busy" });
     const keyUsage = new KeyUsageRecorder(db);
@@ -64,15 +64,35 @@ describe("last used time", () => {
       const response = await app.handle(new Request("http://localhost:3000/trpc/apiKeys.list", { headers: { authorization: `Bearer ${secret}` } }));
       expect(response.status).toBe(200);
     }
-    const lastUsed = async () => (await db.select().from(apiKeys).where(eq(apiKeys.id, key.id)))[0]!.lastUsedAt;
-    expect(await lastUsed()).toBeNull();
+    const stored = async () => (await db.select().from(apiKeys).where(eq(apiKeys.id, key.id)))[0]!;
+    const lastUsed = async () => (await stored()).lastUsedAt;
+    expect(await stored()).toMatchObject({ lastUsedAt: null, requestCount: 0 });
     expect(await keyUsage.flush()).toBe(1);
     const flushed = await lastUsed();
     expect(flushed!.getTime()).toBeGreaterThan(Date.now() - 10_000);
+    expect((await stored()).requestCount).toBe(5);
 
-    // An older time flushed late (another api replica) never moves it backwards.
+    // An older time flushed late (another api replica) never moves it backwards; its request still counts.
     keyUsage.record(key.id, new Date(Date.now() - 3_600_000));
     await keyUsage.flush();
-    expect((await lastUsed())!.getTime()).toBe(flushed!.getTime());
+    expect(await stored()).toMatchObject({ lastUsedAt: flushed, requestCount: 6 });
+  });
+
+  test("no request is lost to a flush in flight or to a failed one", async () => {
+    const user = await newUser(db);
+    const { key } = await (await trpc(db, user.sessionToken)).apiKeys.create({ name: "counted" });
+    let failNext = true;
+    // The database refuses the first flush (unreachable), then works.
+    const flaky = { execute: (query: Parameters<typeof db.execute>[0]) => (failNext ? ((failNext = false), Promise.reject(new Error("connection refused"))) : db.execute(query)) };
+    const keyUsage = new KeyUsageRecorder(flaky as unknown as typeof db);
+    for (let i = 0; i < 3; i++) keyUsage.record(key.id);
+    await expect(keyUsage.flush()).rejects.toThrow("connection refused");
+    // Requests recorded while a flush is writing land in the next batch.
+    for (let i = 0; i < 4; i++) keyUsage.record(key.id);
+    const inFlight = keyUsage.flush();
+    for (let i = 0; i < 2; i++) keyUsage.record(key.id);
+    await inFlight;
+    await keyUsage.flush();
+    expect((await db.select().from(apiKeys).where(eq(apiKeys.id, key.id)))[0]!.requestCount).toBe(9);
   });
 });

@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { eq, sql } from "drizzle-orm";
 import OpenAI from "openai";
 import { instanceRuns, instances } from "../../db/schema";
+import { KeyUsageRecorder } from "../../src/api-keys/authenticate";
 import { createApp } from "../../src/app";
 import type { Config } from "../../src/config";
 import { createReferenceRuntime, type ReferenceRuntime } from "../../src/runtimes/reference/server";
@@ -370,5 +371,21 @@ describe("the cache follows the database within a second", () => {
     const after = await compute.db.execute<{ n: number }>(sql`select n_tup_upd::int as n from pg_stat_user_tables where relname = 'api_keys'`);
     // pg_stat counters are approximate and lag; the point is that 20 requests did not make 20 updates.
     expect(Number(after[0]?.n ?? 0) - Number(counter[0]?.n ?? 0)).toBeLessThan(20);
+  });
+});
+
+describe("usage per key", () => {
+  test("each /v1 request counts for its key, written only by the recorder's batch flush", async () => {
+    const keyUsage = new KeyUsageRecorder(compute.db);
+    const app = createApp({ db: compute.db, config: compute.config, keyUsage });
+    const { key, secret } = await owner.api.apiKeys.create({ name: "counted" });
+    const count = async () => (await owner.api.apiKeys.list()).find((k) => k.id === key.id)!.requestCount;
+    for (let i = 0; i < 3; i++) {
+      const request = new Request("http://local/v1/chat/completions", { method: "POST", headers: { authorization: `Bearer ${secret}`, "content-type": "application/json" }, body: chatBody() });
+      expect((await app.handle(request)).status).toBe(200);
+    }
+    expect(await count()).toBe(0);
+    expect(await keyUsage.flush()).toBe(1);
+    expect(await count()).toBe(3);
   });
 });

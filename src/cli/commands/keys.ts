@@ -34,8 +34,8 @@ async function list(cli: CliContext) {
   cli.out.result(keys, (rows) => {
     if (rows.length === 0) return "No API keys yet. Create one with `qdz keys create <name>`.";
     return renderTable(
-      ["id", "name", "prefix", "created", "last used", "status"],
-      rows.map((key) => [key.id, key.name, `${key.prefix}…`, formatTime(key.createdAt), formatTime(key.lastUsedAt, "never"), status(key)]),
+      ["id", "name", "prefix", "created", "last used", "requests", "status"],
+      rows.map((key) => [key.id, key.name, `${key.prefix}…`, formatTime(key.createdAt), formatTime(key.lastUsedAt, "never"), String(key.requestCount), status(key)]),
     );
   });
 }
