@@ -8,7 +8,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { eq } from "drizzle-orm";
 import type { Browser, BrowserContext, Locator, Page } from "playwright-core";
-import { memberships, users } from "../../db/schema";
+import { instances, memberships, users } from "../../db/schema";
 import { postEntry } from "../../src/billing/ledger";
 import { randomBase62 } from "../../src/ids";
 import { launchBrowser, requireWebBuild, seen, signUpInBrowser } from "../support/browser";
@@ -234,5 +234,29 @@ describe("instances in the browser", () => {
     expect(await warning.getByRole("link", { name: "Add funds in Billing" }).getAttribute("href")).toBe("/billing/top-up");
     expect(await page.getByRole("button", { name: "Launch", exact: true }).isDisabled()).toBe(true);
     expect(await seen(page.getByTestId("launch-blocker").filter({ hasText: "Add funds to cover the minimum runway." }))).toBe(true);
+  }, 60_000);
+
+  test("placement constraints set at launch are edited in Settings: a bad value is explained under its field, a good one is saved", async () => {
+    const page = await newPage();
+    await fundedUser(page);
+    await openLaunchPage(page);
+    await fillReferenceLaunch(page, "constrained");
+    await page.getByLabel("Maximum price per hour (optional)").fill("2.50");
+    await launch(page);
+    const id = page.url().split("/").at(-1)!;
+
+    await page.getByRole("tab", { name: "Settings" }).click();
+    expect(await page.getByLabel("Maximum price per hour (optional)").inputValue()).toBe("2.50");
+    await page.getByLabel("Allowed regions (optional)").fill("local");
+    await page.getByLabel("Allowed regions (optional)").press("Enter");
+    await page.getByLabel("Minimum VRAM (GiB) (optional)").fill("lots");
+    await page.getByRole("button", { name: "Save settings" }).click();
+    expect(await seen(page.getByText("Enter a whole number of GiB."))).toBe(true);
+
+    await page.getByLabel("Minimum VRAM (GiB) (optional)").fill("16");
+    await page.getByRole("button", { name: "Save settings" }).click();
+    expect(await seen(page.getByText("Settings saved."))).toBe(true);
+    const [saved] = await compute.db.select().from(instances).where(eq(instances.id, id));
+    expect(saved).toMatchObject({ allowedRegions: ["local"], maxPriceCentsPerHour: 250, minVramGib: 16 });
   }, 60_000);
 });
