@@ -10,6 +10,10 @@ import { CredentialStore } from "../../src/cli/credentials";
 import { projectRoot } from "../../src/config";
 import { randomBase62 } from "../../src/ids";
 import { cliRunner, newDataDir, removeDataDir, startPlatform, waitUntil, type CliResult, type CliRunner, type Platform } from "../support/platform";
+import { expectCopy, failed as failedRun, parsed } from "../support/cli-results";
+
+/** Errors come after the progress notes these commands print on stderr. */
+const failed = (result: CliResult, exitCode = 1) => failedRun(result, exitCode, { notes: true });
 
 const TIMEOUT = 60_000;
 const PASSWORD = "correct horse battery staple";
@@ -47,23 +51,6 @@ function newCli(): CliRunner {
   const cli = cliRunner(platform!.url);
   runners.push(cli);
   return cli;
-}
-
-/** Bun 1.4.5's toMatchObject overwrites the fields an asymmetric matcher matched: match a copy. */
-const expectCopy = (value: unknown) => expect(structuredClone(value));
-
-/** A successful `--json` run: exit 0, nothing on stderr, one JSON document on stdout. */
-function parsed<T = any>(result: CliResult): T {
-  expect({ code: result.code, stderr: result.stderr }).toEqual({ code: 0, stderr: "" });
-  return JSON.parse(result.stdout);
-}
-
-/** A failed `--json` run: nothing on stdout, `{"error":{message,code}}` as the last line of stderr. */
-function failed(result: CliResult, exitCode = 1): { message: string; code: string } {
-  expect({ code: result.code, stdout: result.stdout }).toEqual({ code: exitCode, stdout: "" });
-  const body = JSON.parse(result.stderr.trimEnd().split("\n").at(-1)!);
-  expect(Object.keys(body)).toEqual(["error"]);
-  return body.error;
 }
 
 /** Signs up through the CLI; returns the account and a tRPC client acting as the same user in the browser. */

@@ -8,6 +8,7 @@ import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { randomBase62 } from "../../src/ids";
 import { platformForFile, type CliResult, type CliRunner } from "../support/platform";
+import { failed, parsed } from "../support/cli-results";
 
 const TIMEOUT = 60_000;
 const PASSWORD = "correct horse battery staple";
@@ -21,20 +22,6 @@ async function signedUpCli(): Promise<CliRunner> {
   const email = `fw-${randomBase62(8).toLowerCase()}@example.com`;
   parsed(await cli(["signup", "--email", email, "--password-stdin", "--json"], { stdin: `${PASSWORD}\n` }));
   return cli;
-}
-
-/** A successful `--json` run: exit 0, nothing on stderr, one JSON document on stdout. */
-function parsed<T = any>(result: CliResult): T {
-  expect({ code: result.code, stderr: result.stderr }).toEqual({ code: 0, stderr: "" });
-  return JSON.parse(result.stdout);
-}
-
-/** A failed `--json` run: nothing on stdout, `{"error":{message,code}}` on stderr. */
-function failed(result: CliResult, exitCode = 1): { message: string; code: string } {
-  expect({ code: result.code, stdout: result.stdout }).toEqual({ code: exitCode, stdout: "" });
-  const body = JSON.parse(result.stderr);
-  expect(Object.keys(body)).toEqual(["error"]);
-  return body.error;
 }
 
 /** A successful run for people: exit 0, its stdout. */

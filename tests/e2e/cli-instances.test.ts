@@ -13,6 +13,10 @@ import { CredentialStore } from "../../src/cli/credentials";
 import { randomBase62 } from "../../src/ids";
 import { isAlive } from "../../src/platform/embedded-postgres";
 import { cliRunner, isPortOpen, newDataDir, removeDataDir, startPlatform, waitUntil, type CliResult, type CliRunner, type Platform } from "../support/platform";
+import { expectCopy, failed as failedRun, parsed } from "../support/cli-results";
+
+/** Errors come after the progress notes these commands print on stderr. */
+const failed = (result: CliResult, exitCode = 1) => failedRun(result, exitCode, { notes: true });
 
 const TIMEOUT = 180_000;
 const PASSWORD = "correct horse battery staple";
@@ -42,23 +46,6 @@ function newCli(platform: Platform): CliRunner {
   const cli = cliRunner(platform.url);
   runners.push(cli);
   return cli;
-}
-
-/** Bun 1.4.5's toMatchObject overwrites the fields an asymmetric matcher matched: match a copy. */
-const expectCopy = (value: unknown) => expect(structuredClone(value));
-
-/** A successful `--json` run: exit 0, nothing on stderr, one JSON document on stdout. */
-function parsed<T = any>(result: CliResult): T {
-  expect({ code: result.code, stderr: result.stderr }).toEqual({ code: 0, stderr: "" });
-  return JSON.parse(result.stdout);
-}
-
-/** A failed `--json` run: `{"error":{message,code}}` as the last line of stderr (stdout checked by the caller when it matters). */
-function failed(result: CliResult, exitCode = 1): { message: string; code: string } {
-  expect(result.code).toBe(exitCode);
-  const body = JSON.parse(result.stderr.trimEnd().split("\n").at(-1)!);
-  expect(Object.keys(body)).toEqual(["error"]);
-  return body.error;
 }
 
 /** Signs up through the CLI; returns a tRPC client acting as the same user in the browser (to pay checkouts). */
@@ -281,7 +268,9 @@ describe("an instance's life through the CLI", () => {
       expect(assessment.ok).toBe(false);
       expect(assessment.problems.map((problem: any) => problem.code)).toEqual(["does_not_fit"]);
       expect(assessment.problems[0].remediation).toContain("pick 1×A100-40G or 1×L40S");
-      const error = failed(json);
+      // The assessment is the answer on stdout; the refusal still comes as the error document, last on stderr.
+      const { error, ...besides } = JSON.parse(json.stderr.trimEnd().split("\n").at(-1)!);
+      expect(besides).toEqual({});
       expect(error.code).toBe("INVALID_MODEL");
       expect(error.message).toStartWith("Qwen/Qwen3-8B cannot launch on vLLM with 1×L4:\n- Qwen3-8B needs ~23 GiB of VRAM");
       expect(error.message).toContain("\n  remediation: pick 1×A100-40G or 1×L40S");

@@ -9,7 +9,8 @@ import { join } from "node:path";
 import sshpk from "sshpk";
 import { randomBase62 } from "../../src/ids";
 import { freePort } from "../support/cluster";
-import { platformForFile, type CliResult, type CliRunner } from "../support/platform";
+import { platformForFile, type CliRunner } from "../support/platform";
+import { expectCopy, failed, parsed } from "../support/cli-results";
 
 const TIMEOUT = 60_000;
 const NOT_SIGNED_IN = "Not signed in. Run `qdz login` (or set QDZ_API_KEY).";
@@ -22,23 +23,6 @@ function newCli(url?: string): CliRunner {
 
 const newEmail = () => `cli-${randomBase62(8).toLowerCase()}@example.com`;
 const PASSWORD = "correct horse battery staple";
-
-/** Bun 1.4.5's toMatchObject overwrites the fields an asymmetric matcher matched: match a copy. */
-const expectCopy = (value: unknown) => expect(structuredClone(value));
-
-/** A successful `--json` run: exit 0, nothing on stderr, one JSON document on stdout. */
-function parsed<T = any>(result: CliResult): T {
-  expect({ code: result.code, stderr: result.stderr }).toEqual({ code: 0, stderr: "" });
-  return JSON.parse(result.stdout);
-}
-
-/** A failed `--json` run: exit 1, nothing on stdout, `{"error":{message,code}}` on stderr. */
-function failed(result: CliResult, exitCode = 1): { message: string; code: string } {
-  expect({ code: result.code, stdout: result.stdout }).toEqual({ code: exitCode, stdout: "" });
-  const body = JSON.parse(result.stderr);
-  expect(Object.keys(body)).toEqual(["error"]);
-  return body.error;
-}
 
 async function signUp(cli: CliRunner, email = newEmail()) {
   const user = parsed(await cli(["signup", "--email", email, "--password-stdin", "--json"], { stdin: `${PASSWORD}\n` }));
