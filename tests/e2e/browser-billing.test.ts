@@ -3,17 +3,17 @@
  * against the real api on a fresh database: a top-up through the development
  * gateway from the dialog to the ledger, a canceled one, and the grace banner.
  */
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { afterAll, describe, expect, test } from "bun:test";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { eq } from "drizzle-orm";
-import type { Browser, BrowserContext, Page } from "playwright-core";
+import type { Page } from "playwright-core";
 import { instances, memberships, users } from "../../db/schema";
 import { createApp, webBuildDir } from "../../src/app";
 import { postEntry } from "../../src/billing/ledger";
 import { loadConfig } from "../../src/config";
 import { newId, randomBase62 } from "../../src/ids";
-import { launchBrowser, seen, signUpInBrowser, TEST_PASSWORD } from "../support/browser";
+import { browserForFile, seen, signUpInBrowser, TEST_PASSWORD } from "../support/browser";
 import { freePort } from "../support/cluster";
 import { freshDatabase } from "../support/db";
 
@@ -25,27 +25,12 @@ const port = await freePort();
 const origin = `http://127.0.0.1:${port}`;
 const app = createApp({ db, config: loadConfig({ PORT: String(port), PUBLIC_URL: origin }) }).listen({ port, hostname: "127.0.0.1" });
 
-let browser: Browser;
-const contexts: BrowserContext[] = [];
-
-beforeAll(async () => {
-  browser = await launchBrowser();
-});
+const { newPage } = browserForFile();
 
 afterAll(async () => {
-  for (const context of contexts) await context.close().catch(() => {});
-  await browser?.close();
   await app.stop(true);
 });
 
-
-async function newPage(viewport = { width: 1280, height: 860 }): Promise<Page> {
-  const context = await browser.newContext({ viewport });
-  contexts.push(context);
-  const page = await context.newPage();
-  page.setDefaultTimeout(10_000);
-  return page;
-}
 
 const signUp = (page: Page) => signUpInBrowser(page, origin, "payer");
 

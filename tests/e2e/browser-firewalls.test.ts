@@ -1,12 +1,11 @@
 /** The Firewalls page in a real browser: create a firewall, test prompts against it, see the server's refusals, reorder and delete. */
 import { afterAll, expect, test } from "bun:test";
 import type { Page } from "playwright-core";
-import { launchBrowser, seen, signUpInBrowser, startWebServer } from "../support/browser";
+import { browserForFile, seen, signUpInBrowser, startWebServer } from "../support/browser";
 
 const server = await startWebServer();
-const browser = await launchBrowser();
+const { newPage } = browserForFile();
 afterAll(async () => {
-  await browser.close();
   await server.stop();
 });
 
@@ -39,8 +38,7 @@ async function testPrompt(page: Page, text: string): Promise<string> {
 }
 
 test("a firewall is created, tested, refused a risky pattern, reordered and deleted", async () => {
-  const page = await (await browser.newContext({ viewport: { width: 1280, height: 860 } })).newPage();
-  page.setDefaultTimeout(10_000);
+  const page = await newPage();
   await signUpInBrowser(page, server.url, "firewalls");
 
   // Empty state.

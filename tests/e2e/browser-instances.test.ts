@@ -5,13 +5,13 @@
  * provider running real pods whose agents report back. What a person sees
  * while launching, waiting, stopping and deleting.
  */
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import { eq } from "drizzle-orm";
-import type { Browser, BrowserContext, Locator, Page } from "playwright-core";
+import type { Locator, Page } from "playwright-core";
 import { instances, memberships, users } from "../../db/schema";
 import { postEntry } from "../../src/billing/ledger";
 import { randomBase62 } from "../../src/ids";
-import { launchBrowser, requireWebBuild, seen, signUpInBrowser } from "../support/browser";
+import { browserForFile, requireWebBuild, seen, signUpInBrowser } from "../support/browser";
 import { startCompute } from "../support/compute";
 
 requireWebBuild();
@@ -19,29 +19,11 @@ requireWebBuild();
 const compute = await startCompute({ bootMs: 2_500 });
 const origin = compute.url;
 
-let browser: Browser;
-const contexts: BrowserContext[] = [];
-
-beforeAll(async () => {
-  browser = await launchBrowser();
-});
-
-afterAll(async () => {
-  for (const context of contexts) await context.close().catch(() => {});
-  await browser?.close();
-});
+const { newPage } = browserForFile({ width: 1366, height: 900 });
 
 const REPO = "Qwen/Qwen2.5-0.5B-Instruct";
 /** How long a person would wait for a pod: the list polls every 2 s while anything is under way. */
 const POD_WAIT = 25_000;
-
-async function newPage(): Promise<Page> {
-  const context = await browser.newContext({ viewport: { width: 1366, height: 900 } });
-  contexts.push(context);
-  const page = await context.newPage();
-  page.setDefaultTimeout(10_000);
-  return page;
-}
 
 const signUp = (page: Page) => signUpInBrowser(page, origin, "launcher");
 

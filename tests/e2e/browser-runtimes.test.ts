@@ -1,17 +1,16 @@
 /** The Runtimes page: what serves each runtime's pods on this machine, in a real browser. */
 import { afterAll, expect, test } from "bun:test";
 import { findRuntimeBinary } from "../../src/providers/local/local-provider";
-import { launchBrowser, seen, signUpInBrowser, startWebServer } from "../support/browser";
+import { browserForFile, seen, signUpInBrowser, startWebServer } from "../support/browser";
 
 const server = await startWebServer();
-const browser = await launchBrowser();
+const { newPage } = browserForFile();
 afterAll(async () => {
-  await browser.close();
   await server.stop();
 });
 
 test("the Runtimes page lists every runtime and says what its pods run here", async () => {
-  const page = await (await browser.newContext({ viewport: { width: 1280, height: 860 } })).newPage();
+  const page = await newPage();
   await signUpInBrowser(page, server.url, "runtimes");
 
   await page.getByRole("link", { name: "Runtimes" }).click();

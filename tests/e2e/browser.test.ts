@@ -2,25 +2,18 @@
  * The web app in a real browser (Debian's chromium through playwright-core)
  * against the real api on a fresh database: what a person sees and clicks.
  */
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { afterAll, describe, expect, test } from "bun:test";
 import { generateKeyPairSync } from "node:crypto";
-import type { Browser, BrowserContext, Page } from "playwright-core";
+import type { Page } from "playwright-core";
 import sshpk from "sshpk";
 import { randomBase62 } from "../../src/ids";
-import { launchBrowser, seen, startWebServer, type WebServer } from "../support/browser";
+import { browserForFile, seen, startWebServer, type WebServer } from "../support/browser";
 
 // At the top level: the fresh database's own clean-up is registered for this file.
 const server: WebServer = await startWebServer();
-let browser: Browser;
-const contexts: BrowserContext[] = [];
-
-beforeAll(async () => {
-  browser = await launchBrowser();
-});
+const { newPage } = browserForFile();
 
 afterAll(async () => {
-  for (const context of contexts) await context.close().catch(() => {});
-  await browser?.close();
   await server.stop();
 });
 
@@ -31,13 +24,6 @@ function newEmail(who: string) {
   return `${who}-${randomBase62(6).toLowerCase()}@example.com`;
 }
 
-async function newPage(): Promise<Page> {
-  const context = await browser.newContext({ viewport: { width: 1280, height: 860 } });
-  contexts.push(context);
-  const page = await context.newPage();
-  page.setDefaultTimeout(10_000);
-  return page;
-}
 
 /** Fills the sign-up form on the current page (plain or with ?invite=) and submits it. */
 async function fillSignUp(page: Page, email: string, accountName?: string) {

@@ -1,6 +1,7 @@
 import { existsSync } from "node:fs";
 import { join } from "node:path";
-import { chromium, type Browser, type Locator, type Page } from "playwright-core";
+import { afterAll, beforeAll } from "bun:test";
+import { chromium, type Browser, type BrowserContext, type Locator, type Page } from "playwright-core";
 import { randomBase62 } from "../../src/ids";
 import { createApp, webBuildDir } from "../../src/app";
 import { loadConfig } from "../../src/config";
@@ -26,6 +27,32 @@ export function launchBrowser(): Promise<Browser> {
       "--no-first-run",
     ],
   });
+}
+
+/**
+ * One Chromium for a test file: launched before its tests, closed after them
+ * with every page opened. Call it at the file's top level. Each `newPage()` is
+ * a new person (a context of its own, so its own cookies).
+ */
+export function browserForFile(defaultViewport = { width: 1280, height: 860 }) {
+  let browser: Browser | undefined;
+  const contexts: BrowserContext[] = [];
+  beforeAll(async () => {
+    browser = await launchBrowser();
+  });
+  afterAll(async () => {
+    for (const context of contexts) await context.close().catch(() => {});
+    await browser?.close();
+  });
+  return {
+    async newPage(viewport = defaultViewport): Promise<Page> {
+      const context = await browser!.newContext({ viewport });
+      contexts.push(context);
+      const page = await context.newPage();
+      page.setDefaultTimeout(10_000);
+      return page;
+    },
+  };
 }
 
 export interface WebServer {
