@@ -82,11 +82,8 @@ const streamOptions = optional(z.looseObject({ include_usage: optional(z.boolean
 /** OpenAI's limit on `n`; enough to show several choices, small enough that one request cannot hog the runtime. */
 const choices = optional(z.int().min(1).max(128));
 
-export const chatRequest = z.looseObject({
-  model: z.string(),
-  messages: z.array(chatMessage).min(1),
-  max_tokens: tokenLimit,
-  max_completion_tokens: tokenLimit,
+/** What chat and completion requests share: how many answers, when to stop, streaming and sampling. */
+const generation = {
   n: choices,
   stop,
   stream: optional(z.boolean()),
@@ -94,6 +91,14 @@ export const chatRequest = z.looseObject({
   seed: optional(z.int()),
   temperature: optional(z.number().min(0).max(2)),
   top_p: optional(z.number().min(0).max(1)),
+};
+
+export const chatRequest = z.looseObject({
+  model: z.string(),
+  messages: z.array(chatMessage).min(1),
+  max_tokens: tokenLimit,
+  max_completion_tokens: tokenLimit,
+  ...generation,
   tools: optional(z.array(tool).max(128)),
   tool_choice: optional(toolChoice),
   parallel_tool_calls: optional(z.boolean()),
@@ -111,13 +116,7 @@ export const completionRequest = z.looseObject({
   model: z.string(),
   prompt: z.union([z.string(), z.array(z.string()).min(1).max(2048), tokenIds, z.array(tokenIds).min(1).max(2048)]),
   max_tokens: tokenLimit,
-  n: choices,
-  stop,
-  stream: optional(z.boolean()),
-  stream_options: streamOptions,
-  seed: optional(z.int()),
-  temperature: optional(z.number().min(0).max(2)),
-  top_p: optional(z.number().min(0).max(1)),
+  ...generation,
   echo: optional(z.boolean()),
   logprobs: optional(z.int().min(0).max(20)),
   suffix: optional(z.string()),
