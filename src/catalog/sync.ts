@@ -1,4 +1,5 @@
-import { sql } from "drizzle-orm";
+import { getTableColumns, sql } from "drizzle-orm";
+import type { AnyPgColumn, PgTable } from "drizzle-orm/pg-core";
 import { z } from "zod";
 import type { Executor } from "../../db/client";
 import { gpuTypes, prices, runtimes, templates } from "../../db/schema";
@@ -64,53 +65,69 @@ export function loadCatalogFile(raw: unknown = catalogFile): CatalogFile {
   return catalog;
 }
 
+/** The value an upsert proposed for `column` (PostgreSQL's `excluded` row). */
+const excluded = (column: AnyPgColumn) => sql.raw(`excluded."${column.name}"`);
+
+/** An upsert's `set`: these columns take the proposed values. */
+function proposed<T extends PgTable>(table: T, keys: (keyof T["_"]["columns"] & string)[]) {
+  const columns = getTableColumns(table) as Record<string, AnyPgColumn>;
+  return Object.fromEntries(keys.map((key) => [key, excluded(columns[key]!)]));
+}
+
 /**
- * Writes the catalog file into PostgreSQL (insert or update by id). Running
- * instances are untouched: they carry their own pricing snapshot and runtime config.
+ * Writes the catalog file into PostgreSQL (insert or update by id), one
+ * statement per table: it runs at every start. Running instances are
+ * untouched: they carry their own pricing snapshot and runtime config.
  */
 export async function syncCatalog(db: Executor, catalog: CatalogFile = loadCatalogFile()): Promise<void> {
+  const gpuRows = catalog.gpu.map((gpu) => ({ id: gpu.id, name: gpu.name, vramGib: gpu.vram_gib }));
+  const runtimeRows = catalog.runtime.map((r) => ({
+    id: r.id,
+    name: r.name,
+    image: r.image,
+    command: r.command,
+    port: r.port,
+    healthPath: r.health_path,
+    localBinary: r.local_binary,
+    architectures: r.architectures,
+    tasks: r.tasks,
+    modalities: r.modalities,
+    formats: r.formats,
+    defaultContextLength: r.default_context_length,
+  }));
+  const templateRows = catalog.template.map((t, position) => ({ id: t.id, name: t.name, description: t.description, image: t.image, runtimeId: t.runtime ?? null, ports: t.ports, position }));
+  const priceRows = catalog.price.flatMap((p) =>
+    (["pod", "embeddings", "llm", "llm_large"] as const).map((modelClass) => ({
+      gpuTypeId: p.gpu,
+      tier: p.tier,
+      modelClass,
+      rateCentsPerGpuHour: p[modelClass],
+      providerCostCentsPerGpuHour: p.provider_cost,
+    })),
+  );
   await withTransaction(db, async (tx) => {
-    for (const gpu of catalog.gpu) {
-      await tx.insert(gpuTypes).values({ id: gpu.id, name: gpu.name, vramGib: gpu.vram_gib })
-        .onConflictDoUpdate({ target: gpuTypes.id, set: { name: gpu.name, vramGib: gpu.vram_gib } });
-    }
-    for (const r of catalog.runtime) {
-      const row = {
-        id: r.id,
-        name: r.name,
-        image: r.image,
-        command: r.command,
-        port: r.port,
-        healthPath: r.health_path,
-        localBinary: r.local_binary,
-        architectures: r.architectures,
-        tasks: r.tasks,
-        modalities: r.modalities,
-        formats: r.formats,
-        defaultContextLength: r.default_context_length,
-      };
-      await tx.insert(runtimes).values(row).onConflictDoUpdate({ target: runtimes.id, set: row });
-    }
-    for (const [position, t] of catalog.template.entries()) {
-      const row = { id: t.id, name: t.name, description: t.description, image: t.image, runtimeId: t.runtime ?? null, ports: t.ports, position };
-      await tx.insert(templates).values(row).onConflictDoUpdate({ target: templates.id, set: row });
-    }
-    for (const p of catalog.price) {
-      for (const modelClass of ["pod", "embeddings", "llm", "llm_large"] as const) {
-        const rate = p[modelClass];
-        await tx
-          .insert(prices)
-          .values({ gpuTypeId: p.gpu, tier: p.tier, modelClass, rateCentsPerGpuHour: rate, providerCostCentsPerGpuHour: p.provider_cost })
-          .onConflictDoUpdate({
-            target: [prices.gpuTypeId, prices.tier, prices.modelClass],
-            set: {
-              rateCentsPerGpuHour: rate,
-              providerCostCentsPerGpuHour: p.provider_cost,
-              // Only a real change moves updated_at, so snapshots show when a price last changed.
-              updatedAt: sql`case when ${prices.rateCentsPerGpuHour} <> ${rate} or ${prices.providerCostCentsPerGpuHour} <> ${p.provider_cost} then now() else ${prices.updatedAt} end`,
-            },
-          });
-      }
-    }
+    await tx.insert(gpuTypes).values(gpuRows).onConflictDoUpdate({ target: gpuTypes.id, set: proposed(gpuTypes, ["name", "vramGib"]) });
+    await tx
+      .insert(runtimes)
+      .values(runtimeRows)
+      .onConflictDoUpdate({
+        target: runtimes.id,
+        set: proposed(runtimes, ["name", "image", "command", "port", "healthPath", "localBinary", "architectures", "tasks", "modalities", "formats", "defaultContextLength"]),
+      });
+    await tx
+      .insert(templates)
+      .values(templateRows)
+      .onConflictDoUpdate({ target: templates.id, set: proposed(templates, ["name", "description", "image", "runtimeId", "ports", "position"]) });
+    await tx
+      .insert(prices)
+      .values(priceRows)
+      .onConflictDoUpdate({
+        target: [prices.gpuTypeId, prices.tier, prices.modelClass],
+        set: {
+          ...proposed(prices, ["rateCentsPerGpuHour", "providerCostCentsPerGpuHour"]),
+          // Only a real change moves updated_at, so snapshots show when a price last changed.
+          updatedAt: sql`case when ${prices.rateCentsPerGpuHour} <> ${excluded(prices.rateCentsPerGpuHour)} or ${prices.providerCostCentsPerGpuHour} <> ${excluded(prices.providerCostCentsPerGpuHour)} then now() else ${prices.updatedAt} end`,
+        },
+      });
   });
 }
