@@ -325,7 +325,8 @@ describe("prefixes", () => {
     const bytes = withTokens(100_000); // ~1.9 MB
     const reads: number[] = [];
     const reader = async (length: number) => (reads.push(length), bytes.subarray(0, length));
-    expect((await readGgufHeader(reader)).metadata["tokenizer.ggml.tokens"]).toBeDefined();
+    const tokens = (await readGgufHeader(reader)).metadata["tokenizer.ggml.tokens"]!.value as { items: unknown[] };
+    expect(tokens.items).toHaveLength(100_000);
     expect(reads).toEqual([1 << 20, 4 << 20]);
 
     reads.length = 0;
