@@ -1,4 +1,4 @@
-import { and, eq, sql } from "drizzle-orm";
+import { eq, inArray, sql } from "drizzle-orm";
 import type { Executor } from "../../db/client";
 import { instanceRuns, instances } from "../../db/schema";
 import { balanceSummary, assertLaunchFunded } from "../billing/grace";
@@ -108,12 +108,12 @@ export async function stopMany(ctx: AccountContext, jobs: JobQueue, instanceIds:
  */
 export async function deleteMany(ctx: AccountContext, jobs: JobQueue, instanceIds: string[], cause: string): Promise<BulkResult> {
   return withTransaction(ctx.db, async (tx) => {
-    const result: BulkResult = { changed: [], skipped: [] };
-    for (const instance of await getInstances({ ...ctx, db: tx }, instanceIds)) {
+    const found = await getInstances({ ...ctx, db: tx }, instanceIds);
+    for (const instance of found) {
       if ((actions.stop as readonly InstanceState[]).includes(instance.state)) await stopInstance(tx, jobs, instance, `${cause} (deleted)`);
-      await tx.update(instances).set({ deletedAt: sql`now()`, updatedAt: sql`now()` }).where(and(eq(instances.id, instance.id)));
-      result.changed.push(instance.id);
     }
-    return result;
+    const changed = found.map((instance) => instance.id);
+    if (changed.length > 0) await tx.update(instances).set({ deletedAt: sql`now()`, updatedAt: sql`now()` }).where(inArray(instances.id, changed));
+    return { changed, skipped: [] };
   });
 }
