@@ -14,15 +14,3 @@ export function shippedMigrationCount(): number {
   const journal = JSON.parse(readFileSync(join(migrationsFolder, "meta", "_journal.json"), "utf8"));
   return journal.entries.length;
 }
-
-/** `bun run migrate`: prepares DATABASE_URL (migrations, then the catalog), for deployments that migrate before rolling out. */
-if (import.meta.main) {
-  const url = process.env.DATABASE_URL;
-  if (!url) throw new Error("Set DATABASE_URL to the database to migrate.");
-  const { connect } = await import("./client");
-  const { prepareDatabase } = await import("../src/platform/prepare-database");
-  const database = connect(url, { max: 1 });
-  await prepareDatabase(database.db);
-  await database.close();
-  console.log("migrations applied and catalog synced");
-}

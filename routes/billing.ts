@@ -6,7 +6,7 @@ import { listLedger, postEntry } from "../src/billing/ledger";
 import { ledgerEntryJson } from "../src/billing/ledger-json";
 import { checkoutInput, debitInput, ledgerQuery } from "../src/billing/schemas";
 import { ForbiddenError, UnauthenticatedError } from "../src/errors";
-import type { Services } from "../src/trpc/init";
+import type { Services } from "../server/services";
 import { authenticate, jsonBody, parseWith, rest } from "./rest";
 
 /** Billing REST for scripts and the scheduler, in the Billing document's snake_case. */

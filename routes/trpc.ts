@@ -6,7 +6,8 @@ import { allowedOriginsFor } from "../src/auth/csrf";
 import { DomainError } from "../src/errors";
 import { randomBase62 } from "../src/ids";
 import { appRouter } from "../src/trpc/router";
-import type { Services, TrpcContext } from "../src/trpc/init";
+import type { Services } from "../server/services";
+import type { TrpcContext } from "../src/trpc/init";
 import { toTRPCError } from "../src/trpc/errors";
 
 /** tRPC at /trpc, served through its fetch adapter. */

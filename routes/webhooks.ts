@@ -1,6 +1,6 @@
 import { Elysia } from "elysia";
 import { handleWebhook } from "../src/billing/webhook";
-import type { Services } from "../src/trpc/init";
+import type { Services } from "../server/services";
 import { rest } from "./rest";
 
 /** Stripe's webhook (and the development gateway's, which signs the same way). */

@@ -69,7 +69,11 @@ export const invites = pgTable(
   (t) => [uniqueIndex("invites_token_hash_key").on(t.tokenHash), index("invites_account_idx").on(t.accountId)],
 );
 
-/** Failed sign-ins, counted per email and per IP to slow down password guessing. */
+/**
+ * Sign-in attempts that did not (yet) succeed, counted per email and per IP to
+ * slow down password guessing. A row is written before the password is checked
+ * (so parallel guesses count) and removed when that attempt succeeds.
+ */
 export const loginFailures = pgTable(
   "login_failures",
   {
@@ -79,4 +83,15 @@ export const loginFailures = pgTable(
     at: timestamptz("at").notNull().default(sql`now()`),
   },
   (t) => [index("login_failures_email_at_idx").on(t.email, t.at), index("login_failures_ip_at_idx").on(t.ip, t.at)],
+);
+
+/** Sign-ups per client address, so one address cannot mint accounts in bulk. */
+export const signupAttempts = pgTable(
+  "signup_attempts",
+  {
+    id: bigserial("id", { mode: "number" }).primaryKey(),
+    ip: text("ip").notNull(),
+    at: timestamptz("at").notNull().default(sql`now()`),
+  },
+  (t) => [index("signup_attempts_ip_at_idx").on(t.ip, t.at)],
 );

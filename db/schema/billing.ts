@@ -1,5 +1,5 @@
 import { sql } from "drizzle-orm";
-import { bigint, check, index, pgEnum, pgTable, text, uniqueIndex } from "drizzle-orm/pg-core";
+import { bigint, bigserial, check, index, jsonb, pgEnum, pgTable, text, uniqueIndex } from "drizzle-orm/pg-core";
 import { accounts } from "./accounts";
 import { createdAt, prefixedId, timestamptz } from "./columns";
 
@@ -78,3 +78,35 @@ export const stripeEvents = pgTable("stripe_events", {
   type: text("type").notNull(),
   receivedAt: timestamptz("received_at").notNull().defaultNow(),
 });
+
+export const paymentReviewReason = pgEnum("payment_review_reason", [
+  "malformed",
+  "unknown_checkout",
+  "checkout_not_open",
+  "amount_mismatch",
+  "currency_mismatch",
+]);
+
+/**
+ * Correctly signed webhook events that were not credited because they are
+ * malformed or disagree with the checkout we stored: kept for an operator to
+ * review, never credited on their own.
+ */
+export const paymentReviews = pgTable(
+  "payment_reviews",
+  {
+    id: bigserial("id", { mode: "number" }).primaryKey(),
+    reason: paymentReviewReason("reason").notNull(),
+    /** The gateway's event id and type, when the event had them. */
+    eventId: text("event_id"),
+    eventType: text("event_type"),
+    checkoutId: text("checkout_id"),
+    /** The account of the stored checkout, when there is one; no foreign key, so the review outlives it. */
+    accountId: text("account_id"),
+    /** What disagreed (event vs stored amount and currency, the checkout's status), or the parse error. */
+    detail: jsonb("detail").notNull(),
+    receivedAt: timestamptz("received_at").notNull().defaultNow(),
+    resolvedAt: timestamptz("resolved_at"),
+  },
+  (t) => [index("payment_reviews_open_idx").on(t.receivedAt).where(sql`${t.resolvedAt} is null`)],
+);

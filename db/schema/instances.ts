@@ -126,6 +126,11 @@ export const instanceRuns = pgTable(
     ports: jsonb("ports").$type<{ name: string; port: number; url: string }[]>(),
     /** When a provisioning job claimed this run: a second job (a retry, a requeue) leaves a claimed run alone. */
     claimedAt: timestamptz("claimed_at"),
+    /**
+     * The pod id a provisioner is about to create, written before it asks the provider: a provisioner
+     * that takes over after a crash stops this pod first, so a run never has two.
+     */
+    provisioningPodId: text("provisioning_pod_id"),
     /** SHA-256 of the sidecar agent's token, made when the pod is provisioned. */
     agentTokenHash: text("agent_token_hash"),
     ...createdAt,

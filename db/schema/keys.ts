@@ -1,6 +1,12 @@
-import { bigint, index, pgTable, text, uniqueIndex } from "drizzle-orm/pg-core";
+import { bigint, index, pgEnum, pgTable, text, uniqueIndex } from "drizzle-orm/pg-core";
 import { accounts, users } from "./accounts";
 import { createdAt, prefixedId, timestamptz } from "./columns";
+
+/**
+ * What a key may do: `inference` only /v1; `read` read-only procedures and REST plus /v1;
+ * `full` everything a member may do except managing keys and members, which needs a person.
+ */
+export const apiKeyScope = pgEnum("api_key_scope", ["inference", "read", "full"]);
 
 export const apiKeys = pgTable(
   "api_keys",
@@ -12,6 +18,8 @@ export const apiKeys = pgTable(
     prefix: text("prefix").notNull(),
     /** SHA-256 of the whole key; the key is shown once and never stored. */
     secretHash: text("secret_hash").notNull(),
+    scope: apiKeyScope("scope").notNull().default("inference"),
+    /** The person who made the key; removing them from the account revokes it. */
     createdBy: text("created_by").references(() => users.id, { onDelete: "set null" }),
     ...createdAt,
     /** Written in batches by the api, so it may lag real use by a few seconds. */

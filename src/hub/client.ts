@@ -1,5 +1,7 @@
 import { GgufError, readGgufHeader, type GgufPrefix } from "../gguf/reader";
+export type { HubResponse, LinkedFile } from "./response";
 import { downloadRepoFile, type DownloadOptions, type DownloadProgress, type DownloadResult } from "./download";
+import type { HubResponse, LinkedFile } from "./response";
 import { HubBadResponseError, HubError, HubGatedError, HubNotFoundError, HubUnreachableError } from "./errors";
 import { hasShape } from "./gguf-header";
 import { parseRepoFile, parseRepoId, repoFileUrlPath } from "./repo-id";
@@ -16,21 +18,6 @@ export interface HubClientOptions {
   timeoutMs?: number;
   /** For tests: another fetch. */
   fetch?: typeof fetch;
-}
-
-/** What the hub said about a file on its way to the bytes (HF puts these on the redirect to its CDN). */
-export interface LinkedFile {
-  /** `X-Linked-Etag`: the sha256 of an LFS file. */
-  etag?: string;
-  /** `X-Linked-Size`: the file's size in bytes. */
-  size?: number;
-}
-
-export interface HubResponse {
-  response: Response;
-  linked: LinkedFile;
-  /** Aborts the body read if it stalls; call `done()` once the body is consumed. */
-  idle: { touch(): void; done(): void };
 }
 
 const MAX_REDIRECTS = 5;

@@ -1,6 +1,6 @@
 import { mkdir, open, rename, rm, stat } from "node:fs/promises";
 import { dirname } from "node:path";
-import type { HubClient, HubResponse } from "./client";
+import type { HubFileSource, HubResponse } from "./response";
 import { HubBadResponseError, HubError } from "./errors";
 import { repoFileUrlPath } from "./repo-id";
 
@@ -39,7 +39,7 @@ const SHA256 = /^[0-9a-f]{64}$/;
  * whole. An interrupted `.part` is continued with a `Range` request.
  */
 export async function downloadRepoFile(
-  client: HubClient,
+  client: HubFileSource,
   repo: string,
   file: string,
   destination: string,

@@ -2,7 +2,7 @@ import { sql } from "drizzle-orm";
 import type { Executor } from "../../db/client";
 import { instanceRuns, instances, resourceSamples } from "../../db/schema";
 import type { BootProgress } from "../../db/schema";
-import type { SampleBody } from "../agent/spec";
+import type { SampleBody } from "./agent-contract";
 
 interface PendingBeat {
   at: string;

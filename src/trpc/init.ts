@@ -1,36 +1,12 @@
 import { initTRPC, TRPCError } from "@trpc/server";
 import superjson from "superjson";
 import { ZodError, z } from "zod";
-import type { Database } from "../../db/client";
-import type { KeyUsageRecorder } from "../api-keys/authenticate";
 import type { Caller } from "../auth/caller";
 import { crossSiteRefusal } from "../auth/csrf";
-import type { WebhookDelivery } from "../billing/dev-checkout";
-import type { PaymentGateway } from "../billing/gateway";
-import type { Config } from "../config";
-import type { HeartbeatBatcher } from "../instances/heartbeats";
-import type { JobQueue } from "../jobs/queue";
-import type { Provider } from "../providers/provider";
 import type { AccountContext } from "../context";
 import { DomainError, RateLimitedError } from "../errors";
 import { toTRPCError } from "./errors";
-
-/** What the api process shares with every procedure. */
-export interface Services {
-  db: Database;
-  config: Config;
-  keyUsage?: KeyUsageRecorder;
-  /** Stripe, or the development gateway when no Stripe keys are set. */
-  gateway: PaymentGateway;
-  /** Posts a signed event to this api's own /webhooks/stripe (the development gateway's "Pay"). */
-  deliverWebhook: WebhookDelivery;
-  /** Batches the pods' heartbeats and samples into a few writes a second. */
-  heartbeats: HeartbeatBatcher;
-  /** Enqueues background jobs (provisioning, stops), inside transactions when asked. */
-  jobs: JobQueue;
-  /** Where pods run; the api only reads from them (logs), the workers act on them. */
-  providers: Provider[];
-}
+import type { Services } from "../../server/services";
 
 export interface TrpcContext extends Services {
   requestId: string;

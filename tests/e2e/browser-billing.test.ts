@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { eq } from "drizzle-orm";
 import type { Page } from "playwright-core";
 import { instances, memberships, users } from "../../db/schema";
-import { createApp, webBuildDir } from "../../src/app";
+import { createApp, webBuildDir } from "../../server/app";
 import { postEntry } from "../../src/billing/ledger";
 import { loadConfig } from "../../src/config";
 import { newId, randomBase62 } from "../../src/ids";

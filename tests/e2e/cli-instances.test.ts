@@ -117,7 +117,7 @@ function podProcesses(dataDir: string): number[] {
       } catch {
         // exited, or not ours to read
       }
-      return isAlive(pid) && (cwd.startsWith(pods) || (commandLine(pid).includes("src/agent/main.ts") && commandLine(pid).includes(pods)));
+      return isAlive(pid) && (cwd.startsWith(pods) || (commandLine(pid).includes("pods/agent/main.ts") && commandLine(pid).includes(pods)));
     });
 }
 
@@ -391,7 +391,7 @@ describe("crash recovery", () => {
       const heartbeat = async () => new Date((await show(cli, id)).runs[0].lastHeartbeatAt).getTime();
 
       // The api alone dies: the supervisor restarts it, and the pod's heartbeats reach the new one.
-      const apiPids = () => first.descendants().filter((pid) => commandLine(pid).includes("src/api.ts"));
+      const apiPids = () => first.descendants().filter((pid) => commandLine(pid).includes("server/api.ts"));
       const [api] = apiPids();
       expect(api).toBeNumber();
       kill(api!, "SIGKILL");

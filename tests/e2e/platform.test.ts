@@ -67,7 +67,7 @@ const commandLine = (pid: number) => {
 function children(platform: Platform) {
   const pids = platform.descendants();
   const running = (fragment: string) => pids.filter((pid) => commandLine(pid).includes(fragment));
-  return { all: pids, api: running("src/api.ts"), workers: running("workers/main.ts"), postgres: running("bin/postgres") };
+  return { all: pids, api: running("server/api.ts"), workers: running("workers/main.ts"), postgres: running("bin/postgres") };
 }
 
 test("start, healthy and ready, Ctrl-C: exits 0, ports closed, no process left", async () => {

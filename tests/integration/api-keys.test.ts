@@ -3,7 +3,7 @@ import { eq } from "drizzle-orm";
 import { apiKeys } from "../../db/schema";
 import { KeyUsageRecorder } from "../../src/api-keys/authenticate";
 import { sha256Hex } from "../../src/auth/secrets";
-import { createApp } from "../../src/app";
+import { createApp } from "../../server/app";
 import { freshDatabase } from "../support/db";
 import { expectTrpcError } from "../support/errors";
 import { newUser, testConfig, trpc } from "../support/factories";

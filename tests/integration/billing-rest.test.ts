@@ -1,5 +1,5 @@
 import { afterAll, describe, expect, test } from "bun:test";
-import { createApp } from "../../src/app";
+import { createApp } from "../../server/app";
 import { postEntry } from "../../src/billing/ledger";
 import { loadConfig } from "../../src/config";
 import { freshDatabase } from "../support/db";

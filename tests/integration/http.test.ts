@@ -2,7 +2,7 @@
 import { describe, expect, test } from "bun:test";
 import { sql } from "drizzle-orm";
 import superjson from "superjson";
-import { createApp } from "../../src/app";
+import { createApp } from "../../server/app";
 import { freshDatabase } from "../support/db";
 import { newUser, testConfig } from "../support/factories";
 

@@ -8,9 +8,9 @@ import { eq, sql } from "drizzle-orm";
 import OpenAI from "openai";
 import { instanceRuns, instances } from "../../db/schema";
 import { KeyUsageRecorder } from "../../src/api-keys/authenticate";
-import { createApp } from "../../src/app";
+import { createApp } from "../../server/app";
 import type { Config } from "../../src/config";
-import { createReferenceRuntime, type ReferenceRuntime } from "../../src/runtimes/reference/server";
+import { createReferenceRuntime, type ReferenceRuntime } from "../../pods/reference-runtime/server";
 import { referenceLaunch, startCompute, waitFor } from "../support/compute";
 import { expectValid } from "../support/openapi";
 

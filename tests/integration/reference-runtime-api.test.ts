@@ -4,8 +4,8 @@
  */
 import { describe, expect, test } from "bun:test";
 import Ajv2020 from "ajv/dist/2020";
-import { decodeBase64 } from "../../src/runtimes/reference/embeddings";
-import { createReferenceRuntime, OWNED_BY, type ReferenceRuntime } from "../../src/runtimes/reference/server";
+import { decodeBase64 } from "../../pods/reference-runtime/embeddings";
+import { createReferenceRuntime, OWNED_BY, type ReferenceRuntime } from "../../pods/reference-runtime/server";
 import { expectValid, validateAgainst } from "../support/openapi";
 
 const chatRuntime = createReferenceRuntime({ model: "org/chat-model", servedModelName: "chat", bootMs: 0, tokensPerSecond: 0 });

@@ -5,7 +5,7 @@
  */
 import { describe, expect, test } from "bun:test";
 import fc from "fast-check";
-import { createReferenceRuntime } from "../../src/runtimes/reference/server";
+import { createReferenceRuntime } from "../../pods/reference-runtime/server";
 import { validateAgainst } from "../support/openapi";
 
 const chat = createReferenceRuntime({ model: "org/chat", servedModelName: "chat", bootMs: 0, tokensPerSecond: 0, maxModelLen: 2048 });

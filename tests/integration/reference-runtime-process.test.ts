@@ -5,7 +5,7 @@ import { projectRoot } from "../../src/config";
 import { freePort } from "../support/cluster";
 import { expectValid } from "../support/openapi";
 
-const MAIN = join(projectRoot, "src/runtimes/reference/main.ts");
+const MAIN = join(projectRoot, "pods/reference-runtime/main.ts");
 
 async function start(flags: string[]) {
   const port = await freePort();

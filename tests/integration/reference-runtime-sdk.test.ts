@@ -4,8 +4,8 @@
  */
 import { afterAll, describe, expect, test } from "bun:test";
 import OpenAI from "openai";
-import { decodeBase64 } from "../../src/runtimes/reference/embeddings";
-import { createReferenceRuntime } from "../../src/runtimes/reference/server";
+import { decodeBase64 } from "../../pods/reference-runtime/embeddings";
+import { createReferenceRuntime } from "../../pods/reference-runtime/server";
 import { expectValid } from "../support/openapi";
 
 const API_KEY = "sk-reference-sdk-test";

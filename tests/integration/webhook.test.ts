@@ -1,7 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import { eq } from "drizzle-orm";
 import { checkoutSessions, ledgerEntries } from "../../db/schema";
-import { createApp } from "../../src/app";
+import { createApp } from "../../server/app";
 import { loadConfig } from "../../src/config";
 import { freshDatabase } from "../support/db";
 import { expectTrpcError } from "../support/errors";

@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll } from "bun:test";
 import { chromium, type Browser, type BrowserContext, type Locator, type Page } from "playwright-core";
 import { randomBase62 } from "../../src/ids";
-import { createApp, webBuildDir } from "../../src/app";
+import { createApp, webBuildDir } from "../../server/app";
 import { loadConfig } from "../../src/config";
 import { freePort } from "./cluster";
 import { freshDatabase } from "./db";

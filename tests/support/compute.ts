@@ -7,7 +7,7 @@
 import { afterAll } from "bun:test";
 import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { join } from "node:path";
-import { createApp } from "../../src/app";
+import { createApp } from "../../server/app";
 import { postEntry } from "../../src/billing/ledger";
 import { loadConfig, projectRoot } from "../../src/config";
 import { HeartbeatBatcher } from "../../src/instances/heartbeats";

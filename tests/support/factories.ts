@@ -6,12 +6,12 @@ import { resolveCaller } from "../../src/auth/caller";
 import { loadConfig } from "../../src/config";
 import type { AccountContext } from "../../src/context";
 import { randomBase62 } from "../../src/ids";
-import { createApp } from "../../src/app";
+import { createApp } from "../../server/app";
 import { gatewayFor } from "../../src/billing/gateway";
 import { HeartbeatBatcher } from "../../src/instances/heartbeats";
 import { noJobQueue, type JobQueue } from "../../src/jobs/queue";
 import type { Provider } from "../../src/providers/provider";
-import type { Services } from "../../src/trpc/init";
+import type { Services } from "../../server/services";
 import { createCaller } from "../../src/trpc/router";
 
 export const SCHEDULER_TOKEN = "scheduler-token-for-tests-0123456789abcdef";

@@ -49,7 +49,7 @@ export interface StartOptions {
   env?: Record<string, string | undefined>;
 }
 
-/** Starts `bun src/supervisor.ts` and waits for it to say it is up. */
+/** Starts `bun server/supervisor.ts` and waits for it to say it is up. */
 export async function startPlatform(dataDir: string, options: StartOptions = {}): Promise<Platform> {
   const env: Record<string, string | undefined> = { ...process.env, PORT: String(await freePort()), EMBEDDED_PG_PORT: String(await freePort()), QDZ_DATA_DIR: dataDir };
   // The embedded PostgreSQL even when the test runner has a server of its own; the URL derives from PORT.
@@ -60,7 +60,7 @@ export async function startPlatform(dataDir: string, options: StartOptions = {})
   }
   const [port, pgPort] = [Number(env.PORT), Number(env.EMBEDDED_PG_PORT)];
 
-  const child = Bun.spawn([process.execPath, "src/supervisor.ts"], { cwd: projectRoot, env, stdout: "pipe", stderr: "pipe" });
+  const child = Bun.spawn([process.execPath, "server/supervisor.ts"], { cwd: projectRoot, env, stdout: "pipe", stderr: "pipe" });
   let output = "";
   let onOutput = () => {};
   const collect = async (stream: ReadableStream<Uint8Array>) => {

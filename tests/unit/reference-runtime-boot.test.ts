@@ -1,6 +1,6 @@
 import { describe, expect, test } from "bun:test";
-import { bootStatus } from "../../src/runtimes/reference/boot";
-import { OptionsError, parseFlags, resolveOptions } from "../../src/runtimes/reference/options";
+import { bootStatus } from "../../pods/reference-runtime/boot";
+import { OptionsError, parseFlags, resolveOptions } from "../../pods/reference-runtime/options";
 
 describe("bootStatus", () => {
   test("walks through pulling_image, downloading_model and loading_model, then ok", () => {

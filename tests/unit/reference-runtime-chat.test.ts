@@ -1,10 +1,10 @@
 import { describe, expect, test } from "bun:test";
 import Ajv2020 from "ajv/dist/2020";
-import { chatCompletionResponse, chatStreamEvents, planChat, promptTokenCount } from "../../src/runtimes/reference/chat";
-import { completionResponse, completionStreamEvents, planCompletion, prompts } from "../../src/runtimes/reference/completions";
-import { RuntimeError } from "../../src/runtimes/reference/errors";
-import { chatRequest, completionRequest } from "../../src/runtimes/reference/schemas";
-import { REFERENCE_PREFIX, tokenize } from "../../src/runtimes/reference/text";
+import { chatCompletionResponse, chatStreamEvents, planChat, promptTokenCount } from "../../pods/reference-runtime/chat";
+import { completionResponse, completionStreamEvents, planCompletion, prompts } from "../../pods/reference-runtime/completions";
+import { RuntimeError } from "../../pods/reference-runtime/errors";
+import { chatRequest, completionRequest } from "../../pods/reference-runtime/schemas";
+import { REFERENCE_PREFIX, tokenize } from "../../pods/reference-runtime/text";
 
 const ctx = { servedModelName: "m", maxModelLen: 4096 };
 const meta = { id: "chatcmpl-1", created: 1, model: "m" };

@@ -1,8 +1,8 @@
 import { describe, expect, test } from "bun:test";
-import { createEmbeddings, decodeBase64, embeddingItems, embeddingVector, encodeBase64, imageContent } from "../../src/runtimes/reference/embeddings";
-import { RuntimeError } from "../../src/runtimes/reference/errors";
-import { digest } from "../../src/runtimes/reference/hash";
-import { embeddingRequest } from "../../src/runtimes/reference/schemas";
+import { createEmbeddings, decodeBase64, embeddingItems, embeddingVector, encodeBase64, imageContent } from "../../pods/reference-runtime/embeddings";
+import { RuntimeError } from "../../pods/reference-runtime/errors";
+import { digest } from "../../pods/reference-runtime/hash";
+import { embeddingRequest } from "../../pods/reference-runtime/schemas";
 
 const ctx = { servedModelName: "embedder", embeddingDimensions: 384, maxModelLen: 64 };
 const embed = (body: Record<string, unknown>) => createEmbeddings(embeddingRequest.parse({ model: "embedder", ...body }), ctx);

@@ -2,8 +2,8 @@ import { describe, expect, test } from "bun:test";
 import Ajv2020 from "ajv/dist/2020";
 import addFormats from "ajv-formats";
 import fc from "fast-check";
-import { rngFor } from "../../src/runtimes/reference/hash";
-import { valueFromSchema } from "../../src/runtimes/reference/json-schema";
+import { rngFor } from "../../pods/reference-runtime/hash";
+import { valueFromSchema } from "../../pods/reference-runtime/json-schema";
 
 // multipleOfPrecision: 0.3 is a multiple of 0.1, though 0.3 / 0.1 is not an integer in floating point.
 const ajv = new Ajv2020({ strict: false, allErrors: true, multipleOfPrecision: 9 });

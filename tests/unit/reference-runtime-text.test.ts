@@ -1,8 +1,8 @@
 import { describe, expect, test } from "bun:test";
 import fc from "fast-check";
-import { digest, rngFor, stableJson } from "../../src/runtimes/reference/hash";
-import { completionLogprobs, tokenLogprobs } from "../../src/runtimes/reference/logprobs";
-import { countTokens, limitOutput, placeholderText, REFERENCE_PREFIX, tokenize, WORDS } from "../../src/runtimes/reference/text";
+import { digest, rngFor, stableJson } from "../../pods/reference-runtime/hash";
+import { completionLogprobs, tokenLogprobs } from "../../pods/reference-runtime/logprobs";
+import { countTokens, limitOutput, placeholderText, REFERENCE_PREFIX, tokenize, WORDS } from "../../pods/reference-runtime/text";
 
 describe("hashing", () => {
   test("the same parts give the same digest; part boundaries count", () => {

@@ -1,8 +1,8 @@
 import { describe, expect, test } from "bun:test";
 import Ajv2020 from "ajv/dist/2020";
-import { RuntimeError } from "../../src/runtimes/reference/errors";
-import type { ChatMessage, Tool } from "../../src/runtimes/reference/schemas";
-import { argumentPieces, chooseTools, mentionedTools, toolCallFor } from "../../src/runtimes/reference/tool-calls";
+import { RuntimeError } from "../../pods/reference-runtime/errors";
+import type { ChatMessage, Tool } from "../../pods/reference-runtime/schemas";
+import { argumentPieces, chooseTools, mentionedTools, toolCallFor } from "../../pods/reference-runtime/tool-calls";
 
 const getWeather: Tool = {
   type: "function",

@@ -2,7 +2,7 @@ import { spawn } from "node:child_process";
 import { closeSync, mkdirSync, openSync, readFileSync, existsSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { join } from "node:path";
-import type { AgentSpec } from "../../agent/spec";
+import type { AgentSpec } from "../../instances/agent-contract";
 import { findLlamaServer } from "../../runtimes/llama-cpp/paths";
 import { projectRoot } from "../../config";
 import { isAlive, waitForExit } from "../../platform/embedded-postgres";
@@ -21,8 +21,8 @@ export interface LocalProviderOptions {
 }
 
 export const LOCAL_REGION = "local";
-const REFERENCE_RUNTIME = join(projectRoot, "src", "runtimes", "reference", "main.ts");
-const AGENT = join(projectRoot, "src", "agent", "main.ts");
+const REFERENCE_RUNTIME = join(projectRoot, "pods", "reference-runtime", "main.ts");
+const AGENT = join(projectRoot, "pods", "agent", "main.ts");
 const TEMPLATE_POD = join(projectRoot, "src", "providers", "local", "template-pod.ts");
 
 /**

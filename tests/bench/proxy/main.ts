@@ -5,7 +5,7 @@
  *
  * Processes (all on 127.0.0.1): an embedded PostgreSQL under .data/bench-<pid>
  * (deleted at the end), the mock upstream (mock-upstream.ts), the real api
- * (`bun src/api.ts`, auth on: a Bearer API key looked up through its cache,
+ * (`bun server/api.ts`, auth on: a Bearer API key looked up through its cache,
  * the serving name resolved to a running instance whose current run points at
  * the mock), Portkey's gateway under Node, and one load-generator process per
  * measured run (load.ts). Targets are interleaved (the order rotates every
@@ -241,14 +241,14 @@ async function setUp() {
 
   const apiPort = freePort();
   const profile = API_PROFILE_DIR ? ["--cpu-prof-md", `--cpu-prof-dir=${API_PROFILE_DIR}`, "--cpu-prof-interval=100"] : [];
-  spawnChild("api", [bunBin, ...profile, "src/api.ts"], {
+  spawnChild("api", [bunBin, ...profile, "server/api.ts"], {
     DATABASE_URL: databaseUrl,
     PORT: String(apiPort),
     HOST: "127.0.0.1",
     V1_RATE_LIMIT_PER_MINUTE: "1000000000",
     LOG_LEVEL: "warn",
     QDZ_SUPERVISED: "1", // exits if this process dies
-    // As `npm start` runs the api (src/supervisor.ts): more than Bun's default 256 upstream fetches at once.
+    // As `npm start` runs the api (server/supervisor.ts): more than Bun's default 256 upstream fetches at once.
     BUN_CONFIG_MAX_HTTP_REQUESTS: API_MAX_HTTP_REQUESTS,
   });
   const apiUrl = `http://127.0.0.1:${apiPort}`;
@@ -597,7 +597,7 @@ function report(input: {
     "",
     "## Method",
     "",
-    "- Every process on 127.0.0.1: the mock upstream (Bun), the api (`bun src/api.ts` against an embedded PostgreSQL; rate limit raised out of the way), Portkey (Node), and a fresh load-generator process (Bun fetch, keep-alive) per run. Targets are interleaved, the order rotating every round.",
+    "- Every process on 127.0.0.1: the mock upstream (Bun), the api (`bun server/api.ts` against an embedded PostgreSQL; rate limit raised out of the way), Portkey (Node), and a fresh load-generator process (Bun fetch, keep-alive) per run. Targets are interleaved, the order rotating every round.",
     "- `qdz proxy` is the real /v1 path: Bearer key → key cache → rate limiter → serving-name route cache → `fetch` to the instance's current run's `runtime_url` (the mock) → body streamed back untouched. Caches are warm after the first request (the warm-up), so PostgreSQL is off the hot path.",
     "- Portkey gets `x-portkey-provider: openai` and `x-portkey-custom-host: <mock>/v1`, so both gateways forward to the same mock.",
     "- Source: `tests/bench/proxy/` (main.ts orchestrates, load.ts generates load, mock-upstream.ts is the upstream).",

@@ -1,7 +1,7 @@
 import { execFile } from "node:child_process";
 import { readFileSync, statfsSync } from "node:fs";
 import { promisify } from "node:util";
-import type { SampleBody } from "./spec";
+import type { SampleBody } from "../../src/instances/agent-contract";
 
 const run = promisify(execFile);
 const CLOCK_TICKS = 100; // USER_HZ on Linux

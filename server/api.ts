@@ -1,12 +1,12 @@
 import { connect } from "../db/client";
-import { KeyUsageRecorder } from "./api-keys/authenticate";
+import { KeyUsageRecorder } from "../src/api-keys/authenticate";
 import { createApp } from "./app";
-import { config } from "./config";
-import { HeartbeatBatcher } from "./instances/heartbeats";
-import { ProxyCache } from "./proxy/cache";
-import { createQueue, jobQueue } from "./jobs/queue";
-import { exitWithSupervisor } from "./platform/supervised";
-import { buildProviders } from "./providers/registry";
+import { config } from "../src/config";
+import { HeartbeatBatcher } from "../src/instances/heartbeats";
+import { ProxyCache } from "../src/proxy/cache";
+import { createQueue, jobQueue } from "../src/jobs/queue";
+import { exitWithSupervisor } from "../src/platform/supervised";
+import { buildProviders } from "../src/providers/registry";
 
 const settings = config();
 if (!settings.DATABASE_URL) {

@@ -8,13 +8,13 @@ import { trpcRoutes } from "../routes/trpc";
 import { v1Routes, v1ServeRoutes } from "../routes/v1";
 import { webRoutes } from "../routes/web";
 import { webhookRoutes } from "../routes/webhooks";
-import { gatewayFor } from "./billing/gateway";
-import { HeartbeatBatcher } from "./instances/heartbeats";
-import { noJobQueue } from "./jobs/queue";
-import { projectRoot } from "./config";
-import { ProxyCache } from "./proxy/cache";
-import { proxyDeps } from "./proxy/proxy";
-import type { Services } from "./trpc/init";
+import { gatewayFor } from "../src/billing/gateway";
+import { HeartbeatBatcher } from "../src/instances/heartbeats";
+import { noJobQueue } from "../src/jobs/queue";
+import { projectRoot } from "../src/config";
+import { ProxyCache } from "../src/proxy/cache";
+import { proxyDeps } from "../src/proxy/proxy";
+import type { Services } from "./services";
 
 export const webBuildDir = join(projectRoot, "web", "build");
 

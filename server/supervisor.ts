@@ -6,10 +6,10 @@
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { connect } from "../db/client";
-import { config, projectRoot } from "./config";
-import { ensureDatabase, isAlive, startEmbeddedPostgres, type RunningPostgres } from "./platform/embedded-postgres";
-import { prepareDatabase } from "./platform/prepare-database";
-import { ensureWebBuild } from "./platform/web-build";
+import { config, projectRoot } from "../src/config";
+import { ensureDatabase, isAlive, startEmbeddedPostgres, type RunningPostgres } from "../src/platform/embedded-postgres";
+import { prepareDatabase } from "../src/platform/prepare-database";
+import { ensureWebBuild } from "../src/platform/web-build";
 
 const settings = config();
 const log = (line: string) => console.log(`[qdz] ${line}`);
@@ -45,7 +45,7 @@ async function main() {
 
   const env = { ...process.env, DATABASE_URL: databaseUrl, QDZ_SUPERVISED: "1" };
   // Bun allows 256 outgoing requests at once per process by default: the /v1 proxy holds one per open stream.
-  spawnChild("api", ["src/api.ts"], { BUN_CONFIG_MAX_HTTP_REQUESTS: "4096", ...env });
+  spawnChild("api", ["server/api.ts"], { BUN_CONFIG_MAX_HTTP_REQUESTS: "4096", ...env });
   spawnChild("workers", ["workers/main.ts"], env);
   await waitUntilHealthy(`http://127.0.0.1:${settings.PORT}/readyz`);
   console.log(`QDivZero Compute is up: ${settings.PUBLIC_URL}`);

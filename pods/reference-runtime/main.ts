@@ -2,7 +2,7 @@
  * The reference runtime's entry point: what the local provider starts when the
  * real runtime binary is not installed.
  *
- *   bun src/runtimes/reference/main.ts --port 8000 --host 127.0.0.1 \
+ *   bun pods/reference-runtime/main.ts --port 8000 --host 127.0.0.1 \
  *     --served-model-name my-model --model Qwen/Qwen2.5-0.5B-Instruct \
  *     [--task chat|embeddings] [--embedding-dimensions 384] [--max-model-len 4096] \
  *     [--boot-ms 1500] [--tokens-per-second 200] [--api-key KEY]
