@@ -17,8 +17,43 @@ export interface CheckoutRequest {
 export interface PaymentGateway {
   kind: "stripe" | "dev";
   createCheckout(request: CheckoutRequest): Promise<{ id: string; url: string }>;
-  /** Verifies `stripe-signature` over the raw body; throws Stripe's signature error on forgery. */
-  verifyEvent(rawBody: string, signature: string): Promise<Stripe.Event>;
+  /**
+   * Verifies `stripe-signature` over the raw body and its timestamp against
+   * this server's clock; throws an error naming the reason. It only vouches
+   * for the bytes: reading the event is the webhook's job (schema-checked).
+   */
+  verifySignature(rawBody: string, signature: string): Promise<void>;
+}
+
+/** How far a signature's timestamp may be from this server's clock, either way (Stripe's own default for the past). */
+export const SIGNATURE_TOLERANCE_SECONDS = 300;
+
+/**
+ * Both gateways sign in Stripe's scheme and verify through the SDK. The SDK
+ * refuses timestamps older than the tolerance but accepts any in the future
+ * (and a `t=` that is not a number), which would let a captured delivery be
+ * replayed long after: that side is bounded here, on this server's clock.
+ */
+async function verifyStripeSignature(stripe: Stripe, rawBody: string, signature: string, secret: string, now = Date.now()) {
+  const helper = stripe.webhooks.signature;
+  if (!helper) throw new Error("The stripe SDK has no signature helper.");
+  await helper.verifyHeaderAsync(rawBody, signature, secret, SIGNATURE_TOLERANCE_SECONDS, undefined, now);
+  const signedAt = signatureTimestamp(signature);
+  if (!Number.isSafeInteger(signedAt)) throw new Error("The signature's timestamp is not a number.");
+  const ahead = signedAt - Math.floor(now / 1000);
+  if (ahead > SIGNATURE_TOLERANCE_SECONDS) {
+    throw new Error(`The signature's timestamp is ${ahead} s ahead of this server's clock; at most ${SIGNATURE_TOLERANCE_SECONDS} s is accepted.`);
+  }
+}
+
+/** The `t=` of a Stripe-Signature header, read as the SDK reads it: the last one, through parseInt. */
+function signatureTimestamp(header: string): number {
+  let timestamp = Number.NaN;
+  for (const item of header.split(",")) {
+    const [key, value] = item.split("=");
+    if (key === "t") timestamp = Number.parseInt(value ?? "", 10);
+  }
+  return timestamp;
 }
 
 export function gatewayFor(config: Config): PaymentGateway {
@@ -62,8 +97,8 @@ export class StripeGateway implements PaymentGateway {
     return { id: session.id, url: session.url };
   }
 
-  verifyEvent(rawBody: string, signature: string) {
-    return this.stripe.webhooks.constructEventAsync(rawBody, signature, this.webhookSecret);
+  verifySignature(rawBody: string, signature: string) {
+    return verifyStripeSignature(this.stripe, rawBody, signature, this.webhookSecret);
   }
 }
 
@@ -87,8 +122,8 @@ export class DevGateway implements PaymentGateway {
     return { id, url: `${this.publicUrl}/dev-checkout/${id}` };
   }
 
-  verifyEvent(rawBody: string, signature: string) {
-    return this.stripe.webhooks.constructEventAsync(rawBody, signature, this.webhookSecret);
+  verifySignature(rawBody: string, signature: string) {
+    return verifyStripeSignature(this.stripe, rawBody, signature, this.webhookSecret);
   }
 
   /** Signs an event the way Stripe does (`t=…,v1=HMAC-SHA256`). */
