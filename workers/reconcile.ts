@@ -13,6 +13,7 @@ export const reconcileJob = defineJob({
       providers,
       bootstrapDeadlineSeconds: config.BOOTSTRAP_DEADLINE_SECONDS,
       heartbeatTimeoutSeconds: config.HEARTBEAT_TIMEOUT_SECONDS,
+      provisionLeaseSeconds: config.PROVISION_LEASE_SECONDS,
     });
     const changed = Object.values(report).some((list) => list.length > 0);
     if (changed) console.log("reconcile:", JSON.stringify(report));

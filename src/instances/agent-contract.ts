@@ -29,17 +29,24 @@ export const workloadReport = z.discriminatedUnion("state", [
   z.object({ state: z.literal("exited"), exitCode: z.number().int().nullable(), signal: z.string().max(32).nullable(), lastLines: z.string().max(20_000) }),
 ]);
 
+/**
+ * When the pod says it sent a report, by its own clock. Informational only: the api times every report
+ * on receipt, so a pod's clock (wrong, or hostile: 9999-12-31) can move no heartbeat, sample or progress;
+ * one far off is logged. Not refused when off, since a pod with a bad clock still reports a live workload.
+ */
+const podTime = z.iso.datetime({ offset: true });
+
 /** What the agent posts to `/agent/heartbeat` every second. */
 export const heartbeatBody = z.object({
   runId: z.string(),
-  at: z.iso.datetime({ offset: true }),
+  at: podTime,
   workload: workloadReport,
 });
 
 /** What the agent posts to `/agent/samples` every few seconds. GPU readings are null when the pod has no GPU to read (no nvidia-smi): never invented. */
 export const sampleBody = z.object({
   runId: z.string(),
-  at: z.iso.datetime({ offset: true }),
+  at: podTime,
   cpuPercent: nullableNumber,
   memoryUsedBytes: nullableNumber,
   memoryTotalBytes: nullableNumber,

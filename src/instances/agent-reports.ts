@@ -63,7 +63,8 @@ export type HeartbeatOutcome = "ok" | "gone";
 export async function handleHeartbeat(db: Database, jobs: JobQueue, batcher: HeartbeatBatcher, run: AgentRun, body: HeartbeatBody): Promise<HeartbeatOutcome> {
   if (run.ended || !run.current || body.runId !== run.runId) return "gone";
   const workload = body.workload;
-  const progress = workload.state === "starting" ? { phase: workload.phase, progress: workload.progress, message: workload.message, at: body.at } : null;
+  // Timed by the api on receipt (the batcher stamps it); the pod's `at` moves nothing.
+  const progress = workload.state === "starting" ? { phase: workload.phase, progress: workload.progress, message: workload.message } : null;
   batcher.recordBeat(run.runId, run.instanceId, body.at, progress);
 
   if (workload.state === "ready" && run.state === "pending") {
@@ -76,7 +77,7 @@ export async function handleHeartbeat(db: Database, jobs: JobQueue, batcher: Hea
 
 export function handleSamples(batcher: HeartbeatBatcher, run: AgentRun, body: SampleBody): HeartbeatOutcome {
   if (run.ended || !run.current || body.runId !== run.runId) return "gone";
-  batcher.recordSample(run.instanceId, body);
+  batcher.recordSample(run.runId, run.instanceId, body);
   return "ok";
 }
 

@@ -1,11 +1,12 @@
 import { and, eq, isNull, lt, or, sql } from "drizzle-orm";
-import type { Database } from "../../db/client";
+import type { Database, Executor, Transaction } from "../../db/client";
 import { instanceRuns, instances, placementDecisions, sshKeys } from "../../db/schema";
 import { newSecret, sha256Hex } from "../auth/secrets";
 import { newId } from "../ids";
-import type { PodSpec, Provider } from "../providers/provider";
+import type { PodHandle, PodSpec, Provider } from "../providers/provider";
 import type { Offer } from "../scheduler/offers";
 import { explain, rankOffers, type Ranking } from "../scheduler/placement";
+import { canTransition } from "./state-machine";
 import { transition, type Instance } from "./transition";
 
 export interface ProvisioningDeps {
@@ -16,6 +17,8 @@ export interface ProvisioningDeps {
   hubEndpoint: string;
   /** Failover bound: how many offers are tried before the launch fails. */
   maxAttempts: number;
+  /** How long a provisioner's claim holds unless renewed (PROVISION_LEASE_SECONDS). */
+  leaseSeconds: number;
 }
 
 interface Attempt {
@@ -29,20 +32,39 @@ interface Attempt {
  * instance's constraints, stores the decision, and provisions the best
  * offer, failing over to the next ones up to a bound. Idempotent: a run that
  * already has a pod, or is no longer the instance's current pending run, is left alone.
+ *
+ * At most one pod per run, whatever crashes: one provisioner at a time holds
+ * the run's lease (renewed while it works); the pod it is about to create is
+ * written down first, so one taking over a lapsed lease stops that pod before
+ * making its own; and a pod is recorded only while the lease is still held —
+ * otherwise its maker stops it.
  */
 export async function provisionRun(deps: ProvisioningDeps, instanceId: string, runId: string): Promise<"provisioned" | "skipped" | "failed"> {
   const { db } = deps;
   const [instance] = await db.select().from(instances).where(eq(instances.id, instanceId));
   const [run] = await db.select().from(instanceRuns).where(eq(instanceRuns.id, runId));
   if (!instance || !run || instance.state !== "pending" || instance.currentRunId !== runId || run.podId || run.endedAt) return "skipped";
-  // One provisioner per run: a claim older than the job's expiry belongs to a worker that died.
-  const [claimed] = await db
-    .update(instanceRuns)
-    .set({ claimedAt: sql`now()` })
-    .where(and(eq(instanceRuns.id, runId), isNull(instanceRuns.podId), or(isNull(instanceRuns.claimedAt), lt(instanceRuns.claimedAt, sql`now() - interval '5 minutes'`))))
-    .returning({ id: instanceRuns.id });
-  if (!claimed) return "skipped";
+  const claim = await ProvisioningLease.claim(db, runId, deps.leaseSeconds);
+  if (!claim) return "skipped";
+  const { lease, leftoverPodId } = claim;
+  try {
+    if (leftoverPodId) {
+      // A provisioner that lost its lease (a crash) may have made this pod. Which provider it asked is not
+      // recorded, but pod ids are ours and unique, and stopping a pod a provider does not have is a no-op.
+      await Promise.all(deps.providers.map((p) => p.stop(leftoverPodId)));
+      if (!(await lease.update({ provisioningPodId: null }))) return "skipped";
+    }
+    return await placeAndProvision(deps, instance, runId, lease);
+  } catch (error) {
+    // Hand the run over at once (the job's retry, or the reconciler) rather than after the lease lapses.
+    await lease.release().catch(() => {});
+    throw error;
+  } finally {
+    lease.end();
+  }
+}
 
+async function placeAndProvision(deps: ProvisioningDeps, instance: Instance, runId: string, lease: ProvisioningLease): Promise<"provisioned" | "skipped" | "failed"> {
   const offers = (await Promise.all(deps.providers.map((p) => p.offers().catch(() => [] as Offer[])))).flat();
   const ranking = rankOffers(offers, {
     gpuPreferences: instance.gpuPreferences,
@@ -60,61 +82,197 @@ export async function provisionRun(deps: ProvisioningDeps, instanceId: string, r
   const spec = await podSpec(deps, instance, runId);
   for (const choice of ranking.ranked.slice(0, deps.maxAttempts)) {
     const provider = deps.providers.find((p) => p.id === choice.offer.providerId)!;
+    const podId = newId("pod");
     const token = newSecret("qdza_");
+    // Written before the provider is asked: whoever takes the run over after a crash stops this pod.
+    if (!(await lease.update({ provisioningPodId: podId, agentTokenHash: sha256Hex(token) }))) return "skipped";
+    let pod: PodHandle;
     try {
-      await db.update(instanceRuns).set({ agentTokenHash: sha256Hex(token) }).where(eq(instanceRuns.id, runId));
-      const pod = await provider.provision({ ...spec, agent: { ...spec.agent, token }, gpuType: choice.offer.gpuType }, choice.offer);
-      attempts.push({ offerId: choice.offer.id, outcome: "provisioned" });
-      await db.transaction(async (tx) => {
-        await tx
-          .update(instanceRuns)
-          .set({
-            providerId: pod.providerId,
-            podId: pod.podId,
-            region: pod.region,
-            gpuType: choice.offer.gpuType,
-            rateCentsPerHour: choice.priceCentsPerHour,
-            runtimeUrl: pod.runtimeUrl,
-            ports: pod.ports,
-          })
-          .where(eq(instanceRuns.id, runId));
-        await tx
-          .update(instances)
-          .set({
-            providerId: pod.providerId,
-            region: pod.region,
-            gpuType: choice.offer.gpuType,
-            rateCentsPerHour: choice.priceCentsPerHour,
-            progress: { phase: "allocating", progress: null, message: `Pod allocated on ${pod.providerId} (${pod.region}); starting`, at: new Date().toISOString() },
-          })
-          .where(eq(instances.id, instanceId));
-        await recordDecision(tx, instance, runId, ranking, attempts, choice.offer.id);
-      });
-      return "provisioned";
+      pod = await provider.provision({ ...spec, podId, agent: { ...spec.agent, token }, gpuType: choice.offer.gpuType }, choice.offer);
     } catch (error) {
       attempts.push({ offerId: choice.offer.id, outcome: "failed", error: error instanceof Error ? error.message : String(error) });
+      await provider.stop(podId).catch(() => {}); // whatever part of it the provider made
+      continue;
     }
+    attempts.push({ offerId: choice.offer.id, outcome: "provisioned" });
+    let recorded = false;
+    try {
+      recorded = await recordPod(deps.db, instance, runId, lease, pod, choice, ranking, attempts);
+    } finally {
+      // Not recorded (the lease was taken over, the instance stopped, or the write failed): nobody owns this pod.
+      if (!recorded) await provider.stop(pod.podId);
+    }
+    return recorded ? "provisioned" : "skipped";
   }
 
-  await db.transaction(async (tx) => {
-    await recordDecision(tx, instance, runId, ranking, attempts, null);
-    await tx.update(instanceRuns).set({ endedAt: new Date(), endReason: "placement failed" }).where(and(eq(instanceRuns.id, runId), isNull(instanceRuns.endedAt)));
-    const { reason, remediation } = placementFailure(ranking, attempts);
-    await transition(tx, instanceId, {
-      to: "failed",
-      cause: `placement failed: ${reason}`,
-      detail: { reason, remediation },
-      patch: { failureReason: reason, failureRemediation: remediation, progress: null },
-    });
-  });
-  return "failed";
+  const ended = await lease.serial(() =>
+    deps.db.transaction(async (tx) => {
+      await tx.select({ id: instances.id }).from(instances).where(eq(instances.id, instance.id)).for("update");
+      if (!(await lease.lock(tx))) return false;
+      await recordDecision(tx, instance, runId, ranking, attempts, null);
+      await tx.update(instanceRuns).set({ endedAt: sql`now()`, endReason: "placement failed" }).where(and(eq(instanceRuns.id, runId), isNull(instanceRuns.endedAt)));
+      const { reason, remediation } = placementFailure(ranking, attempts);
+      await transition(tx, instance.id, {
+        to: "failed",
+        cause: `placement failed: ${reason}`,
+        detail: { reason, remediation },
+        patch: { failureReason: reason, failureRemediation: remediation, progress: null },
+      });
+      return true;
+    }),
+  );
+  return ended ? "failed" : "skipped";
 }
 
-async function podSpec(deps: ProvisioningDeps, instance: Instance, runId: string): Promise<Omit<PodSpec, "agent"> & { agent: { controlUrl: string; token: string } }> {
+/**
+ * The pod becomes the run's, only if this provisioner still holds the lease and the instance still wants a
+ * pod for this run (a stop requested meanwhile found no pod to stop). The instance is locked before the run,
+ * in the order the agent's transitions take them.
+ */
+async function recordPod(
+  db: Database,
+  instance: Instance,
+  runId: string,
+  lease: ProvisioningLease,
+  pod: PodHandle,
+  choice: Ranking["ranked"][number],
+  ranking: Ranking,
+  attempts: Attempt[],
+): Promise<boolean> {
+  return lease.serial(() =>
+    db.transaction(async (tx) => {
+      const [current] = await tx.select().from(instances).where(eq(instances.id, instance.id)).for("update");
+      // Still stoppable (pending, or already running on this pod's first report): a later stop will find the pod.
+      if (!current || current.currentRunId !== runId || !canTransition(current.state, "stopping")) return false;
+      if (!(await lease.lock(tx))) return false;
+      await tx
+        .update(instanceRuns)
+        .set({
+          providerId: pod.providerId,
+          podId: pod.podId,
+          provisioningPodId: null,
+          region: pod.region,
+          gpuType: choice.offer.gpuType,
+          rateCentsPerHour: choice.priceCentsPerHour,
+          runtimeUrl: pod.runtimeUrl,
+          ports: pod.ports,
+        })
+        .where(eq(instanceRuns.id, runId));
+      await tx
+        .update(instances)
+        .set({
+          providerId: pod.providerId,
+          region: pod.region,
+          gpuType: choice.offer.gpuType,
+          rateCentsPerHour: choice.priceCentsPerHour,
+          progress: { phase: "allocating", progress: null, message: `Pod allocated on ${pod.providerId} (${pod.region}); starting`, at: new Date().toISOString() },
+        })
+        .where(eq(instances.id, instance.id));
+      await recordDecision(tx, instance, runId, ranking, attempts, choice.offer.id);
+      return true;
+    }),
+  );
+}
+
+/**
+ * A provisioner's hold on a run, kept in `instance_runs.claimed_at` by the database clock: renewed every
+ * third of the lease while provisioning; one not renewed for the whole lease belongs to a worker that died,
+ * and the next provisioner may take it (the reconciler enqueues one). The claim time, truncated to
+ * milliseconds so it survives the round trip, is also the holder's token: every write of the holder is
+ * conditional on it. Writes and renewals run one at a time, so the token a write compares is the latest.
+ */
+class ProvisioningLease {
+  lost = false;
+  private queue: Promise<unknown> = Promise.resolve();
+  private readonly timer: ReturnType<typeof setInterval>;
+
+  private constructor(
+    private readonly db: Database,
+    private readonly runId: string,
+    private token: Date,
+    leaseSeconds: number,
+  ) {
+    this.timer = setInterval(() => void this.renew(), (leaseSeconds * 1000) / 3);
+    this.timer.unref?.();
+  }
+
+  /** Claims a run that has no pod yet, unless a live lease holds it; returns the pod a previous holder may have left. */
+  static async claim(db: Database, runId: string, leaseSeconds: number): Promise<{ lease: ProvisioningLease; leftoverPodId: string | null } | null> {
+    const [claimed] = await db
+      .update(instanceRuns)
+      .set({ claimedAt: sql`date_trunc('milliseconds', now())` })
+      .where(
+        and(
+          eq(instanceRuns.id, runId),
+          isNull(instanceRuns.podId),
+          isNull(instanceRuns.endedAt),
+          or(isNull(instanceRuns.claimedAt), lt(instanceRuns.claimedAt, sql`now() - make_interval(secs => ${leaseSeconds})`)),
+        ),
+      )
+      .returning({ claimedAt: instanceRuns.claimedAt, leftoverPodId: instanceRuns.provisioningPodId });
+    if (!claimed) return null;
+    return { lease: new ProvisioningLease(db, runId, claimed.claimedAt!, leaseSeconds), leftoverPodId: claimed.leftoverPodId };
+  }
+
+  /** The run, while this lease holds it and it still has no pod. */
+  private held() {
+    return and(eq(instanceRuns.id, this.runId), eq(instanceRuns.claimedAt, this.token), isNull(instanceRuns.podId), isNull(instanceRuns.endedAt));
+  }
+
+  serial<T>(operation: () => Promise<T>): Promise<T> {
+    const result = this.queue.then(operation);
+    this.queue = result.catch(() => {});
+    return result;
+  }
+
+  /** Inside a transaction: locks the run if the lease still holds it (until commit, so nobody takes it over meanwhile). */
+  async lock(tx: Transaction): Promise<boolean> {
+    const [row] = await tx.select({ id: instanceRuns.id }).from(instanceRuns).where(this.held()).for("update");
+    if (!row) this.lost = true;
+    return Boolean(row);
+  }
+
+  /** Writes to the run only while the lease holds it. */
+  update(values: Partial<typeof instanceRuns.$inferInsert>): Promise<boolean> {
+    return this.serial(async () => {
+      const rows = await this.db.update(instanceRuns).set(values).where(this.held()).returning({ id: instanceRuns.id });
+      if (rows.length === 0) this.lost = true;
+      return rows.length > 0;
+    });
+  }
+
+  /** Gives the run up now (after an error), so the job's retry need not wait for the lease. */
+  release(): Promise<boolean> {
+    return this.update({ claimedAt: null });
+  }
+
+  end(): void {
+    clearInterval(this.timer);
+  }
+
+  private async renew(): Promise<void> {
+    try {
+      await this.serial(async () => {
+        if (this.lost) return;
+        const [row] = await this.db
+          .update(instanceRuns)
+          .set({ claimedAt: sql`date_trunc('milliseconds', now())` })
+          .where(this.held())
+          .returning({ claimedAt: instanceRuns.claimedAt });
+        if (row) this.token = row.claimedAt!;
+        else this.lost = true;
+      });
+    } catch (error) {
+      // The database unreachable for a moment: try again at the next tick; the lease lapses only after a whole lease.
+      console.error(`provisioning lease on ${this.runId}: renewal failed`, error);
+    }
+  }
+}
+
+async function podSpec(deps: ProvisioningDeps, instance: Instance, runId: string): Promise<Omit<PodSpec, "podId">> {
   const keys = await deps.db.select({ publicKey: sshKeys.publicKey }).from(sshKeys).where(eq(sshKeys.accountId, instance.accountId));
   const config = instance.runtimeConfig;
   return {
-    podId: newId("pod"),
     instanceId: instance.id,
     runId,
     image: config.image,
@@ -141,7 +299,7 @@ async function podSpec(deps: ProvisioningDeps, instance: Instance, runId: string
   };
 }
 
-async function recordDecision(tx: Parameters<Parameters<Database["transaction"]>[0]>[0], instance: Instance, runId: string, ranking: Ranking, attempts: Attempt[], chosen: string | null) {
+async function recordDecision(tx: Executor, instance: Instance, runId: string, ranking: Ranking, attempts: Attempt[], chosen: string | null) {
   await tx.insert(placementDecisions).values({
     instanceId: instance.id,
     runId,

@@ -1,8 +1,9 @@
-import { and, eq, inArray, isNull, lt, sql } from "drizzle-orm";
+import { and, eq, inArray, isNull, lt, or, sql } from "drizzle-orm";
 import type { Database } from "../../db/client";
 import { instanceRuns, instances } from "../../db/schema";
 import type { JobQueue } from "../jobs/queue";
 import type { Provider } from "../providers/provider";
+import { podStates } from "./state-machine";
 import { transition } from "./transition";
 
 export interface ReconcileDeps {
@@ -11,6 +12,8 @@ export interface ReconcileDeps {
   providers: Provider[];
   bootstrapDeadlineSeconds: number;
   heartbeatTimeoutSeconds: number;
+  /** A provisioning claim not renewed this long belongs to a dead worker (PROVISION_LEASE_SECONDS). */
+  provisionLeaseSeconds: number;
   /** A pod younger than this is never called an orphan: its provisioning may not have been recorded yet. */
   orphanGraceSeconds?: number;
 }
@@ -27,7 +30,7 @@ export interface ReconcileReport {
  * pods that never became healthy are released as non_bootstrap, running
  * instances whose pod is gone fail, pods no live run owns are stopped, and
  * work whose job was lost (a pending run never provisioned, a stop never
- * finished) is enqueued again. Every step is idempotent.
+ * finished, a provisioner whose lease lapsed) is enqueued again. Every step is idempotent.
  */
 export async function reconcile(deps: ReconcileDeps): Promise<ReconcileReport> {
   const report: ReconcileReport = { nonBootstrap: [], lost: [], orphansStopped: [], requeued: [] };
@@ -70,7 +73,11 @@ async function failLostPods(deps: ReconcileDeps, report: ReconcileReport) {
     .where(
       and(
         eq(instances.state, "running"),
-        lt(sql`coalesce(${instanceRuns.lastHeartbeatAt}, ${instanceRuns.runningAt})`, sql`now() - make_interval(secs => ${deps.heartbeatTimeoutSeconds})`),
+        // A heartbeat dated in the future proves nothing: it was written from a pod's clock, before reports were timed on receipt.
+        lt(
+          sql`coalesce(case when ${instanceRuns.lastHeartbeatAt} <= now() then ${instanceRuns.lastHeartbeatAt} end, ${instanceRuns.runningAt})`,
+          sql`now() - make_interval(secs => ${deps.heartbeatTimeoutSeconds})`,
+        ),
       ),
     );
   for (const { instance, run } of silent) {
@@ -89,17 +96,47 @@ async function failLostPods(deps: ReconcileDeps, report: ReconcileReport) {
 }
 
 async function requeueLostJobs(deps: ReconcileDeps, report: ReconcileReport) {
-  const waiting = await deps.db
-    .select({ instanceId: instances.id, state: instances.state, runId: instances.currentRunId, podId: instanceRuns.podId })
+  await requeueProvisioning(deps, report);
+  const stopping = await deps.db
+    .select({ instanceId: instances.id, runId: instanceRuns.id })
     .from(instances)
     .innerJoin(instanceRuns, eq(instanceRuns.id, instances.currentRunId))
-    .where(and(inArray(instances.state, ["pending", "stopping"]), lt(instances.stateChangedAt, sql`now() - interval '60 seconds'`)));
+    .where(and(eq(instances.state, "stopping"), lt(instances.stateChangedAt, sql`now() - interval '60 seconds'`)));
+  for (const row of stopping) {
+    // On pg-boss's standard queues a singleton key alone dedupes nothing; with singletonSeconds it allows one
+    // job per key per minute, whatever the state of the last one: the stop job is idempotent, this bounds the pile.
+    const sent = await deps.jobs.send("instances.stop", { instanceId: row.instanceId, runId: row.runId }, { singletonKey: `stop:${row.runId}`, singletonSeconds: 60 });
+    if (sent) report.requeued.push(row.instanceId);
+  }
+}
+
+/**
+ * Pending runs with no pod and no live provisioner: the claim lapsed (its worker died mid-provisioning), or
+ * nobody claimed the run a whole lease after it was queued (the job was lost before a worker took it). A live
+ * provisioner renews its claim, so its run is never selected here. The new job takes the run over, stopping
+ * any pod the dead one was making.
+ */
+async function requeueProvisioning(deps: ReconcileDeps, report: ReconcileReport) {
+  const lapsed = sql`now() - make_interval(secs => ${deps.provisionLeaseSeconds})`;
+  const waiting = await deps.db
+    .select({ instanceId: instances.id, runId: instanceRuns.id, claimedAt: instanceRuns.claimedAt })
+    .from(instances)
+    .innerJoin(instanceRuns, eq(instanceRuns.id, instances.currentRunId))
+    .where(
+      and(
+        eq(instances.state, "pending"),
+        isNull(instanceRuns.podId),
+        isNull(instanceRuns.endedAt),
+        or(lt(instanceRuns.claimedAt, lapsed), and(isNull(instanceRuns.claimedAt), lt(instances.stateChangedAt, lapsed))),
+      ),
+    );
   for (const row of waiting) {
-    if (row.state === "pending" && row.podId) continue; // provisioned; booting
-    const name = row.state === "pending" ? "instances.provision" : "instances.stop";
-    const key = `${row.state === "pending" ? "provision" : "stop"}:${row.runId}`;
-    // The singleton key makes this a no-op while the original job is still queued or running.
-    if (await deps.jobs.send(name, { instanceId: row.instanceId, runId: row.runId! }, { singletonKey: key })) report.requeued.push(row.instanceId);
+    // The dead worker's job stays `active` until its expiry, but on this standard queue it blocks no new send.
+    // The key names the lapsed claim and singletonSeconds makes it one job per lapsed claim per lease, so a
+    // requeue that a worker has not picked up yet is not sent again every 10 s; a new lapse gets a new key.
+    const key = `provision:${row.runId}:${row.claimedAt?.getTime() ?? "unclaimed"}`;
+    const sent = await deps.jobs.send("instances.provision", { instanceId: row.instanceId, runId: row.runId }, { singletonKey: key, singletonSeconds: deps.provisionLeaseSeconds });
+    if (sent) report.requeued.push(row.instanceId);
   }
 }
 
@@ -108,12 +145,14 @@ async function stopOrphans(deps: ReconcileDeps, report: ReconcileReport) {
   for (const provider of deps.providers) {
     const pods = (await provider.pods()).filter((pod) => Date.now() - pod.createdAt.getTime() > graceMs);
     if (pods.length === 0) continue;
+    const ids = pods.map((p) => p.podId);
+    // A pod being provisioned (however slowly) is owned too; if its provisioner died, the one taking over stops it.
     const owned = await deps.db
-      .select({ podId: instanceRuns.podId })
+      .select({ podId: instanceRuns.podId, provisioningPodId: instanceRuns.provisioningPodId })
       .from(instanceRuns)
       .innerJoin(instances, eq(instances.currentRunId, instanceRuns.id))
-      .where(and(inArray(instanceRuns.podId, pods.map((p) => p.podId)), isNull(instanceRuns.endedAt), inArray(instances.state, ["pending", "running", "stopping"])));
-    const live = new Set(owned.map((row) => row.podId));
+      .where(and(or(inArray(instanceRuns.podId, ids), inArray(instanceRuns.provisioningPodId, ids)), isNull(instanceRuns.endedAt), inArray(instances.state, [...podStates])));
+    const live = new Set(owned.flatMap((row) => [row.podId, row.provisioningPodId]));
     for (const pod of pods) {
       if (live.has(pod.podId)) continue;
       await provider.stop(pod.podId);

@@ -2,7 +2,7 @@ import { describe, expect, test } from "bun:test";
 import { eq, sql } from "drizzle-orm";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { accountBalances, instanceRuns } from "../../db/schema";
+import { accountBalances, instanceRuns, instances, resourceSamples } from "../../db/schema";
 import { stopInstancesAfterGrace } from "../../src/billing/grace-sweep";
 import { postEntry } from "../../src/billing/ledger";
 import { reconcile } from "../../src/instances/reconcile";
@@ -14,9 +14,9 @@ const compute = await startCompute();
 const slowCompute = await startCompute({ bootMs: 60_000 });
 const launch = referenceLaunch;
 const reconcileNow = (overrides: { bootstrapDeadlineSeconds?: number; heartbeatTimeoutSeconds?: number; orphanGraceSeconds?: number } = {}) =>
-  reconcile({ db: compute.db, jobs: compute.jobs, providers: [compute.provider], bootstrapDeadlineSeconds: 900, heartbeatTimeoutSeconds: 3, ...overrides });
+  reconcile({ db: compute.db, jobs: compute.jobs, providers: [compute.provider], bootstrapDeadlineSeconds: 900, heartbeatTimeoutSeconds: 3, provisionLeaseSeconds: 30, ...overrides });
 
-const slowDeps = { db: slowCompute.db, jobs: slowCompute.jobs, providers: [slowCompute.provider], heartbeatTimeoutSeconds: 30 };
+const slowDeps = { db: slowCompute.db, jobs: slowCompute.jobs, providers: [slowCompute.provider], heartbeatTimeoutSeconds: 30, provisionLeaseSeconds: 30 };
 
 async function runningInstance(api: Awaited<ReturnType<typeof compute.fundedUser>>["api"], servingName: string) {
   const launched = await api.instances.launch({ ...launch, servingName });
@@ -72,6 +72,70 @@ describe("the reconciler", () => {
     const report = await reconcileNow({ orphanGraceSeconds: 0 });
     expect(report.orphansStopped).toContain(podId);
     expect(await compute.provider.status(podId)).toEqual({ state: "gone" });
+  }, 60_000);
+});
+
+/** A pod whose processes were all killed, and its agent's token: the test speaks for it, with its own clock. */
+async function silencedPod(target: typeof compute, podId: string) {
+  const dir = join(target.podsDir, podId);
+  const { agentPid } = JSON.parse(readFileSync(join(dir, "pod.json"), "utf8"));
+  const { token, runId } = JSON.parse(readFileSync(join(dir, "agent.json"), "utf8"));
+  process.kill(-agentPid, "SIGKILL");
+  await waitForExit(agentPid, 5000);
+  const report = (path: "heartbeat" | "samples", body: object) =>
+    fetch(`${target.url}/agent/${path}`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+      body: JSON.stringify({ runId, at: "9999-12-31T00:00:00Z", ...body }),
+    });
+  return { runId: runId as string, report };
+}
+
+async function databaseNow(target: typeof compute): Promise<number> {
+  const [row] = (await target.db.execute(sql`select extract(epoch from now()) * 1000 as ms`)) as unknown as { ms: string }[];
+  return Number(row!.ms);
+}
+
+const noReadings = { cpuPercent: null, memoryUsedBytes: null, memoryTotalBytes: null, diskUsedBytes: null, diskTotalBytes: null, gpuUtilPercent: null, vramUsedBytes: null, vramTotalBytes: null, gpuTemperatureC: null };
+
+describe("a pod's clock", () => {
+  test("a heartbeat dated 9999-12-31 is timed on receipt, and the dead pod still fails after the heartbeat timeout", async () => {
+    const { api } = await compute.fundedUser();
+    const running = await runningInstance(api, "clock-9999");
+    const pod = await silencedPod(compute, running.runs[0]!.podId!);
+    const before = await databaseNow(compute);
+    expect((await pod.report("heartbeat", { workload: { state: "ready" } })).status).toBe(200);
+    const beat = async () => (await compute.db.select().from(instanceRuns).where(eq(instanceRuns.id, pod.runId)))[0]!.lastHeartbeatAt!.getTime();
+    const received = await waitFor(beat, (at) => at >= before, 5000, "the heartbeat written");
+    expect(received).toBeLessThanOrEqual(await databaseNow(compute));
+
+    await Bun.sleep(3500); // past the 3 s timeout, with nothing reporting
+    expect((await reconcileNow()).lost).toContain(running.id);
+    const failed = await api.instances.get({ id: running.id });
+    expect(failed.state).toBe("failed");
+    expect(failed.failureReason).toStartWith("The pod stopped responding");
+  }, 60_000);
+
+  test("resource samples and boot progress are timed on receipt too", async () => {
+    const { api } = await slowCompute.fundedUser();
+    const launched = await api.instances.launch({ ...launch, servingName: "clock-boot" });
+    const booting = await waitFor(() => api.instances.get({ id: launched.id }), (i) => Boolean(i.runs[0]?.podId), 20_000, "a pod");
+    const pod = await silencedPod(slowCompute, booting.runs[0]!.podId!);
+    const before = await databaseNow(slowCompute);
+    const starting = { state: "starting", phase: "loading_model", progress: 0.5, message: "reported with a clock in 9999" };
+    expect((await pod.report("heartbeat", { workload: starting })).status).toBe(200);
+    expect((await pod.report("samples", { ...noReadings, cpuPercent: 12 })).status).toBe(200);
+
+    const progress = async () => (await slowCompute.db.select().from(instances).where(eq(instances.id, launched.id)))[0]!.progress;
+    const shown = await waitFor(progress, (p) => p?.message === starting.message, 5000, "the progress written");
+    const samples = () => slowCompute.db.select().from(resourceSamples).where(eq(resourceSamples.instanceId, launched.id));
+    const [sample] = await waitFor(samples, (rows) => rows.some((r) => r.cpuPercent === 12), 5000, "the sample written");
+    const after = await databaseNow(slowCompute);
+    for (const at of [Date.parse(shown!.at), sample!.at.getTime()]) {
+      expect(at).toBeGreaterThanOrEqual(before);
+      expect(at).toBeLessThanOrEqual(after);
+    }
+    await api.instances.delete({ id: launched.id });
   }, 60_000);
 });
 

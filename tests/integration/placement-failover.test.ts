@@ -57,7 +57,7 @@ describe("failover", () => {
     // Cheaper in the ranking (lower provider cost), but its capacity is gone when asked.
     const flaky = vanishingProvider("flaky", [{ providerCostCentsPerGpuHour: 1 }]);
     const outcome = await provisionRun(
-      { db: compute.db, providers: [flaky, compute.provider], controlUrl: compute.url, hubEndpoint: compute.config.HF_ENDPOINT, maxAttempts: 3 },
+      { db: compute.db, providers: [flaky, compute.provider], controlUrl: compute.url, hubEndpoint: compute.config.HF_ENDPOINT, maxAttempts: 3, leaseSeconds: 30 },
       instance.id,
       runId,
     );
@@ -77,7 +77,7 @@ describe("failover", () => {
     const { api, instance, runId } = await pendingInstance("bounded");
     const flaky = vanishingProvider("flaky", [{}, { region: "local" }, { latencyMs: 5 }, { latencyMs: 9 }]);
     const outcome = await provisionRun(
-      { db: compute.db, providers: [flaky], controlUrl: compute.url, hubEndpoint: compute.config.HF_ENDPOINT, maxAttempts: 2 },
+      { db: compute.db, providers: [flaky], controlUrl: compute.url, hubEndpoint: compute.config.HF_ENDPOINT, maxAttempts: 2, leaseSeconds: 30 },
       instance.id,
       runId,
     );
@@ -92,7 +92,7 @@ describe("failover", () => {
 
   test("provisioning is idempotent: a second run of the job leaves a provisioned run alone", async () => {
     const { instance, runId } = await pendingInstance("idempotent");
-    const deps = { db: compute.db, providers: [compute.provider], controlUrl: compute.url, hubEndpoint: compute.config.HF_ENDPOINT, maxAttempts: 3 };
+    const deps = { db: compute.db, providers: [compute.provider], controlUrl: compute.url, hubEndpoint: compute.config.HF_ENDPOINT, maxAttempts: 3, leaseSeconds: 30 };
     const [first, second] = await Promise.all([provisionRun(deps, instance.id, runId), provisionRun(deps, instance.id, runId)]);
     expect([first, second].sort()).toEqual(["provisioned", "skipped"]);
     expect(await provisionRun(deps, instance.id, runId)).toBe("skipped");
