@@ -7,6 +7,12 @@ import type { JobQueue } from "../src/jobs/queue";
 import { UnauthenticatedError } from "../src/errors";
 import { jsonBody, rest } from "./rest";
 
+/**
+ * A heartbeat carries at most 20,000 characters of an exited workload's last lines: up to 120 KB
+ * when every one is a control character JSON escapes as `\u001b`. Samples are a few hundred bytes.
+ */
+export const AGENT_REPORT_MAX_BYTES = 128 * 1024;
+
 /** The sidecar agents' reports, authenticated by each run's own token. 410 tells an agent its run is over. */
 export function agentRoutes(db: Database, jobs: JobQueue, batcher: HeartbeatBatcher) {
   const agents = new AgentDirectory(db);
@@ -21,12 +27,12 @@ export function agentRoutes(db: Database, jobs: JobQueue, batcher: HeartbeatBatc
   return new Elysia({ name: "agent" })
     .post(
       "/agent/heartbeat",
-      ({ request }) => rest(async () => answer(await handleHeartbeat(db, jobs, batcher, await authenticate(request), await jsonBody(request, heartbeatBody)))),
+      ({ request }) => rest(async () => answer(await handleHeartbeat(db, jobs, batcher, await authenticate(request), await jsonBody(request, heartbeatBody, AGENT_REPORT_MAX_BYTES)))),
       { parse: "none" },
     )
     .post(
       "/agent/samples",
-      ({ request }) => rest(async () => answer(handleSamples(batcher, await authenticate(request), await jsonBody(request, sampleBody)))),
+      ({ request }) => rest(async () => answer(handleSamples(batcher, await authenticate(request), await jsonBody(request, sampleBody, AGENT_REPORT_MAX_BYTES)))),
       { parse: "none" },
     );
 }

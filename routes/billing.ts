@@ -1,4 +1,5 @@
 import { Elysia } from "elysia";
+import type { ApiKeyScope } from "../src/auth/scopes";
 import { constantTimeEqual } from "../src/auth/secrets";
 import { createCheckout, topUpLimits } from "../src/billing/checkout";
 import { balanceSummary } from "../src/billing/grace";
@@ -9,15 +10,19 @@ import { ForbiddenError, UnauthenticatedError } from "../src/errors";
 import type { Services } from "../server/services";
 import { authenticate, jsonBody, parseWith, rest } from "./rest";
 
+/** A checkout (an amount and two URLs) or a debit fits in well under this; anything larger is refused unread. */
+export const BILLING_MAX_BODY_BYTES = 16 * 1024;
+
 /** Billing REST for scripts and the scheduler, in the Billing document's snake_case. */
 export function billingRoutes(services: Services) {
   const { db, config } = services;
-  const auth = (request: Request) => authenticate(db, request, config.PUBLIC_URL, services.keyUsage);
+  // Reading the balance and ledger needs a key with 'read'; opening a checkout changes the account: 'full'.
+  const auth = (request: Request, scope: ApiKeyScope) => authenticate(db, request, config.PUBLIC_URL, scope, services.keyUsage);
 
   const checkout = ({ request }: { request: Request }) =>
     rest(async () => {
-      const ctx = await auth(request);
-      const input = await jsonBody(request, checkoutInput);
+      const ctx = await auth(request, "full");
+      const input = await jsonBody(request, checkoutInput, BILLING_MAX_BODY_BYTES);
       return createCheckout(
         ctx,
         services.gateway,
@@ -29,7 +34,7 @@ export function billingRoutes(services: Services) {
   return new Elysia({ name: "billing" })
     .get("/billing/balance", ({ request }) =>
       rest(async () => {
-        const ctx = await auth(request);
+        const ctx = await auth(request, "read");
         const summary = await balanceSummary(db, ctx.accountId, config.GRACE_WINDOW_HOURS);
         return {
           balance_cents: summary.balanceCents,
@@ -40,7 +45,7 @@ export function billingRoutes(services: Services) {
     )
     .get("/billing/ledger", ({ request }) =>
       rest(async () => {
-        const ctx = await auth(request);
+        const ctx = await auth(request, "read");
         const query = parseWith(ledgerQuery, Object.fromEntries(new URL(request.url).searchParams));
         const page = await listLedger(db, ctx.accountId, { ...query, instanceId: query.instance_id });
         return { data: page.entries.map(ledgerEntryJson), next_cursor: page.nextCursor };
@@ -54,7 +59,7 @@ export function billingRoutes(services: Services) {
       ({ request }) =>
         rest(async () => {
           requireSchedulerCredential(request, config.BILLING_INTERNAL_TOKEN);
-          const input = await jsonBody(request, debitInput);
+          const input = await jsonBody(request, debitInput, BILLING_MAX_BODY_BYTES);
           const posted = await postEntry(db, {
             accountId: input.account_id,
             kind: "debit",

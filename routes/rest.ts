@@ -1,9 +1,11 @@
 import type { Executor } from "../db/client";
 import { resolveCaller, type Caller } from "../src/auth/caller";
 import { allowedOriginsFor, crossSiteRefusal } from "../src/auth/csrf";
+import { requireScope, type ApiKeyScope } from "../src/auth/scopes";
 import type { AccountContext } from "../src/context";
 import { DomainError, ForbiddenError, InvalidInputError, UnauthenticatedError, type ErrorCode } from "../src/errors";
 import { newRequestId } from "../src/ids";
+import { BodyTooLargeError, readBodyWithin } from "../src/request-body";
 import type { KeyUsageRecorder } from "../src/api-keys/authenticate";
 import type { z } from "zod";
 
@@ -47,6 +49,12 @@ export function errorResponse(error: unknown, requestId: string): Response {
       { status: statuses[error.code], headers },
     );
   }
+  if (error instanceof BodyTooLargeError) {
+    return Response.json(
+      { error: { code: "payload_too_large", message: error.message, field: null, request_id: requestId } },
+      { status: 413, headers },
+    );
+  }
   console.error(`[${requestId}]`, error);
   return Response.json(
     { error: { code: "internal", message: "Something went wrong on our side.", field: null, request_id: requestId } },
@@ -54,10 +62,20 @@ export function errorResponse(error: unknown, requestId: string): Response {
   );
 }
 
-/** The account a REST call acts in: a Bearer API key or session, or the session cookie (with the CSRF check on writes). */
-export async function authenticate(db: Executor, request: Request, publicUrl: string, keyUsage?: KeyUsageRecorder): Promise<AccountContext & { caller: Caller }> {
+/**
+ * The account a REST call acts in: a Bearer API key or session, or the session cookie (with the CSRF check on writes).
+ * An API key must have at least `scope` (src/auth/scopes.ts); people are not scoped.
+ */
+export async function authenticate(
+  db: Executor,
+  request: Request,
+  publicUrl: string,
+  scope: ApiKeyScope,
+  keyUsage?: KeyUsageRecorder,
+): Promise<AccountContext & { caller: Caller }> {
   const caller = await resolveCaller(db, request, keyUsage);
   if (!caller) throw new UnauthenticatedError("Pass an API key as 'Authorization: Bearer <key>'.");
+  requireScope(caller.scope, scope, `${request.method} ${new URL(request.url).pathname}`);
   if (request.method !== "GET") {
     const refusal = crossSiteRefusal(request.headers.get("origin"), allowedOriginsFor(publicUrl, request), caller);
     if (refusal) throw new ForbiddenError(refusal);
@@ -65,11 +83,14 @@ export async function authenticate(db: Executor, request: Request, publicUrl: st
   return { db, accountId: caller.accountId, role: caller.role, actor: caller.actor, caller };
 }
 
-/** Parses a JSON body against `schema`, naming the first bad field. */
-export async function jsonBody<T extends z.ZodType>(request: Request, schema: T): Promise<z.output<T>> {
+const utf8 = new TextDecoder("utf-8", { fatal: true });
+
+/** Parses a JSON body of at most `maxBytes` (413 beyond, before it is buffered) against `schema`, naming the first bad field. */
+export async function jsonBody<T extends z.ZodType>(request: Request, schema: T, maxBytes: number): Promise<z.output<T>> {
+  const bytes = await readBodyWithin(request, maxBytes);
   let body: unknown;
   try {
-    body = await request.json();
+    body = JSON.parse(utf8.decode(bytes));
   } catch {
     throw new InvalidInputError("The body must be valid JSON.");
   }

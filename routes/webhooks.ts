@@ -1,7 +1,11 @@
 import { Elysia } from "elysia";
 import { handleWebhook } from "../src/billing/webhook";
+import { readBodyWithin } from "../src/request-body";
 import type { Services } from "../server/services";
 import { rest } from "./rest";
+
+/** A Stripe event is a few KiB; unauthenticated until its signature is checked, so nothing larger is read. */
+export const STRIPE_EVENT_MAX_BYTES = 64 * 1024;
 
 /** Stripe's webhook (and the development gateway's, which signs the same way). */
 export function webhookRoutes(services: Services) {
@@ -10,7 +14,7 @@ export function webhookRoutes(services: Services) {
     ({ request }) =>
       rest(async () => {
         // The signature covers the exact bytes: read the raw body, never a re-serialised parse.
-        const raw = await request.text();
+        const raw = new TextDecoder().decode(await readBodyWithin(request, STRIPE_EVENT_MAX_BYTES));
         const outcome = await handleWebhook(services.db, services.gateway, raw, request.headers.get("stripe-signature"));
         return { received: true, outcome };
       }),

@@ -1,17 +1,19 @@
 import { Elysia } from "elysia";
 import type { Sql } from "postgres";
 import { join } from "node:path";
-import { agentRoutes } from "../routes/agent";
-import { billingRoutes } from "../routes/billing";
+import { AGENT_REPORT_MAX_BYTES, agentRoutes } from "../routes/agent";
+import { BILLING_MAX_BODY_BYTES, billingRoutes } from "../routes/billing";
 import { healthRoutes } from "../routes/health";
 import { trpcRoutes } from "../routes/trpc";
 import { v1Routes, v1ServeRoutes } from "../routes/v1";
 import { webRoutes } from "../routes/web";
-import { webhookRoutes } from "../routes/webhooks";
+import { errorResponse } from "../routes/rest";
+import { STRIPE_EVENT_MAX_BYTES, webhookRoutes } from "../routes/webhooks";
 import { gatewayFor } from "../src/billing/gateway";
 import { HeartbeatBatcher } from "../src/instances/heartbeats";
 import { noJobQueue } from "../src/jobs/queue";
-import { projectRoot } from "../src/config";
+import { projectRoot, type Config } from "../src/config";
+import { newRequestId } from "../src/ids";
 import { ProxyCache } from "../src/proxy/cache";
 import { proxyDeps } from "../src/proxy/proxy";
 import type { Services } from "./services";
@@ -61,7 +63,9 @@ export function createApp(base: AppServices) {
   });
   const v1Native = v1ServeRoutes(v1);
   // The proxied /v1 POSTs go straight to Bun's router when served (the hot path); the same handlers are Elysia routes for `handle()`.
-  const app = new Elysia({ serve: { routes: v1Native } })
+  const app = new Elysia({ serve: { routes: v1Native, maxRequestBodySize: bodyBackstop(base.config) } })
+    // What a route lets escape is logged under a request id and answered without its message (Elysia's default echoes it).
+    .onError(({ code, error }) => (code === "UNKNOWN" || code === "INTERNAL_SERVER_ERROR" ? errorResponse(error, newRequestId()) : undefined))
     .use(healthRoutes(services.db))
     .use(trpcRoutes(services))
     .use(billingRoutes(services))
@@ -70,4 +74,13 @@ export function createApp(base: AppServices) {
     .use(agentRoutes(services.db, services.jobs, services.heartbeats))
     .use(webRoutes(webBuildDir));
   return app;
+}
+
+/**
+ * Bun's own cap on any request body, a backstop behind each route's own. Twice the largest route limit:
+ * Bun refuses with a bare 413 (no shape, no request id), so a body just over a route's limit must still
+ * reach the route, which refuses it from its Content-Length in its surface's shape without reading it.
+ */
+function bodyBackstop(config: Config): number {
+  return 2 * Math.max(config.V1_MAX_BODY_BYTES, config.TRPC_MAX_BODY_BYTES, STRIPE_EVENT_MAX_BYTES, AGENT_REPORT_MAX_BYTES, BILLING_MAX_BODY_BYTES);
 }

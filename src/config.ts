@@ -1,5 +1,6 @@
 import { resolve } from "node:path";
 import { z } from "zod";
+import { parseTrustedProxies } from "./auth/client-address";
 
 /** The project root, so relative paths in config mean the same from any cwd. */
 export const projectRoot = resolve(import.meta.dir, "..");
@@ -13,18 +14,43 @@ const schema = z
     HOST: z.string().default("127.0.0.1"),
     /** The origin people and the CLI use; invite links and the CSRF check are built from it. */
     PUBLIC_URL: z.url({ protocol: /^https?$/ }).optional(),
-    /** Unset: the supervisor starts an embedded PostgreSQL under QDZ_DATA_DIR. */
+    /** The api's and workers' connection. Unset: the supervisor starts an embedded PostgreSQL under QDZ_DATA_DIR. */
     DATABASE_URL: z.url({ protocol: /^postgres(ql)?$/ }).optional(),
+    /** The schema owner's connection, for migrations and grants; unset: DATABASE_URL's user does both. */
+    DATABASE_OWNER_URL: z.url({ protocol: /^postgres(ql)?$/ }).optional(),
     QDZ_DATA_DIR: z.string().default(".data"),
     EMBEDDED_PG_PORT: port.default(54329),
     LOG_LEVEL: z.enum(["debug", "info", "warn", "error"]).default("info"),
     SESSION_TTL_DAYS: positiveInt.default(30),
     INVITE_TTL_DAYS: positiveInt.default(7),
-    /** Failed logins allowed per email (and 4× per IP) inside the window before refusing. */
+    /**
+     * Failed sign-ins allowed per email inside the window; further attempts for that email are refused
+     * unchecked. Beyond 4× this from one client address, its attempts are slowed, never refused when right.
+     */
     LOGIN_MAX_FAILURES: positiveInt.default(5),
     LOGIN_WINDOW_MINUTES: positiveInt.default(15),
+    /** Sign-ups accepted per client address inside the window; more are answered 429. */
+    SIGNUP_MAX_PER_IP: positiveInt.default(10),
+    SIGNUP_WINDOW_MINUTES: positiveInt.default(60),
+    /**
+     * Reverse proxies (IP addresses or CIDR ranges, comma-separated) whose X-Forwarded-For names the client.
+     * Unset: the socket's peer is the client and the header is ignored, since anyone can send it.
+     */
+    TRUSTED_PROXIES: z.string().default("").transform((list, ctx) => {
+      try {
+        return parseTrustedProxies(list);
+      } catch (error) {
+        ctx.addIssue({ code: "custom", message: (error as Error).message });
+        return z.NEVER;
+      }
+    }),
     /** How often API keys' last-used times are written, in milliseconds. */
     KEY_USAGE_FLUSH_MS: positiveInt.default(5000),
+    /**
+     * /trpc: the largest request body accepted, in bytes (1 MiB). The largest legitimate inputs are a
+     * firewall's rules (a full deny list is ~200 KB) and a firewall test prompt (100,000 characters).
+     */
+    TRPC_MAX_BODY_BYTES: positiveInt.default(1024 * 1024),
 
     /** Stripe; both unset means the development gateway stands in. */
     STRIPE_SECRET_KEY: z.string().startsWith("sk_").optional(),
@@ -56,6 +82,11 @@ const schema = z
     BOOTSTRAP_DEADLINE_SECONDS: positiveInt.default(900),
     /** A running pod silent this long is checked with its provider and failed if it is gone. */
     HEARTBEAT_TIMEOUT_SECONDS: positiveInt.default(30),
+    /**
+     * A provisioner renews its claim on a run every third of this; a claim not renewed this long belongs to a
+     * worker that died, and the reconciler hands the run to another (which first stops the pod it may have made).
+     */
+    PROVISION_LEASE_SECONDS: positiveInt.default(30),
 
     /** /v1: the largest request body accepted, in bytes (8 MiB). */
     V1_MAX_BODY_BYTES: positiveInt.default(8 * 1024 * 1024),
@@ -75,6 +106,10 @@ const schema = z
   .refine((env) => Boolean(env.STRIPE_SECRET_KEY) === Boolean(env.STRIPE_WEBHOOK_SECRET), {
     message: "set both STRIPE_SECRET_KEY and STRIPE_WEBHOOK_SECRET, or neither (then the development gateway is used)",
     path: ["STRIPE_WEBHOOK_SECRET"],
+  })
+  .refine((env) => !env.DATABASE_OWNER_URL || env.DATABASE_URL, {
+    message: "is only used with DATABASE_URL (the embedded PostgreSQL makes its own roles): set DATABASE_URL too, or unset this",
+    path: ["DATABASE_OWNER_URL"],
   })
   .refine((env) => env.TOPUP_MIN_CENTS <= env.TOPUP_MAX_CENTS, { message: "must not exceed TOPUP_MAX_CENTS", path: ["TOPUP_MIN_CENTS"] })
   .transform((env) => ({

@@ -1,6 +1,7 @@
 import { and, asc, count, eq, ne } from "drizzle-orm";
 import type { Executor } from "../../db/client";
 import { accounts, memberships, users } from "../../db/schema";
+import { revokeKeysCreatedBy } from "../api-keys/keys";
 import { type AccountContext, type Role, withTransaction } from "../context";
 import { ConflictError, NotFoundError } from "../errors";
 import { requireOwner } from "./owners";
@@ -34,7 +35,10 @@ export async function leaveAccount(ctx: AccountContext, userId: string) {
   await changeMembership(ctx, userId, null);
 }
 
-/** Sets a member's role, or removes them with null; an account always keeps an owner. */
+/**
+ * Sets a member's role, or removes them with null; an account always keeps an owner.
+ * Removal revokes the keys they made here in the same transaction, so no key outlives its maker's access.
+ */
 async function changeMembership(ctx: AccountContext, userId: string, role: Role | null) {
   await withTransaction(ctx.db, async (tx) => {
     // Lock the account's memberships so two owners demoting each other cannot both win.
@@ -50,8 +54,10 @@ async function changeMembership(ctx: AccountContext, userId: string, role: Role 
       throw new ConflictError("An account needs at least one owner. Make someone else an owner first.");
     }
     const where = and(eq(memberships.accountId, ctx.accountId), eq(memberships.userId, userId));
-    if (role === null) await tx.delete(memberships).where(where);
-    else await tx.update(memberships).set({ role }).where(where);
+    if (role === null) {
+      await tx.delete(memberships).where(where);
+      await revokeKeysCreatedBy(tx, ctx.accountId, userId);
+    } else await tx.update(memberships).set({ role }).where(where);
   });
 }
 

@@ -1,17 +1,16 @@
 import { z } from "zod";
+import { safeString } from "../validation";
 
-export const email = z
-  .string()
+export const email = safeString()
   .trim()
   .toLowerCase()
   .pipe(z.email({ message: "Enter a valid email address." }).max(254));
 
-export const newPassword = z
-  .string()
+export const newPassword = safeString()
   .min(10, { message: "Use at least 10 characters." })
   .max(256, { message: "Use at most 256 characters." });
 
-export const accountName = z.string().trim().min(1, { message: "Enter a name." }).max(80);
+export const accountName = safeString().trim().min(1, { message: "Enter a name." }).max(80);
 
 export const signupInput = z.object({
   email,
@@ -21,7 +20,7 @@ export const signupInput = z.object({
 
 export const loginInput = z.object({
   email,
-  // Not newPassword: an old password shorter than today's rule must still sign in.
+  // Not newPassword: an old password shorter than today's rule must still sign in. Only ever hashed, never stored.
   password: z.string().min(1, { message: "Enter your password." }).max(256),
 });
 

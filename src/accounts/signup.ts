@@ -6,6 +6,7 @@ import { ConflictError } from "../errors";
 import { newId } from "../ids";
 import { isUniqueViolation } from "../platform/pg-errors";
 import type { SignupInput } from "./schemas";
+import { reserveSignup, type SignupLimit } from "./signup-limit";
 
 export interface NewUser {
   userId: string;
@@ -13,8 +14,13 @@ export interface NewUser {
   accountId: string;
 }
 
-/** Creates the user and their own account, which they own. */
-export async function signUp(db: Executor, input: SignupInput): Promise<NewUser> {
+/**
+ * Creates the user and their own account, which they own. A sign-up from the
+ * outside names its address and the limit it falls under; in-process callers
+ * (tests, tools) omit it.
+ */
+export async function signUp(db: Executor, input: SignupInput, limit?: SignupLimit): Promise<NewUser> {
+  if (limit) await reserveSignup(db, limit);
   const passwordHash = await hashPassword(input.password); // slow on purpose: outside the transaction
   const userId = newId("user");
   const accountId = newId("account");

@@ -1,12 +1,15 @@
 import { and, eq, isNull, sql } from "drizzle-orm";
 import type { Executor } from "../../db/client";
 import { apiKeys } from "../../db/schema";
+import type { ApiKeyScope } from "../auth/scopes";
 import { constantTimeEqual, sha256Hex } from "../auth/secrets";
 import { API_KEY_PREFIX } from "./keys";
 
 export interface ApiKeyPrincipal {
   keyId: string;
   accountId: string;
+  /** Fixed when the key is made, so the proxy cache may keep it as long as the key. */
+  scope: ApiKeyScope;
 }
 
 const KEY_SHAPE = /^qdz_[0-9A-Za-z]{43}$/;
@@ -16,12 +19,12 @@ export async function authenticateApiKey(db: Executor, secret: string): Promise<
   if (!secret.startsWith(API_KEY_PREFIX) || !KEY_SHAPE.test(secret)) return null;
   const hash = sha256Hex(secret);
   const [row] = await db
-    .select({ keyId: apiKeys.id, accountId: apiKeys.accountId, secretHash: apiKeys.secretHash })
+    .select({ keyId: apiKeys.id, accountId: apiKeys.accountId, scope: apiKeys.scope, secretHash: apiKeys.secretHash })
     .from(apiKeys)
     .where(and(eq(apiKeys.secretHash, hash), isNull(apiKeys.revokedAt)));
   // The index lookup finds the row; the constant-time compare keeps the final check free of timing leaks.
   if (!row || !constantTimeEqual(row.secretHash, hash)) return null;
-  return { keyId: row.keyId, accountId: row.accountId };
+  return { keyId: row.keyId, accountId: row.accountId, scope: row.scope };
 }
 
 interface PendingUse {

@@ -1,27 +1,35 @@
-import { and, desc, eq, isNull } from "drizzle-orm";
+import { and, desc, eq, isNull, sql } from "drizzle-orm";
+import type { Executor } from "../../db/client";
 import { apiKeys } from "../../db/schema";
+import { requireUser } from "../accounts/owners";
 import { newSecret, sha256Hex } from "../auth/secrets";
-import { type AccountContext, actingUserId } from "../context";
+import type { AccountContext } from "../context";
 import { NotFoundError } from "../errors";
 import { newId } from "../ids";
-import type { CreateApiKeyInput } from "./schemas";
+import { createApiKeyInput, type CreateApiKeyInput } from "./schemas";
 
 export const API_KEY_PREFIX = "qdz_";
 /** `qdz_` and 8 characters: enough to tell keys apart, far too little to guess the rest. */
 const SHOWN_PREFIX_LENGTH = API_KEY_PREFIX.length + 8;
 
-/** Creates a key; the returned `secret` is the only time the whole key exists outside the caller. */
+/**
+ * Creates a key; the returned `secret` is the only time the whole key exists outside the caller.
+ * Only a person makes keys: a key made by a key would outlive its parent's revocation.
+ */
 export async function createApiKey(ctx: AccountContext, input: CreateApiKeyInput) {
+  const createdBy = requireUser(ctx);
+  const { name, scope } = createApiKeyInput.parse(input);
   const secret = newSecret(API_KEY_PREFIX);
   const [key] = await ctx.db
     .insert(apiKeys)
     .values({
       id: newId("apiKey"),
       accountId: ctx.accountId,
-      name: input.name,
+      name,
       prefix: secret.slice(0, SHOWN_PREFIX_LENGTH),
       secretHash: sha256Hex(secret),
-      createdBy: actingUserId(ctx.actor),
+      scope,
+      createdBy,
     })
     .returning();
   return { key: publicKey(key!), secret };
@@ -37,6 +45,7 @@ export async function listApiKeys(ctx: AccountContext) {
 }
 
 export async function revokeApiKey(ctx: AccountContext, keyId: string) {
+  requireUser(ctx);
   const [revoked] = await ctx.db
     .update(apiKeys)
     .set({ revokedAt: new Date() })
@@ -46,11 +55,26 @@ export async function revokeApiKey(ctx: AccountContext, keyId: string) {
   return publicKey(revoked);
 }
 
+/**
+ * Revokes the keys a person made in an account, when they leave it or are
+ * removed: run inside the membership change's transaction. The api_keys
+ * trigger notifies each revoked key at commit, so /v1 drops them at once.
+ */
+export async function revokeKeysCreatedBy(tx: Executor, accountId: string, userId: string): Promise<number> {
+  const revoked = await tx
+    .update(apiKeys)
+    .set({ revokedAt: sql`now()` })
+    .where(and(eq(apiKeys.accountId, accountId), eq(apiKeys.createdBy, userId), isNull(apiKeys.revokedAt)))
+    .returning({ id: apiKeys.id });
+  return revoked.length;
+}
+
 function publicKey(row: typeof apiKeys.$inferSelect) {
   return {
     id: row.id,
     name: row.name,
     prefix: row.prefix,
+    scope: row.scope,
     createdAt: row.createdAt,
     lastUsedAt: row.lastUsedAt,
     requestCount: row.requestCount,

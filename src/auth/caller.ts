@@ -4,6 +4,7 @@ import { authenticateApiKey, type KeyUsageRecorder } from "../api-keys/authentic
 import { API_KEY_PREFIX } from "../api-keys/keys";
 import type { Actor, Role } from "../context";
 import { UnauthenticatedError } from "../errors";
+import type { ApiKeyScope } from "./scopes";
 
 export const SESSION_COOKIE = "qdz_session";
 
@@ -17,6 +18,8 @@ export interface Caller {
   user: SignedInUser | null;
   /** The session token, so sign-out can end exactly this session. */
   sessionToken: string | null;
+  /** An API key's scope (src/auth/scopes.ts); null for a person, whose role limits them instead. */
+  scope: ApiKeyScope | null;
 }
 
 /**
@@ -46,6 +49,7 @@ export async function resolveCaller(db: Executor, request: Request, keyUsage?: K
         actor: { kind: "apiKey", keyId: key.keyId },
         user: null,
         sessionToken: null,
+        scope: key.scope,
       };
     }
     throw new UnauthenticatedError("This API key is not valid or was revoked.");
@@ -64,6 +68,7 @@ function fromSession(user: SignedInUser, via: Caller["via"], token: string): Cal
     actor: { kind: "user", userId: user.userId, sessionId: user.sessionId },
     user,
     sessionToken: token,
+    scope: null,
   };
 }
 

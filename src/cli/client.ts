@@ -1,8 +1,8 @@
 import { createTRPCClient, httpLink } from "@trpc/client";
 import type { inferRouterOutputs } from "@trpc/server";
-import superjson from "superjson";
 // A type-only import: the CLI is checked against the api's router without loading any server code.
 import type { AppRouter } from "../trpc/router";
+import { transformer } from "../trpc/wire";
 
 export const DEFAULT_URL = "http://localhost:3000";
 const REQUEST_TIMEOUT_MS = 30_000;
@@ -13,7 +13,8 @@ export function createClient(url: string, token?: string) {
     links: [
       httpLink({
         url: `${url}/trpc`,
-        transformer: superjson,
+        // Unbatched (httpLink): one call per request, so the api's batch limit never applies.
+        transformer,
         headers: () => (token ? { authorization: `Bearer ${token}` } : {}),
         fetch: fetchWithTimeout as unknown as FetchOption,
       }),

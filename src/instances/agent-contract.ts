@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { safeString } from "../validation";
 
 /** What the local provider tells a pod's sidecar agent, in `<pod dir>/agent.json`. */
 export interface AgentSpec {
@@ -24,9 +25,9 @@ const nullableNumber = z.number().finite().nullable();
 
 /** A heartbeat's view of the workload. `phase`/`progress` come from the runtime's health answer while it boots. */
 export const workloadReport = z.discriminatedUnion("state", [
-  z.object({ state: z.literal("starting"), phase: z.string().max(64), progress: z.number().min(0).max(1).nullable(), message: z.string().max(500) }),
+  z.object({ state: z.literal("starting"), phase: safeString().max(64), progress: z.number().min(0).max(1).nullable(), message: safeString().max(500) }),
   z.object({ state: z.literal("ready") }),
-  z.object({ state: z.literal("exited"), exitCode: z.number().int().nullable(), signal: z.string().max(32).nullable(), lastLines: z.string().max(20_000) }),
+  z.object({ state: z.literal("exited"), exitCode: z.number().int().nullable(), signal: safeString().max(32).nullable(), lastLines: safeString().max(20_000) }),
 ]);
 
 /**
@@ -38,14 +39,14 @@ const podTime = z.iso.datetime({ offset: true });
 
 /** What the agent posts to `/agent/heartbeat` every second. */
 export const heartbeatBody = z.object({
-  runId: z.string(),
+  runId: safeString().max(64),
   at: podTime,
   workload: workloadReport,
 });
 
 /** What the agent posts to `/agent/samples` every few seconds. GPU readings are null when the pod has no GPU to read (no nvidia-smi): never invented. */
 export const sampleBody = z.object({
-  runId: z.string(),
+  runId: safeString().max(64),
   at: podTime,
   cpuPercent: nullableNumber,
   memoryUsedBytes: nullableNumber,

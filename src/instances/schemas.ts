@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { safeString } from "../validation";
 
 /** Serving names are the `model` id on /v1: lower-case, URL- and shell-friendly. */
 export const servingName = z
@@ -7,7 +8,7 @@ export const servingName = z
   .regex(/^[a-z0-9][a-z0-9._-]{0,62}$/, { message: "Use 1–63 lower-case letters, digits, '.', '_' or '-', starting with a letter or digit." });
 
 const region = z.string().regex(/^[a-z0-9-]{1,32}$/, { message: "Not a region name." });
-const gpuId = z.string().min(1).max(32);
+const gpuId = safeString().min(1).max(32);
 
 export const placementFields = {
   /** GPU types it may run on, most preferred first. */
@@ -20,24 +21,24 @@ export const placementFields = {
 
 export const launchInput = z
   .object({
-    name: z.string().trim().max(80).optional(),
-    description: z.string().trim().max(500).optional(),
+    name: safeString().trim().max(80).optional(),
+    description: safeString().trim().max(500).optional(),
     /** A serving runtime (vLLM, TEI, llama.cpp, Ollama, reference)… */
-    runtimeId: z.string().optional(),
+    runtimeId: safeString().max(32).optional(),
     /** …or a template from the Pods document. */
-    templateId: z.string().optional(),
-    hfRepo: z.string().trim().max(200).optional(),
+    templateId: safeString().max(64).optional(),
+    hfRepo: safeString().trim().max(200).optional(),
     /** For GGUF repos: which file to serve (default: a Q4_K_M one). */
-    modelFile: z.string().max(200).optional(),
+    modelFile: safeString().max(200).optional(),
     task: z.enum(["chat", "embeddings"]).optional(),
     contextLength: z.number().int().min(128).max(1_048_576).optional(),
     servingName: servingName.optional(),
     gpuCount: z.number().int().min(1).max(8).default(1),
     tier: z.enum(["secure", "community"]).default("secure"),
     /** A custom image: refused unless it is a catalog image pinned by digest. */
-    image: z.string().max(300).optional(),
+    image: safeString().max(300).optional(),
     /** Used once to read a gated repo's metadata; never stored. */
-    hfToken: z.string().max(200).optional(),
+    hfToken: safeString().max(200).optional(),
     ...placementFields,
   })
   .refine((input) => Boolean(input.runtimeId) !== Boolean(input.templateId), {
@@ -48,8 +49,8 @@ export const launchInput = z
 export type LaunchInput = z.infer<typeof launchInput>;
 
 export const settingsInput = z.object({
-  name: z.string().trim().max(80).nullable().optional(),
-  description: z.string().trim().max(500).nullable().optional(),
+  name: safeString().trim().max(80).nullable().optional(),
+  description: safeString().trim().max(500).nullable().optional(),
   servingName: servingName.optional(),
   gpuPreferences: placementFields.gpuPreferences.optional(),
   allowedRegions: placementFields.allowedRegions.optional(),

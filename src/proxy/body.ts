@@ -1,46 +1,13 @@
+import { BodyTooLargeError, readBodyWithin } from "../request-body";
 import { bodyTooLarge, invalidBody } from "./errors";
 
-/**
- * The request body as bytes, refusing more than `limitBytes`: by
- * Content-Length before reading anything, and by counting while reading
- * when there is none (chunked).
- */
+/** The request body as bytes through the shared capped reader, its refusal in OpenAI's shape. */
 export async function readBody(request: Request, limitBytes: number): Promise<Uint8Array<ArrayBuffer>> {
-  const declared = request.headers.get("content-length");
-  if (declared !== null && /^\d+$/.test(declared.trim())) {
-    if (Number(declared) > limitBytes) throw bodyTooLarge(limitBytes);
-    // The common case, read natively (a JS stream reader here costs ~20 µs a request): Bun's HTTP parser
-    // frames the body by Content-Length, so only a Request built in-process could carry more than declared.
-    const bytes = (await request.bytes()) as Uint8Array<ArrayBuffer>;
-    if (bytes.byteLength > limitBytes) throw bodyTooLarge(limitBytes);
-    return bytes;
-  }
-  if (!request.body) return new Uint8Array(0);
-  const chunks: Uint8Array<ArrayBuffer>[] = [];
-  let size = 0;
-  const reader = request.body.getReader();
   try {
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      size += value.byteLength;
-      if (size > limitBytes) {
-        void reader.cancel().catch(() => {});
-        throw bodyTooLarge(limitBytes);
-      }
-      chunks.push(value as Uint8Array<ArrayBuffer>);
-    }
-  } finally {
-    reader.releaseLock();
+    return await readBodyWithin(request, limitBytes);
+  } catch (error) {
+    throw error instanceof BodyTooLargeError ? bodyTooLarge(limitBytes) : error;
   }
-  if (chunks.length === 1) return chunks[0]!;
-  const bytes = new Uint8Array(size);
-  let offset = 0;
-  for (const chunk of chunks) {
-    bytes.set(chunk, offset);
-    offset += chunk.byteLength;
-  }
-  return bytes;
 }
 
 const utf8 = new TextDecoder("utf-8", { fatal: true });

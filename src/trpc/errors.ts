@@ -15,9 +15,12 @@ const codes: Record<ErrorCode, TRPC_ERROR_CODE_KEY> = {
   INSUFFICIENT_FUNDS: "PRECONDITION_FAILED",
 };
 
+/** What every internal error answers; the detail is only in the server log, under the request id. */
+export const INTERNAL_MESSAGE = "Something went wrong on our side.";
+
 /** The one place domain errors become tRPC errors; anything unknown is an internal error whose cause stays server-side. */
 export function toTRPCError(error: unknown): TRPCError {
   if (error instanceof TRPCError) return error;
   if (error instanceof DomainError) return new TRPCError({ code: codes[error.code], message: error.message, cause: error });
-  return new TRPCError({ code: "INTERNAL_SERVER_ERROR", message: "Something went wrong on our side.", cause: error });
+  return new TRPCError({ code: "INTERNAL_SERVER_ERROR", message: INTERNAL_MESSAGE, cause: error });
 }

@@ -1,11 +1,12 @@
 import { initTRPC, TRPCError } from "@trpc/server";
-import superjson from "superjson";
 import { ZodError, z } from "zod";
 import type { Caller } from "../auth/caller";
 import { crossSiteRefusal } from "../auth/csrf";
+import { requireScope, scopeForProcedure } from "../auth/scopes";
 import type { AccountContext } from "../context";
 import { DomainError, RateLimitedError } from "../errors";
-import { toTRPCError } from "./errors";
+import { INTERNAL_MESSAGE, toTRPCError } from "./errors";
+import { transformer } from "./wire";
 import type { Services } from "../../server/services";
 
 export interface TrpcContext extends Services {
@@ -20,14 +21,17 @@ export interface TrpcContext extends Services {
   resHeaders: Headers;
 }
 
-// superjson, so clients get Dates where the types say Date; every client's link names it too.
+// Plain JSON in, superjson out (src/trpc/wire.ts); every client's link names the same transformer.
 const t = initTRPC.context<TrpcContext>().create({
-  transformer: superjson,
+  transformer,
   errorFormatter({ shape, error, ctx }) {
     const cause = error.cause;
     const fieldErrors = cause instanceof ZodError ? z.flattenError(cause).fieldErrors : undefined;
-    const message = cause instanceof ZodError ? describeIssues(cause) : shape.message;
-    if (error.code === "INTERNAL_SERVER_ERROR") console.error(`[${ctx?.requestId}]`, cause ?? error);
+    const internal = error.code === "INTERNAL_SERVER_ERROR";
+    // tRPC copies a thrown error's message into the shape: for an unknown error that is a query, a path
+    // or a stack's worth of internals. Only the log gets it, under the request id the client is shown.
+    if (internal) console.error(`[${ctx?.requestId}]`, cause ?? error);
+    const message = internal ? INTERNAL_MESSAGE : cause instanceof ZodError ? describeIssues(cause) : shape.message;
     return {
       ...shape,
       message,
@@ -71,15 +75,27 @@ function refuseCrossSite(ctx: TrpcContext) {
 export const publicProcedure = base;
 
 /** A caller inside an account: a signed-in person or an API key. */
-export const accountProcedure = base.use(({ ctx, next }) => {
+const inAccount = base.use(({ ctx, next }) => {
   const caller = ctx.caller;
   if (!caller) throw new TRPCError({ code: "UNAUTHORIZED", message: "Sign in or pass an API key." });
   const account: AccountContext = { db: ctx.db, accountId: caller.accountId, role: caller.role, actor: caller.actor };
   return next({ ctx: { ...ctx, caller, account } });
 });
 
-/** A signed-in person (not an API key): account membership, invites and sessions are theirs. */
-export const userProcedure = accountProcedure.use(({ ctx, next }) => {
+/** An API key acts only within its scope: queries need 'read', mutations 'full' (src/auth/scopes.ts). */
+const withinKeyScope = t.middleware(({ ctx, path, type, next }) => {
+  requireScope(ctx.caller?.scope ?? null, scopeForProcedure(path, type), path);
+  return next();
+});
+
+/** A signed-in person, or an API key within its scope. */
+export const accountProcedure = inAccount.use(withinKeyScope);
+
+/**
+ * A signed-in person (not an API key, whatever its scope): account membership, invites, sessions
+ * and API keys are theirs. Not built on accountProcedure, so a key hears "needs a person", not "needs 'full'".
+ */
+export const userProcedure = inAccount.use(({ ctx, next }) => {
   const user = ctx.caller.user;
   if (!user) throw new TRPCError({ code: "FORBIDDEN", message: "This needs a signed-in person, not an API key." });
   return next({ ctx: { ...ctx, user } });

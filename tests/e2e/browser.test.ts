@@ -107,6 +107,24 @@ describe("browser", () => {
     expect(await seen(page.getByRole("row").filter({ hasText: "ci" }).getByText("revoked"))).toBe(true);
   }, 60_000);
 
+  test("the create dialog picks a key's scope, inference by default; the list shows it", async () => {
+    const page = await newPage();
+    await signUp(page, newEmail("grace"));
+    await goToSection(page, "API keys", "/api-keys");
+    await page.getByRole("button", { name: "Create key" }).first().click();
+    const createDialog = page.getByRole("dialog", { name: "Create API key" });
+    expect(await createDialog.getByRole("radio", { name: /^Inference/ }).isChecked()).toBe(true);
+    await createDialog.getByLabel("Name").fill("dashboard");
+    await createDialog.getByRole("radio", { name: /^Read/ }).check();
+    await createDialog.getByRole("button", { name: "Create key" }).click();
+
+    const secretDialog = page.getByRole("dialog", { name: "Your new API key" });
+    await secretDialog.getByRole("button", { name: "I have saved my key" }).click();
+    await secretDialog.waitFor({ state: "hidden" });
+    expect(await page.getByRole("columnheader", { name: "Scope" }).isVisible()).toBe(true);
+    expect(await seen(page.getByRole("row").filter({ hasText: "dashboard" }).getByRole("cell", { name: "read", exact: true }))).toBe(true);
+  }, 60_000);
+
   test("an owner invites someone by link; they sign up through it and join the owner's account", async () => {
     const owner = await newPage();
     const ownerEmail = newEmail("owner");

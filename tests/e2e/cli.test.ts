@@ -50,7 +50,7 @@ describe("a script signs up and manages API keys", () => {
 
     const created = parsed(await cli(["keys", "create", "ci", "--json"]));
     expect(created.secret).toMatch(/^qdz_[0-9A-Za-z]{43}$/);
-    expectCopy(created.key).toMatchObject({ name: "ci", id: expect.stringMatching(/^key_/), revokedAt: null });
+    expectCopy(created.key).toMatchObject({ name: "ci", id: expect.stringMatching(/^key_/), scope: "inference", revokedAt: null });
     const secret: string = created.secret;
 
     const listed = parsed<any[]>(await cli(["keys", "list", "--json"]));
@@ -61,6 +61,7 @@ describe("a script signs up and manages API keys", () => {
     expect(table.stdout).toContain(created.key.prefix);
     expect(table.stdout).toContain("active");
     expect(table.stdout).toMatch(/LAST USED +REQUESTS +STATUS\n.* never +0 +active\n/);
+    expect(table.stdout).toMatch(/PREFIX +SCOPE +CREATED .*\n.*… +inference +\d{4}-/);
     expect(listed[0].requestCount).toBe(0);
     for (const output of [JSON.stringify(listed), table.stdout, table.stderr]) expect(output).not.toContain(secret);
 
@@ -213,13 +214,18 @@ describe("signing in and out", () => {
   test("login --api-key-stdin stores a key; logout forgets it", async () => {
     const owner = newCli();
     const { accountId } = await signUp(owner);
-    const { secret } = parsed(await owner(["keys", "create", "ci", "--json"]));
+    // 'read', so the key may list keys below; `keys list` shows the scope.
+    const { secret, key } = parsed(await owner(["keys", "create", "ci", "--scope", "read", "--json"]));
+    expect(key.scope).toBe("read");
+    expect((await owner(["keys", "list"])).stdout).toMatch(/… +read +\d{4}-/);
 
     const ci = newCli();
     const login = parsed(await ci(["login", "--api-key-stdin", "--json"], { stdin: `${secret}\n` }));
     expectCopy(login).toMatchObject({ kind: "apiKey", accountId });
     expectCopy(parsed(await ci(["whoami", "--json"]))).toMatchObject({ kind: "apiKey", source: "stored", accountId });
     expect(parsed(await ci(["keys", "list", "--json"])).length).toBe(1);
+    // A key never makes keys, whatever its scope.
+    expect(failed(await ci(["keys", "create", "child", "--scope", "read", "--json"]))).toMatchObject({ code: "FORBIDDEN", message: expect.stringContaining("signed-in person") });
 
     const typo = await ci(["login", "--api-key", `qdz_${randomBase62(43)}`]);
     expect(typo.code).toBe(1);

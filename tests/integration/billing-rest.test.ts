@@ -18,7 +18,8 @@ function call(method: string, path: string, token: string | null, body?: unknown
 
 async function keyFor() {
   const user = await newUser(db);
-  return { user, key: (await newApiKey(db, user)).secret };
+  // 'full': these tests open checkouts; the scopes' own tests are in api-keys.test.ts.
+  return { user, key: (await newApiKey(db, user, { scope: "full" })).secret };
 }
 
 const validCheckout = { amount_cents: 5000, currency: "eur", success_url: "https://app.example/ok", cancel_url: "https://app.example/cancel" };

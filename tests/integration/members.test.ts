@@ -1,9 +1,10 @@
 import { describe, expect, test } from "bun:test";
 import { eq } from "drizzle-orm";
-import { invites } from "../../db/schema";
+import { apiKeys, invites } from "../../db/schema";
+import { createApp } from "../../server/app";
 import { freshDatabase } from "../support/db";
 import { expectTrpcError } from "../support/errors";
-import { newUser, trpc } from "../support/factories";
+import { newUser, testConfig, trpc } from "../support/factories";
 
 const { db } = await freshDatabase();
 
@@ -121,5 +122,81 @@ describe("roles", () => {
     const { member, asMember, asOwner } = await team();
     await asMember.account.leave();
     expect((await asOwner.account.members()).map((m) => m.userId)).not.toContain(member.userId);
+  });
+});
+
+describe("removal ends access", () => {
+  // One app for the file: its /v1 cache keeps a key once seen, so only the revocation's NOTIFY can drop it in time.
+  const app = createApp({ db, config: testConfig });
+  const get = (path: string, token: string) => app.handle(new Request(`http://localhost:3000${path}`, { headers: { authorization: `Bearer ${token}` } }));
+  const surfaces = ["/trpc/account.get", "/billing/balance", "/v1/models"];
+
+  /** Polls `path` until it answers `status`, for at most a second (the /v1 cache's TTL is 30 s). */
+  async function answersWithin(path: string, token: string, status: number) {
+    const deadline = Date.now() + 1000;
+    let last = 0;
+    while (Date.now() < deadline) {
+      last = (await get(path, token)).status;
+      if (last === status) return;
+      await Bun.sleep(20);
+    }
+    throw new Error(`${path} still answers ${last}, not ${status}, a second later`);
+  }
+
+  /** A team where the member and the owner each made a key in the owner's account, both working everywhere. */
+  async function teamWithKeys() {
+    const members = await team();
+    const theirs = await members.asMember.apiKeys.create({ name: "member's", scope: "full" });
+    const owners = await members.asOwner.apiKeys.create({ name: "owner's", scope: "full" });
+    for (const path of surfaces) {
+      expect((await get(path, theirs.secret)).status).toBe(200);
+      expect((await get(path, owners.secret)).status).toBe(200);
+    }
+    return { ...members, theirs, owners };
+  }
+
+  async function revokedAt(keyId: string) {
+    return (await db.select({ revokedAt: apiKeys.revokedAt }).from(apiKeys).where(eq(apiKeys.id, keyId)))[0]!.revokedAt;
+  }
+
+  test("removing a member revokes the keys they made there: 401 at once on tRPC, billing REST and /v1", async () => {
+    const { member, asOwner, theirs, owners } = await teamWithKeys();
+    await asOwner.account.removeMember({ userId: member.userId });
+    for (const path of surfaces) await answersWithin(path, theirs.secret, 401);
+    expect(await revokedAt(theirs.key.id)).toBeInstanceOf(Date);
+    // The owner's key is theirs, not the member's: it keeps working.
+    for (const path of surfaces) expect((await get(path, owners.secret)).status).toBe(200);
+    expect(await revokedAt(owners.key.id)).toBeNull();
+  });
+
+  test("leaving revokes the keys one made in that account", async () => {
+    const { asMember, theirs, owners } = await teamWithKeys();
+    await asMember.account.leave();
+    for (const path of surfaces) await answersWithin(path, theirs.secret, 401);
+    expect(await revokedAt(owners.key.id)).toBeNull();
+  });
+
+  test("a removed member's session stops acting in the account on the next request", async () => {
+    const { owner, member, asOwner, owners } = await teamWithKeys();
+    expect((await (await trpc(db, member.sessionToken)).account.get()).id).toBe(owner.accountId);
+    await asOwner.account.removeMember({ userId: member.userId });
+    // Membership is checked on every request: the session falls back to the member's own account.
+    const after = await trpc(db, member.sessionToken);
+    expect((await after.account.get()).id).toBe(member.accountId);
+    await expectTrpcError(after.apiKeys.revoke({ id: owners.key.id }), "NOT_FOUND");
+    expect(await revokedAt(owners.key.id)).toBeNull();
+  });
+
+  test("an API key cannot remove members, change roles or invite", async () => {
+    const { owner, member, owners } = await teamWithKeys();
+    const asKey = await trpc(db, owners.secret);
+    for (const attempt of [
+      asKey.account.removeMember({ userId: member.userId }),
+      asKey.account.setRole({ userId: member.userId, role: "owner" }),
+      asKey.account.createInvite({ role: "member" }),
+    ]) {
+      expect((await expectTrpcError(attempt, "FORBIDDEN")).message).toBe("This needs a signed-in person, not an API key.");
+    }
+    expect((await (await trpc(db, owner.sessionToken)).account.members()).map((m) => m.userId).sort()).toEqual([owner.userId, member.userId].sort());
   });
 });

@@ -3,6 +3,7 @@ import { createSession } from "../../src/accounts/sessions";
 import { signUp } from "../../src/accounts/signup";
 import { createApiKey } from "../../src/api-keys/keys";
 import { resolveCaller } from "../../src/auth/caller";
+import type { ApiKeyScope } from "../../src/auth/scopes";
 import { loadConfig } from "../../src/config";
 import type { AccountContext } from "../../src/context";
 import { randomBase62 } from "../../src/ids";
@@ -44,8 +45,9 @@ export async function contextOf(db: Database, user: TestUser): Promise<AccountCo
   return { db, accountId: caller.accountId, role: caller.role, actor: caller.actor };
 }
 
-export async function newApiKey(db: Database, user: TestUser, name = "test key") {
-  return createApiKey(await contextOf(db, user), { name });
+/** A key made by `user` through the domain verb; the scope defaults as the product's does ('inference'). */
+export async function newApiKey(db: Database, user: TestUser, options: { name?: string; scope?: ApiKeyScope } = {}) {
+  return createApiKey(await contextOf(db, user), { name: options.name ?? "test key", scope: options.scope });
 }
 
 /** A tRPC caller authenticated by `token` (a session token or an API key), or anonymous. */

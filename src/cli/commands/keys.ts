@@ -1,10 +1,18 @@
-import type { Command } from "commander";
+import { Option, type Command } from "commander";
 import { action } from "../action";
 import type { Outputs } from "../client";
 import type { CliContext } from "../context";
 import { formatTime, renderTable } from "../output";
 
 type ApiKey = Outputs["apiKeys"]["list"][number];
+type Scope = ApiKey["scope"];
+
+/** One line per scope for the help; a Record, so a new scope does not compile until it is explained here. */
+const SCOPES: Record<Scope, string> = {
+  inference: "only /v1 (chat, completions, embeddings, models)",
+  read: "also reads the account (instances, billing, keys, firewalls)",
+  full: "everything a member may do, except managing keys and members",
+};
 
 export function keysCommands(program: Command): void {
   const keys = program.command("keys").description("API keys of your account, for /v1, billing and the CLI");
@@ -13,6 +21,14 @@ export function keysCommands(program: Command): void {
     .command("create")
     .description("create an API key; its secret is shown this once only")
     .argument("<name>", "what the key is for, such as 'ci' or 'laptop'")
+    .addOption(
+      new Option(
+        "--scope <scope>",
+        `what the key may do, by default inference. ${Object.entries(SCOPES)
+          .map(([scope, what]) => `${scope} = ${what}`)
+          .join("; ")}`,
+      ).choices(Object.keys(SCOPES)),
+    )
     .action(action(create));
   keys.command("list").description("list the account's API keys (never their secrets)").action(action(list));
   keys
@@ -22,10 +38,11 @@ export function keysCommands(program: Command): void {
     .action(action(revoke));
 }
 
-async function create(cli: CliContext, name: string) {
-  const created = await cli.signedIn().apiKeys.create.mutate({ name });
+async function create(cli: CliContext, name: string, options: { scope?: Scope }) {
+  // Left out when not given: the server's default is the one default.
+  const created = await cli.signedIn().apiKeys.create.mutate({ name, scope: options.scope });
   // The secret alone on stdout, so `KEY=$(qdz keys create ci)` captures exactly the key.
-  cli.out.note(`Created API key '${created.key.name}' (${created.key.id}). Copy the secret now: it is not shown again.`);
+  cli.out.note(`Created API key '${created.key.name}' (${created.key.id}) with scope '${created.key.scope}'. Copy the secret now: it is not shown again.`);
   cli.out.result(created, (result) => result.secret);
 }
 
@@ -34,8 +51,8 @@ async function list(cli: CliContext) {
   cli.out.result(keys, (rows) => {
     if (rows.length === 0) return "No API keys yet. Create one with `qdz keys create <name>`.";
     return renderTable(
-      ["id", "name", "prefix", "created", "last used", "requests", "status"],
-      rows.map((key) => [key.id, key.name, `${key.prefix}…`, formatTime(key.createdAt), formatTime(key.lastUsedAt, "never"), String(key.requestCount), status(key)]),
+      ["id", "name", "prefix", "scope", "created", "last used", "requests", "status"],
+      rows.map((key) => [key.id, key.name, `${key.prefix}…`, key.scope, formatTime(key.createdAt), formatTime(key.lastUsedAt, "never"), String(key.requestCount), status(key)]),
     );
   });
 }

@@ -1,11 +1,12 @@
 import { z } from "zod";
+import { safeString } from "../../validation";
 import { acceptInvite, createInvite, listPendingInvites, previewInvite, revokeInvite } from "../../accounts/invites";
 import { getAccount, leaveAccount, listMembers, removeMember, renameAccount, setMemberRole } from "../../accounts/members";
 import { accountName, createInviteInput, inviteToken, role } from "../../accounts/schemas";
 import { switchAccount } from "../../accounts/sessions";
 import { accountProcedure, publicProcedure, router, userProcedure } from "../init";
 
-const userId = z.object({ userId: z.string().min(1) });
+const userId = z.object({ userId: safeString().min(1).max(64) });
 
 export const accountRouter = router({
   get: accountProcedure.query(({ ctx }) => getAccount(ctx.account)),
@@ -33,7 +34,7 @@ export const accountRouter = router({
     return { ...invite, token, url: `${ctx.config.PUBLIC_URL}/invite/${token}` };
   }),
   invites: userProcedure.query(({ ctx }) => listPendingInvites(ctx.account)),
-  revokeInvite: userProcedure.input(z.object({ id: z.string().min(1) })).mutation(async ({ ctx, input }) => {
+  revokeInvite: userProcedure.input(z.object({ id: safeString().min(1).max(64) })).mutation(async ({ ctx, input }) => {
     await revokeInvite(ctx.account, input.id);
     return { ok: true };
   }),

@@ -1,15 +1,14 @@
 import { z } from "zod";
+import { safeString } from "../../validation";
 import { createCheckout, getCheckout, topUpLimits } from "../../billing/checkout";
 import { completeDevCheckout } from "../../billing/dev-checkout";
 import { DevGateway } from "../../billing/gateway";
 import { burnRateCentsPerHour, runwaySeconds } from "../../billing/burn-rate";
 import { balanceSummary } from "../../billing/grace";
 import { listLedger } from "../../billing/ledger";
-import { ledgerKinds } from "../../billing/schemas";
+import { httpUrl, ledgerKinds } from "../../billing/schemas";
 import { NotFoundError } from "../../errors";
 import { accountProcedure, router } from "../init";
-
-const httpUrl = z.url({ protocol: /^https?$/, message: "Must be an http(s) URL." });
 
 export const billingRouter = router({
   /** Balance, grace state and the gateway in use (the web app labels the development gateway). */
@@ -31,9 +30,9 @@ export const billingRouter = router({
     .input(
       z.object({
         limit: z.number().int().min(1).max(200).default(25),
-        cursor: z.string().max(200).nullish(),
+        cursor: safeString().max(200).nullish(),
         kind: z.enum(ledgerKinds).optional(),
-        instanceId: z.string().max(64).optional(),
+        instanceId: safeString().max(64).optional(),
       }),
     )
     .query(({ ctx, input }) => listLedger(ctx.db, ctx.account.accountId, input)),
@@ -42,14 +41,14 @@ export const billingRouter = router({
     .input(z.object({ amountCents: z.number().int(), successUrl: httpUrl, cancelUrl: httpUrl }))
     .mutation(({ ctx, input }) => createCheckout(ctx.account, ctx.gateway, input, topUpLimits(ctx.config))),
 
-  checkout: accountProcedure.input(z.object({ id: z.string().min(1).max(200) })).query(async ({ ctx, input }) => {
+  checkout: accountProcedure.input(z.object({ id: safeString().min(1).max(200) })).query(async ({ ctx, input }) => {
     const checkout = await getCheckout(ctx.account, input.id);
     return { id: checkout.id, status: checkout.status, amountCents: checkout.amountCents, gateway: checkout.gateway, createdAt: checkout.createdAt };
   }),
 
   /** The development gateway's confirm page: only there while no Stripe keys are set. */
   completeDevCheckout: accountProcedure
-    .input(z.object({ id: z.string().min(1).max(200), outcome: z.enum(["pay", "cancel"]) }))
+    .input(z.object({ id: safeString().min(1).max(200), outcome: z.enum(["pay", "cancel"]) }))
     .mutation(({ ctx, input }) => {
       if (!(ctx.gateway instanceof DevGateway)) throw new NotFoundError("Development checkout", input.id);
       return completeDevCheckout(ctx.account, ctx.gateway, ctx.deliverWebhook, input.id, input.outcome);

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { safeString } from "../../validation";
 import { attachFirewall } from "../../firewall/attach";
 import { createFirewall } from "../../firewall/create";
 import { listFirewallEvents } from "../../firewall/events";
@@ -9,7 +10,7 @@ import { testPrompt } from "../../firewall/test-prompt";
 import { updateFirewall } from "../../firewall/update";
 import { accountProcedure, router } from "../init";
 
-const byId = z.object({ id: z.string().min(1) });
+const byId = z.object({ id: safeString().min(1).max(64) });
 
 export const firewallsRouter = router({
   list: accountProcedure.query(({ ctx }) => listFirewalls(ctx.account)),

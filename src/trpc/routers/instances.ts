@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { safeString } from "../../validation";
 import { balanceSummary } from "../../billing/grace";
 import { readCatalog } from "../../catalog/queries";
 import { HubClient } from "../../hub/client";
@@ -11,8 +12,8 @@ import { hourlyRate, lockPricing, maxHourlyRate } from "../../pricing/snapshot";
 import { InvalidInputError } from "../../errors";
 import { accountProcedure, router, type TrpcContext } from "../init";
 
-const id = z.object({ id: z.string().min(1).max(64) });
-const ids = z.object({ ids: z.array(z.string().min(1).max(64)).min(1).max(200) });
+const id = z.object({ id: safeString().min(1).max(64) });
+const ids = z.object({ ids: z.array(safeString().min(1).max(64)).min(1).max(200) });
 
 function launchDeps(ctx: TrpcContext): LaunchDeps {
   return {
@@ -33,14 +34,14 @@ export const instancesRouter = router({
   validate: accountProcedure
     .input(
       z.object({
-        runtimeId: z.string(),
-        hfRepo: z.string().trim().min(1).max(200),
-        modelFile: z.string().max(200).optional(),
+        runtimeId: safeString().max(32),
+        hfRepo: safeString().trim().min(1).max(200),
+        modelFile: safeString().max(200).optional(),
         task: z.enum(["chat", "embeddings"]).optional(),
         contextLength: z.number().int().min(128).max(1_048_576).optional(),
-        gpuPreferences: z.array(z.string()).min(1).max(8),
+        gpuPreferences: z.array(safeString().max(32)).min(1).max(8),
         gpuCount: z.number().int().min(1).max(8),
-        hfToken: z.string().max(200).optional(),
+        hfToken: safeString().max(200).optional(),
       }),
     )
     .query(async ({ ctx, input }) => {
@@ -56,7 +57,7 @@ export const instancesRouter = router({
   get: accountProcedure.input(id).query(({ ctx, input }) => instanceDetail(ctx.account, input.id)),
   /** The runtime's (or the agent's) captured output, last lines first kept. */
   logs: accountProcedure
-    .input(id.extend({ stream: z.enum(["runtime", "agent"]).default("runtime"), tailLines: z.number().int().min(1).max(2000).default(200), runId: z.string().max(64).optional() }))
+    .input(id.extend({ stream: z.enum(["runtime", "agent"]).default("runtime"), tailLines: z.number().int().min(1).max(2000).default(200), runId: safeString().max(64).optional() }))
     .query(({ ctx, input }) => instanceLogs(ctx.account, ctx.providers, input.id, input)),
 
   start: accountProcedure.input(id).mutation(async ({ ctx, input }) =>
@@ -75,12 +76,12 @@ export const instancesRouter = router({
   delete: accountProcedure.input(id).mutation(({ ctx, input }) => deleteMany(ctx.account, ctx.jobs, [input.id], `deleted ${who(ctx)}`)),
   deleteMany: accountProcedure.input(ids).mutation(({ ctx, input }) => deleteMany(ctx.account, ctx.jobs, input.ids, `deleted ${who(ctx)} (bulk)`)),
   updateSettings: accountProcedure
-    .input(settingsInput.extend({ id: z.string().min(1).max(64) }))
+    .input(settingsInput.extend({ id: safeString().min(1).max(64) }))
     .mutation(async ({ ctx, input }) => listItem(await updateSettings(ctx.account, input.id, input))),
 
   /** What a launch would cost: the hourly rate per GPU choice, and how long the balance lasts at the highest. */
   quote: accountProcedure
-    .input(z.object({ gpuPreferences: z.array(z.string()).min(1).max(8), gpuCount: z.number().int().min(1).max(8), tier: z.enum(["secure", "community"]), modelClass: z.enum(["pod", "embeddings", "llm", "llm_large"]) }))
+    .input(z.object({ gpuPreferences: z.array(safeString().max(32)).min(1).max(8), gpuCount: z.number().int().min(1).max(8), tier: z.enum(["secure", "community"]), modelClass: z.enum(["pod", "embeddings", "llm", "llm_large"]) }))
     .query(async ({ ctx, input }) => {
       const snapshot = await lockPricing(ctx.db, input);
       const summary = await balanceSummary(ctx.db, ctx.account.accountId, ctx.config.GRACE_WINDOW_HOURS);

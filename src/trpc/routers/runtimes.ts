@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { safeString } from "../../validation";
 import { readCatalog } from "../../catalog/queries";
 import { findRuntimeBinary } from "../../providers/local/local-provider";
 import { INSTALLABLE, installStates, requestInstall } from "../../runtimes/installs";
@@ -27,6 +28,6 @@ export const runtimesRouter = router({
   }),
 
   install: userProcedure
-    .input(z.object({ runtimeId: z.string().min(1).max(32) }))
+    .input(z.object({ runtimeId: safeString().min(1).max(32) }))
     .mutation(({ ctx, input }) => requestInstall(ctx.account, ctx.jobs, input.runtimeId)),
 });

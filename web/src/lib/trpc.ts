@@ -1,12 +1,12 @@
 import { createTRPCClient, httpBatchLink, TRPCClientError } from "@trpc/client";
 import type { inferRouterOutputs } from "@trpc/server";
-import superjson from "superjson";
 // Type-only: the web bundle gets the router's types, never its code.
 import type { AppRouter } from "../../../src/trpc/router";
+import { TRPC_MAX_BATCH_CALLS, transformer } from "../../../src/trpc/wire";
 
-/** The typed client for the api on this origin; the session cookie rides along. */
+/** The typed client for the api on this origin; the session cookie rides along. Batches stay within the api's limit. */
 export const trpc = createTRPCClient<AppRouter>({
-  links: [httpBatchLink({ url: "/trpc", transformer: superjson })],
+  links: [httpBatchLink({ url: "/trpc", transformer, maxItems: TRPC_MAX_BATCH_CALLS })],
 });
 
 export type Outputs = inferRouterOutputs<AppRouter>;
