@@ -1,8 +1,19 @@
 import { bigserial, boolean, index, integer, jsonb, pgTable, text } from "drizzle-orm/pg-core";
-import type { Rule } from "../../src/firewall/rules/schemas";
 import { accounts } from "./accounts";
 import { createdAt, prefixedId, timestamptz } from "./columns";
 import { instances } from "./instances";
+
+/**
+ * A firewall rule as the column holds it. Its full shape (per kind) belongs
+ * to the firewall domain, which validates every write and reads rows back as
+ * its own `Rule` type in one place (`src/firewall/stored.ts`).
+ */
+export interface StoredFirewallRule {
+  id: string;
+  kind: string;
+  action: string;
+  options: Record<string, unknown>;
+}
 
 /** An account's ordered prompt rules, attached to instances (and picked per request in the playground). */
 export const firewalls = pgTable(
@@ -13,7 +24,7 @@ export const firewalls = pgTable(
     name: text("name").notNull(),
     description: text("description"),
     /** Ordered; validated by `rulesSchema` on every write, so readers trust the shape. */
-    rules: jsonb("rules").$type<Rule[]>().notNull(),
+    rules: jsonb("rules").$type<StoredFirewallRule[]>().notNull(),
     /** The account's opt-in to keep an excerpt of the prompt in events; off, events hold no prompt text. */
     storePromptText: boolean("store_prompt_text").notNull().default(false),
     ...createdAt,
@@ -48,6 +59,7 @@ export const firewallEvents = pgTable(
     action: text("action", { enum: ["block", "flag"] }).notNull(),
     /** Where in the request body (`messages[1].content`); `*` for length limits. */
     field: text("field").notNull(),
+    /** Matches found; 0 when a custom pattern fired because it could not read the whole prompt (budget, or a pattern RE2 cannot compile). */
     matches: integer("matches").notNull(),
     /** Only when the firewall's `store_prompt_text` is on: the start of the text that fired. */
     promptExcerpt: text("prompt_excerpt"),

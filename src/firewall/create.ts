@@ -2,6 +2,7 @@ import { firewalls } from "../../db/schema";
 import type { AccountContext } from "../context";
 import { newId } from "../ids";
 import { createFirewallInput, type CreateFirewallInput } from "./schemas";
+import { withRules } from "./stored";
 
 export async function createFirewall(ctx: AccountContext, input: CreateFirewallInput) {
   const parsed = createFirewallInput.parse(input);
@@ -9,5 +10,5 @@ export async function createFirewall(ctx: AccountContext, input: CreateFirewallI
     .insert(firewalls)
     .values({ id: newId("firewall"), accountId: ctx.accountId, ...parsed, description: parsed.description ?? null })
     .returning();
-  return row!;
+  return withRules(row!);
 }

@@ -1,7 +1,8 @@
-import { findCustom } from "./rules/custom-regex";
+import { findCustom, type CustomScan, type Unscreened } from "./rules/custom-regex";
 import { findDenied } from "./rules/deny-list";
 import { findPii } from "./rules/pii";
 import { findPromptInjection } from "./rules/prompt-injection";
+import { ScanBudget, scanLimits, type ScanLimits } from "./rules/scan-budget";
 import type { Rule, RuleAction, RuleKind } from "./rules/schemas";
 import { findSecrets } from "./rules/secrets";
 import { mergeSpans, type Span } from "./rules/spans";
@@ -25,6 +26,12 @@ export interface FiredRule {
   matches: number;
   /** The field that matched; `*` for a length limit, which judges the prompt as a whole. */
   field: string;
+  /**
+   * A custom pattern that could not read all of the prompt: the prompt's budget
+   * ran out at `field`, or the pattern, saved before custom patterns were RE2,
+   * cannot run now. See `evaluate` for what then happens.
+   */
+  unscreened?: Unscreened;
 }
 
 export type Outcome = "allow" | "block" | "redact" | "flag";
@@ -39,7 +46,7 @@ export interface Evaluation {
 
 type TextRule = Exclude<Rule, { kind: "length_limit" }>;
 
-function spansFor(rule: TextRule, text: string): Span[] {
+function spansFor(rule: Exclude<TextRule, { kind: "regex" }>, text: string): Span[] {
   switch (rule.kind) {
     case "prompt_injection":
       return findPromptInjection(text);
@@ -49,8 +56,6 @@ function spansFor(rule: TextRule, text: string): Span[] {
       return findPii(text, rule.options.categories);
     case "deny_list":
       return findDenied(text, rule.options.terms);
-    case "regex":
-      return findCustom(text, rule.options);
   }
 }
 
@@ -78,10 +83,18 @@ function lengthExceeded(rule: Extract<Rule, { kind: "length_limit" }>, prompt: P
  * everything and is named; a redacting rule rewrites the texts the rules after
  * it see (so a redacted key cannot fire again as something else); a flagging
  * rule only records. The outcome is the strongest action that fired.
+ *
+ * A custom pattern that cannot read all of the prompt (its budget ran out,
+ * or its pattern does not compile) fails safe and says so (`unscreened`):
+ * a blocking rule blocks, a redacting rule blocks too (it cannot redact what
+ * it did not read, and forwarding that text could leak it), a flagging rule
+ * flags, once. The built-in rules still run: their patterns are fixed.
  */
-export function evaluate(rules: readonly Rule[], prompt: PromptTexts): Evaluation {
+export function evaluate(rules: readonly Rule[], prompt: PromptTexts, limits: ScanLimits = scanLimits): Evaluation {
   const texts = prompt.texts.map((t) => ({ ...t }));
   const fired: FiredRule[] = [];
+  // Shared by the custom patterns; its clock starts with the first window they read.
+  const budget = new ScanBudget(limits);
   for (const rule of rules) {
     if (rule.kind === "length_limit") {
       if (!lengthExceeded(rule, prompt, texts)) continue;
@@ -90,7 +103,14 @@ export function evaluate(rules: readonly Rule[], prompt: PromptTexts): Evaluatio
       continue;
     }
     for (const entry of texts) {
-      const spans = mergeSpans(spansFor(rule, entry.text));
+      const found: CustomScan = rule.kind === "regex" ? findCustom(entry.text, rule.options, budget) : { spans: spansFor(rule, entry.text) };
+      const spans = mergeSpans(found.spans);
+      if (found.unscreened) {
+        const action = rule.action === "flag" ? "flag" : "block";
+        fired.push({ ruleId: rule.id, kind: rule.kind, action, matches: spans.length, field: entry.field, unscreened: found.unscreened });
+        if (action === "block") return { outcome: "block", fired, redactedTexts: null };
+        break;
+      }
       if (spans.length === 0) continue;
       fired.push({ ruleId: rule.id, kind: rule.kind, action: rule.action, matches: spans.length, field: entry.field });
       if (rule.action === "block") return { outcome: "block", fired, redactedTexts: null };

@@ -2,6 +2,7 @@ import { and, eq, isNull } from "drizzle-orm";
 import { firewalls, instances } from "../../db/schema";
 import type { AccountContext } from "../context";
 import { NotFoundError } from "../errors";
+import { withRules } from "./stored";
 
 /** The account's firewall, or NotFound (also for another account's id). */
 export async function firewallOf(ctx: AccountContext, id: string) {
@@ -10,7 +11,7 @@ export async function firewallOf(ctx: AccountContext, id: string) {
     .from(firewalls)
     .where(and(eq(firewalls.id, id), eq(firewalls.accountId, ctx.accountId)));
   if (!row) throw new NotFoundError("Firewall", id);
-  return row;
+  return withRules(row);
 }
 
 /** The account's live instance id, or NotFound. */

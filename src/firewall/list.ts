@@ -2,6 +2,7 @@ import { desc, eq, inArray } from "drizzle-orm";
 import { firewalls, instanceFirewalls } from "../../db/schema";
 import type { AccountContext } from "../context";
 import { firewallOf } from "./internal";
+import { withRules } from "./stored";
 
 /** The account's firewalls, newest first, each with the instances it is attached to. */
 export async function listFirewalls(ctx: AccountContext) {
@@ -12,7 +13,7 @@ export async function listFirewalls(ctx: AccountContext) {
         .from(instanceFirewalls)
         .where(inArray(instanceFirewalls.firewallId, rows.map((r) => r.id)))
     : [];
-  return rows.map((row) => ({ ...row, instanceIds: attachments.filter((a) => a.firewallId === row.id).map((a) => a.instanceId) }));
+  return rows.map((row) => ({ ...withRules(row), instanceIds: attachments.filter((a) => a.firewallId === row.id).map((a) => a.instanceId) }));
 }
 
 export async function getFirewall(ctx: AccountContext, id: string) {

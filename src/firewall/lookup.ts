@@ -3,6 +3,7 @@ import type { Executor } from "../../db/client";
 import { firewalls, instanceFirewalls } from "../../db/schema";
 import { LookupCache } from "../proxy/lookup-cache";
 import type { Rule } from "./rules/schemas";
+import { withRules } from "./stored";
 
 /** What screening needs of a firewall. */
 export interface ScreeningFirewall {
@@ -40,7 +41,7 @@ export class FirewallLookups {
           .from(instanceFirewalls)
           .innerJoin(firewalls, eq(firewalls.id, instanceFirewalls.firewallId))
           .where(and(eq(instanceFirewalls.instanceId, instanceId), eq(firewalls.accountId, accountId)));
-        return row ?? null;
+        return row ? withRules(row) : null;
       },
       () => null,
     );
@@ -55,7 +56,7 @@ export class FirewallLookups {
           .select(columns)
           .from(firewalls)
           .where(and(eq(firewalls.id, firewallId), eq(firewalls.accountId, accountId)));
-        return row ?? null;
+        return row ? withRules(row) : null;
       },
       () => null,
     );

@@ -1,8 +1,10 @@
 import { z } from "zod";
+import { safeString } from "../validation";
 import { rulesSchema } from "./rules/schemas";
 
-const name = z.string().trim().min(1, { message: "Give the firewall a name." }).max(80);
-const description = z.string().trim().max(500).nullish();
+const name = safeString().trim().min(1, { message: "Give the firewall a name." }).max(80);
+const description = safeString().trim().max(500).nullish();
+const id = safeString().min(1).max(64);
 
 export const createFirewallInput = z.object({
   name,
@@ -12,7 +14,7 @@ export const createFirewallInput = z.object({
 });
 
 export const updateFirewallInput = z.object({
-  id: z.string().min(1),
+  id,
   name: name.optional(),
   description,
   rules: rulesSchema.optional(),
@@ -20,20 +22,21 @@ export const updateFirewallInput = z.object({
 });
 
 export const attachFirewallInput = z.object({
-  instanceId: z.string().min(1),
+  instanceId: id,
   /** Null detaches. */
-  firewallId: z.string().min(1).nullable(),
+  firewallId: id.nullable(),
 });
 
 export const testPromptInput = z.object({
-  firewallId: z.string().min(1),
+  firewallId: id,
+  // Screened, never stored: a NUL here is text like any other.
   text: z.string().max(100_000),
 });
 
 export const listEventsInput = z
   .object({
-    instanceId: z.string().min(1).optional(),
-    firewallId: z.string().min(1).optional(),
+    instanceId: id.optional(),
+    firewallId: id.optional(),
     limit: z.number().int().min(1).max(200).default(50),
     /** The `nextCursor` of the previous page. */
     cursor: z.number().int().positive().optional(),

@@ -1,5 +1,5 @@
 import type { Executor } from "../../db/client";
-import { evaluate } from "./evaluate";
+import { evaluate, type FiredRule } from "./evaluate";
 import { recordFirewallEvents } from "./events";
 import { firewallLookups, type FirewallLookups } from "./lookup";
 import { locateTexts, promptTextsOf, writeTexts, type ScreenedEndpoint } from "./prompt-texts";
@@ -56,12 +56,11 @@ export async function screenPrompt<Body extends string | Uint8Array>(
   }
   if (result.outcome === "block") {
     const rule = result.fired.at(-1)!;
-    const where = rule.field === "*" ? "" : ` in ${rule.field}`;
     return {
       action: "block",
       rule: { id: rule.ruleId, kind: rule.kind },
       firewall: { id: firewall.id, name: firewall.name },
-      message: `Firewall '${firewall.name}' blocked this prompt: rule '${rule.ruleId}' (${rule.kind}) matched${where}.`,
+      message: `Firewall '${firewall.name}' blocked this prompt: rule '${rule.ruleId}' (${rule.kind}) ${blockReason(rule)}.`,
     };
   }
   if (result.outcome !== "redact") return { action: "forward", body: original };
@@ -69,6 +68,12 @@ export async function screenPrompt<Body extends string | Uint8Array>(
   const redacted = structuredClone(body);
   writeTexts(redacted, located, result.redactedTexts!.map((t) => t.text));
   return { action: "forward", body: JSON.stringify(redacted) };
+}
+
+function blockReason(rule: FiredRule): string {
+  if (rule.unscreened === "budget") return `could not screen all of it (from ${rule.field} on) within the time and size allowed for custom patterns; send a shorter prompt`;
+  if (rule.unscreened === "pattern") return "has a pattern saved before custom patterns were RE2, which cannot run now; edit the rule";
+  return `matched${rule.field === "*" ? "" : ` in ${rule.field}`}`;
 }
 
 function parsed(original: string | Uint8Array): unknown {

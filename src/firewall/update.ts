@@ -4,6 +4,7 @@ import type { AccountContext } from "../context";
 import { NotFoundError } from "../errors";
 import { firewallLookups } from "./lookup";
 import { updateFirewallInput, type UpdateFirewallInput } from "./schemas";
+import { withRules } from "./stored";
 
 export async function updateFirewall(ctx: AccountContext, input: UpdateFirewallInput) {
   const { id, ...changes } = updateFirewallInput.parse(input);
@@ -14,5 +15,5 @@ export async function updateFirewall(ctx: AccountContext, input: UpdateFirewallI
     .returning();
   if (!row) throw new NotFoundError("Firewall", id);
   firewallLookups.invalidateFirewall(id);
-  return row;
+  return withRules(row);
 }

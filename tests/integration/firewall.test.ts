@@ -1,16 +1,22 @@
-import { describe, expect, test } from "bun:test";
+import { afterAll, describe, expect, test } from "bun:test";
 import { eq } from "drizzle-orm";
 import type { Database } from "../../db/client";
 import { firewallEvents, instances } from "../../db/schema";
+import { createApp } from "../../server/app";
+import { createClient } from "../../src/cli/client";
 import { FirewallLookups } from "../../src/firewall/lookup";
 import type { RuleInput } from "../../src/firewall/rules/schemas";
 import { screenPrompt } from "../../src/firewall/screen";
 import { newId } from "../../src/ids";
 import { freshDatabase } from "../support/db";
 import { expectTrpcError } from "../support/errors";
-import { newUser, trpc, type TestUser } from "../support/factories";
+import { newUser, testConfig, trpc, type TestUser } from "../support/factories";
 
 const { db } = await freshDatabase();
+// A real socket, for the stall test: /healthz must keep answering while a prompt is screened.
+const served = createApp({ db, config: testConfig }).listen({ port: 0, hostname: "127.0.0.1" });
+const base = `http://127.0.0.1:${served.server!.port}`;
+afterAll(() => served.stop(true));
 
 /** A bare instance row: screening needs only its id and account. */
 async function newInstance(db: Database, user: TestUser): Promise<string> {
@@ -60,10 +66,23 @@ describe("firewalls: CRUD", () => {
   test("invalid rules are refused with the reason", async () => {
     const { api } = await setup();
     const error = await expectTrpcError(
-      api.firewalls.create({ name: "bad", rules: [{ id: "r", kind: "regex", action: "block", options: { pattern: "(x+)+y" } }] }),
+      api.firewalls.create({ name: "bad", rules: [{ id: "r", kind: "regex", action: "block", options: { pattern: "(x+)\\1y" } }] }),
       "BAD_REQUEST",
     );
-    expect(error.message).toContain("nests quantifiers");
+    expect(error.message).toStartWith("rules.0.options.pattern: `\\1` is a backreference, which is not supported.");
+    expect(error.message).toContain("RE2 syntax");
+    const lookahead = await expectTrpcError(
+      api.firewalls.create({ name: "bad", rules: [{ id: "r", kind: "regex", action: "block", options: { pattern: "x(?=y)" } }] }),
+      "BAD_REQUEST",
+    );
+    expect(lookahead.message).toStartWith("rules.0.options.pattern: `(?=` is a lookahead");
+    expect(await api.firewalls.list()).toEqual([]);
+  });
+
+  test("a NUL in a name is a 400 naming the field, not a database error", async () => {
+    const { api } = await setup();
+    const error = await expectTrpcError(api.firewalls.create({ name: "a\u0000b" }), "BAD_REQUEST");
+    expect(error.message).toBe("name: must not contain NUL characters or unpaired surrogates");
     expect(await api.firewalls.list()).toEqual([]);
   });
 
@@ -114,6 +133,70 @@ describe("firewalls: attach and test", () => {
     expect(blocked.outcome).toBe("block");
     expect(blocked.fired.at(-1)).toMatchObject({ ruleId: "no-injection", field: "prompt" });
     expect((await api.firewalls.events({ firewallId: fw.id })).events).toEqual([]);
+  });
+});
+
+describe("firewalls: custom patterns cannot stall the api (issue 10, item 2)", () => {
+  /** Generous: a healthy event loop answers in a few ms; the backtracking stall lasted 8.3 s. */
+  const HEALTH_BOUND_MS = 500;
+
+  test("firewalls.test with 4,096 and 65,536 × 'b' against [ab]+[bc]+[cd]+x answers at once while /healthz keeps answering", async () => {
+    const user = await newUser(db);
+    const client = createClient(base, user.sessionToken);
+    const rule = { id: "abc", kind: "regex", action: "block", options: { pattern: "[ab]+[bc]+[cd]+x", maxInputChars: 65_536 } } as const;
+    const fw = await client.firewalls.create.mutate({ name: "hostile", rules: [rule] });
+
+    let done = false;
+    let slowestHealthMs = 0;
+    let polls = 0;
+    const poller = (async () => {
+      while (!done) {
+        const started = performance.now();
+        const response = await fetch(`${base}/healthz`);
+        expect(response.status).toBe(200);
+        await response.text();
+        slowestHealthMs = Math.max(slowestHealthMs, performance.now() - started);
+        polls++;
+        await Bun.sleep(5);
+      }
+    })();
+    try {
+      await Bun.sleep(20);
+      for (const length of [4096, 65_536]) {
+        const verdict = await client.firewalls.test.mutate({ firewallId: fw.id, text: "b".repeat(length) });
+        expect(verdict).toMatchObject({ outcome: "allow", fired: [], redactedText: "b".repeat(length) });
+      }
+      // And it still matches what it should, at the end of the same long text.
+      const hit = await client.firewalls.test.mutate({ firewallId: fw.id, text: `${"b".repeat(65_535)}cx` });
+      expect(hit.outcome).toBe("block");
+      expect(hit.fired).toEqual([{ ruleId: "abc", kind: "regex", action: "block", matches: 1, field: "prompt" }]);
+    } finally {
+      done = true;
+      await poller;
+    }
+    expect(polls).toBeGreaterThan(0);
+    expect(slowestHealthMs).toBeLessThan(HEALTH_BOUND_MS);
+  });
+
+  test("screening through /v1's path: a prompt past the budget is blocked by name, not forwarded unread", async () => {
+    const { user, api, instanceId } = await setup();
+    const fw = await api.firewalls.create({
+      name: "custom",
+      rules: [{ id: "abc", kind: "regex", action: "redact", options: { pattern: "[ab]+[bc]+[cd]+x", maxInputChars: 65_536 } }],
+    });
+    await api.firewalls.attach({ instanceId, firewallId: fw.id });
+    const target = { accountId: user.accountId, instanceId };
+    const fine = chat("b".repeat(65_536));
+    expect(await screenPrompt(db, target, "chat/completions", fine)).toEqual({ action: "forward", body: fine });
+    // 2,000,000 characters is what custom patterns may read in one prompt: 31 such messages are more.
+    const huge = JSON.stringify({ model: "m", messages: Array.from({ length: 31 }, () => ({ role: "user", content: "b".repeat(65_536) })) });
+    const blocked = await screenPrompt(db, target, "chat/completions", huge);
+    expect(blocked).toMatchObject({ action: "block", rule: { id: "abc", kind: "regex" } });
+    expect(blocked.action === "block" && blocked.message).toBe(
+      "Firewall 'custom' blocked this prompt: rule 'abc' (regex) could not screen all of it (from messages[30].content on) within the time and size allowed for custom patterns; send a shorter prompt.",
+    );
+    const [event] = (await api.firewalls.events({ firewallId: fw.id })).events;
+    expect(event).toMatchObject({ action: "block", ruleId: "abc", field: "messages[30].content", matches: 0 });
   });
 });
 

@@ -81,3 +81,31 @@ test("the playground's per-request firewall applies to an instance without one",
   expect(blocked.status).toBe(400);
   expect((await blocked.json()).error.code).toBe("firewall_blocked");
 });
+
+test("a custom pattern that used to backtrack for seconds screens 65,536 characters at once, /healthz answering throughout", async () => {
+  const custom = await api.firewalls.create({
+    name: "custom",
+    rules: [{ id: "abc", kind: "regex", action: "block", options: { pattern: "[ab]+[bc]+[cd]+x", maxInputChars: 65_536 } }],
+  });
+  let done = false;
+  let slowestHealthMs = 0;
+  const poller = (async () => {
+    while (!done) {
+      const started = performance.now();
+      expect((await fetch(`${compute.url}/healthz`)).status).toBe(200);
+      slowestHealthMs = Math.max(slowestHealthMs, performance.now() - started);
+      await Bun.sleep(5);
+    }
+  })();
+  try {
+    expect((await chat("b".repeat(65_536), { "x-qdz-firewall": custom.id })).status).toBe(200);
+    const blocked = await chat(`${"b".repeat(65_534)}cx`, { "x-qdz-firewall": custom.id });
+    expect(blocked.status).toBe(400);
+    expect((await blocked.json()).error.message).toBe("Firewall 'custom' blocked this prompt: rule 'abc' (regex) matched in messages[0].content.");
+  } finally {
+    done = true;
+    await poller;
+  }
+  // Generous: the backtracking engine held the event loop for 8.3 s on 4,096 characters.
+  expect(slowestHealthMs).toBeLessThan(500);
+});

@@ -1,7 +1,8 @@
 import { describe, expect, test } from "bun:test";
 import { evaluate, type PromptTexts } from "../../src/firewall/evaluate";
 import { locateTexts, promptTextsOf, writeTexts } from "../../src/firewall/prompt-texts";
-import { rulesSchema, type RuleInput } from "../../src/firewall/rules/schemas";
+import { rulesSchema, type Rule, type RuleInput } from "../../src/firewall/rules/schemas";
+import { createFirewallInput, updateFirewallInput } from "../../src/firewall/schemas";
 
 function rules(input: RuleInput[]) {
   return rulesSchema.parse(input);
@@ -83,14 +84,103 @@ describe("evaluate", () => {
   });
 });
 
+describe("custom patterns out of budget", () => {
+  const long = "x".repeat(3000);
+  const regex = (action: "block" | "redact" | "flag") => rules([{ id: "r", kind: "regex", action, options: { pattern: "secret", maxInputChars: 1000 } }]);
+  const tight = { chars: 2500, ms: 60_000 };
+
+  test("a blocking or redacting rule that cannot read the whole prompt blocks, saying so", () => {
+    for (const action of ["block", "redact"] as const) {
+      const result = evaluate(regex(action), prompt("hello", long), tight);
+      expect(result).toEqual({
+        outcome: "block",
+        fired: [{ ruleId: "r", kind: "regex", action: "block", matches: 0, field: "messages[1].content", unscreened: "budget" }],
+        redactedTexts: null,
+      });
+    }
+  });
+
+  test("a flagging rule flags once and the prompt goes on unchanged; built-in rules still run", () => {
+    const result = evaluate(
+      rules([
+        { id: "r", kind: "regex", action: "flag", options: { pattern: "secret", maxInputChars: 1000 } },
+        { id: "r2", kind: "regex", action: "flag", options: { pattern: "other" } },
+        { id: "pii", kind: "pii", action: "redact", options: { categories: ["emails"] } },
+      ]),
+      prompt(long, long, "a@example.com"),
+      tight,
+    );
+    expect(result.outcome).toBe("redact");
+    expect(result.fired).toEqual([
+      { ruleId: "r", kind: "regex", action: "flag", matches: 0, field: "messages[0].content", unscreened: "budget" },
+      { ruleId: "r2", kind: "regex", action: "flag", matches: 0, field: "messages[0].content", unscreened: "budget" },
+      { ruleId: "pii", kind: "pii", action: "redact", matches: 1, field: "messages[2].content" },
+    ]);
+    expect(result.redactedTexts!.map((t) => t.text)).toEqual([long, long, "[REDACTED:pii]"]);
+  });
+
+  test("within budget nothing changes, and a prompt without custom patterns never touches it", () => {
+    expect(evaluate(regex("block"), prompt("hello", long), { chars: 10_000, ms: 60_000 }).outcome).toBe("allow");
+    expect(evaluate(rules([{ id: "s", kind: "secrets", action: "block" }]), prompt(long, long), { chars: 0, ms: 0 }).outcome).toBe("allow");
+  });
+
+  test("the clock counts too: past the deadline the next window is not read", () => {
+    let now = 0;
+    const result = evaluate(regex("block"), prompt(long), { chars: 100_000, ms: 50, now: () => (now += 20) });
+    expect(result.fired).toEqual([{ ruleId: "r", kind: "regex", action: "block", matches: 0, field: "messages[0].content", unscreened: "budget" }]);
+  });
+
+  test("a stored pattern RE2 cannot compile fails safe like a spent budget", () => {
+    // Saved before patterns were RE2: the schema refuses it now, but the row still holds it.
+    const stored = [{ id: "old", kind: "regex", action: "redact", options: { pattern: "key(?=\\d)", caseInsensitive: false, maxInputChars: 4096 } }] as Rule[];
+    expect(evaluate(stored, prompt("key1")).fired).toEqual([
+      { ruleId: "old", kind: "regex", action: "block", matches: 0, field: "messages[0].content", unscreened: "pattern" },
+    ]);
+  });
+});
+
 describe("rule schema", () => {
-  test("refuses a redacting length limit, an empty one, duplicate ids and a dangerous regex", () => {
+  test("refuses a redacting length limit, an empty one, duplicate ids and a pattern RE2 cannot express", () => {
     expect(rulesSchema.safeParse([{ id: "l", kind: "length_limit", action: "redact", options: { maxChars: 5 } }]).success).toBe(false);
     expect(rulesSchema.safeParse([{ id: "l", kind: "length_limit", action: "block", options: {} }]).success).toBe(false);
     expect(rulesSchema.safeParse([{ id: "a", kind: "secrets", action: "block" }, { id: "a", kind: "pii", action: "flag" }]).success).toBe(false);
-    const bad = rulesSchema.safeParse([{ id: "r", kind: "regex", action: "block", options: { pattern: "(a+)+$" } }]);
+    const bad = rulesSchema.safeParse([{ id: "r", kind: "regex", action: "block", options: { pattern: "(a+)\\1$" } }]);
     expect(bad.success).toBe(false);
-    expect(JSON.stringify(bad.error)).toContain("nests quantifiers");
+    expect(bad.error!.issues).toEqual([expect.objectContaining({ path: [0, "options", "pattern"], message: expect.stringContaining("`\\1` is a backreference") })]);
+    // What used to be refused as "could backtrack" is plain RE2: accepted.
+    expect(rulesSchema.safeParse([{ id: "r", kind: "regex", action: "block", options: { pattern: "(a+)+$" } }]).success).toBe(true);
+  });
+
+  test("a firewall's patterns may take 250 ms to compile together; past that, the rest are not compiled", () => {
+    // Valid, small programs, but each `(?i)\\pL` folds a large Unicode class: ~1 ms apiece.
+    const heavy = Array.from({ length: 10 }, (_, i) => ({
+      id: `r${i}`,
+      kind: "regex" as const,
+      action: "flag" as const,
+      options: { pattern: `${"(?i)\\pL".repeat(140)}${i}${crypto.randomUUID().slice(0, 8)}` },
+    }));
+    const started = performance.now();
+    const result = rulesSchema.safeParse([{ id: "ok", kind: "regex", action: "flag", options: { pattern: "TICKET-\\d+" } }, ...heavy]);
+    expect(performance.now() - started).toBeLessThan(2000);
+    expect(result.success).toBe(false);
+    const [issue, ...others] = result.error!.issues;
+    expect(others).toEqual([]);
+    expect(issue!.path.slice(1)).toEqual(["options", "pattern"]);
+    expect(issue!.path[0]).toBeGreaterThanOrEqual(1);
+    expect(issue!.message).toStartWith("This firewall's custom patterns take over 250 ms to compile together");
+  });
+
+  test("NUL and lone surrogates are refused in every stored string, naming the field", () => {
+    const paths = (result: { error?: { issues: { path: PropertyKey[] }[] } }) => result.error!.issues.map((i) => i.path.join("."));
+    expect(paths(createFirewallInput.safeParse({ name: "a\u0000b" }))).toEqual(["name"]);
+    expect(paths(createFirewallInput.safeParse({ name: "ok", description: "\ud800" }))).toEqual(["description"]);
+    expect(paths(updateFirewallInput.safeParse({ id: "fw_\u0000" }))).toEqual(["id"]);
+    const rule = (over: object) => createFirewallInput.safeParse({ name: "ok", rules: [{ id: "r", kind: "regex", action: "flag", options: { pattern: "x" }, ...over }] });
+    expect(paths(rule({ id: "r\u0000" }))).toContain("rules.0.id");
+    expect(paths(rule({ options: { pattern: "a\u0000" } }))).toEqual(["rules.0.options.pattern"]);
+    expect(paths(createFirewallInput.safeParse({ name: "ok", rules: [{ id: "d", kind: "deny_list", action: "block", options: { terms: ["fine", "bad\udc00"] } }] }))).toEqual([
+      "rules.0.options.terms.1",
+    ]);
   });
 
   test("fills defaults: all PII categories, case-sensitive regex with a window", () => {

@@ -4,7 +4,8 @@ import { findCustom } from "../../src/firewall/rules/custom-regex";
 import { findDenied } from "../../src/firewall/rules/deny-list";
 import { findPii } from "../../src/firewall/rules/pii";
 import { findPromptInjection } from "../../src/firewall/rules/prompt-injection";
-import { regexRefusal } from "../../src/firewall/rules/regex-safety";
+import { re2Refusal } from "../../src/firewall/rules/re2-syntax";
+import { ScanBudget } from "../../src/firewall/rules/scan-budget";
 import { findSecrets } from "../../src/firewall/rules/secrets";
 import type { Span } from "../../src/firewall/rules/spans";
 
@@ -213,29 +214,152 @@ describe("deny list", () => {
   });
 });
 
+/** A budget no test here comes near, unless it means to. */
+const ample = () => new ScanBudget({ chars: 100_000_000, ms: 60_000 });
+
+function custom(text: string, pattern: string, options: { caseInsensitive?: boolean; maxInputChars?: number } = {}) {
+  return findCustom(text, { pattern, caseInsensitive: options.caseInsensitive ?? false, maxInputChars: options.maxInputChars ?? 4096 }, ample());
+}
+
 describe("custom regex", () => {
-  test("catastrophic patterns are refused at save time", () => {
-    for (const pattern of ["(a+)+", "(.*)*", "(x+x+)+y", "(a|a)*", "(a|ab)+", "(\\w|\\d)+", "(a|)*", "(?:foo|f)*", "\\d+\\d+x", ".*.*=", "\\w+\\d*", "[^,]*.+"]) {
-      expect(regexRefusal(pattern)).not.toBeNull();
+  // Issue 10, item 2: these passed the old backtracking heuristics and stalled the api for seconds.
+  test("the reported attack patterns are accepted and read 65,536 characters in linear time", () => {
+    const hostile = "b".repeat(65_536);
+    for (const pattern of ["\\w+\\s*\\w+!", "[a-z]+[b-z]+x", "[ab]+[bc]+[cd]+x"]) {
+      expect(re2Refusal(pattern)).toBeNull();
+      for (const maxInputChars of [4096, 65_536]) {
+        const started = performance.now();
+        expect(custom(hostile, pattern, { maxInputChars })).toEqual({ spans: [] });
+        expect(performance.now() - started).toBeLessThan(1000);
+      }
     }
-    expect(regexRefusal("(unclosed")).toContain("Not a valid regular expression");
   });
 
-  test("ordinary patterns are accepted", () => {
-    for (const pattern of ["\\bTICKET-\\d{4,8}\\b", "(foo|bar)+", "(?:cat|dog){2}", "^[a-z]+$", "(a|b|c){1,3}", "\\d+-\\d+", "[A-Z]+\\d+", ".*secret.*"]) {
-      expect(regexRefusal(pattern)).toBeNull();
+  test("so are the nested repeats the old check refused: RE2 does not backtrack", () => {
+    for (const pattern of ["(a+)+$", "(.*)*x", "(x+x+)+y", "(a|a)*b", "(a|ab)+c", "(\\w|\\d)+!", "\\d+\\d+x", ".*.*=", "[^,]*.+!"]) {
+      expect(re2Refusal(pattern)).toBeNull();
+      const started = performance.now();
+      expect(custom(`${"a".repeat(30_000)}1`, pattern, { maxInputChars: 65_536 }).spans.length).toBeLessThanOrEqual(1);
+      expect(performance.now() - started).toBeLessThan(1000);
     }
+  });
+
+  test("backreferences and lookaround are refused at save, naming the construct and RE2 syntax", () => {
+    const refusals: [string, string][] = [
+      ["(b+)\\1+x", "`\\1` is a backreference"],
+      ["(?<n>b)\\k<n>", "`\\k<name>` is a named backreference"],
+      ["secret(?=\\d)", "`(?=` is a lookahead"],
+      ["secret(?!\\d)", "`(?!` is a lookahead"],
+      ["(?<=key: )\\w+", "`(?<=` is a lookbehind"],
+      ["(?<!no )secret", "`(?<!` is a lookbehind"],
+    ];
+    for (const [pattern, named] of refusals) {
+      const refusal = re2Refusal(pattern);
+      expect(refusal).toStartWith(named);
+      expect(refusal).toContain("RE2 syntax");
+    }
+  });
+
+  test("anything else RE2 cannot compile is refused with RE2's reason and the fragment", () => {
+    expect(re2Refusal("(unclosed")).toStartWith("Not RE2 syntax: missing closing ) at `(unclosed`.");
+    expect(re2Refusal("a{1001}")).toStartWith("Not RE2 syntax: invalid repeat count at `{1001}`.");
+    expect(re2Refusal("\\p{Letter}")).toStartWith("Not RE2 syntax: invalid character class range at `\\p{Letter}`.");
+    // JavaScript's escapes are named, with what RE2 writes instead.
+    expect(re2Refusal("\\u00e9")).toStartWith("`\\u` escapes are JavaScript syntax: write a code point as `\\x{263A}`.");
+  });
+
+  test("a pattern compiling to more than 250 instructions is refused: RE2's cost per character grows with it", () => {
+    expect(re2Refusal("\\w{300}")).toBe(
+      "This pattern compiles to 302 RE2 instructions; the most is 250. A counted repeat copies what it repeats (`\\w{300}` is 300): use `+` or a smaller count.",
+    );
+    // Every instruction live at every character: 1,024 characters of this took a second before the cap.
+    expect(re2Refusal("(?:\\w|\\w\\w){1,1000}\\W")).toStartWith("This pattern compiles to 5002 RE2 instructions");
+    expect(re2Refusal("\\w{1,120}\\W")).toBeNull();
+  });
+
+  test("the costliest pattern allowed reads 65,536 hostile characters quickly: windows shrink as the pattern grows", () => {
+    for (const pattern of ["(?:\\w|\\w\\w){1,49}\\W", "\\w{1,120}\\W"]) {
+      const started = performance.now();
+      expect(custom("w".repeat(65_536), pattern, { maxInputChars: 65_536 })).toEqual({ spans: [] });
+      expect(performance.now() - started).toBeLessThan(1000);
+    }
+  });
+
+  test("JavaScript syntax RE2 also reads keeps its meaning", () => {
+    expect(matched("é named 42", custom("é named 42", "(?<word>[a-z]+) (?P<n>\\d+)").spans)).toEqual(["named 42"]);
+    // \d and \w are ASCII, as under JavaScript's u flag; \x{…} is RE2's code point escape.
+    expect(custom("٣ 3", "\\d").spans).toEqual([{ start: 2, end: 3 }]);
+    expect(matched("héllo", custom("héllo", "\\w+").spans)).toEqual(["h", "llo"]);
+    expect(matched("a😀b", custom("a😀b", "\\x{1F600}").spans)).toEqual(["😀"]);
+  });
+
+  test("\\s and \\S match what they match in JavaScript, in and out of classes, so a no-break space cannot slip past", () => {
+    let every = "";
+    for (let code = 0; code <= 0xffff; code++) every += String.fromCharCode(code);
+    const js = (re: RegExp) => [...every.matchAll(re)].map((m) => m.index);
+    const re2 = (pattern: string) => custom(every, pattern, { maxInputChars: 65_536 }).spans.map((s) => s.start);
+    const spaces = js(/\s/gu);
+    expect(spaces.length).toBe(25);
+    expect(re2("\\s")).toEqual(spaces);
+    expect(re2("[\\s]")).toEqual(spaces);
+    expect(re2("[^\\S]")).toEqual(spaces);
+    expect(re2("\\S")).toEqual(js(/\S/gu));
+    expect(re2("[\\S\\d]")).toEqual(js(/[\S\d]/gu));
+    expect(re2("[^\\s]")).toEqual(js(/[^\s]/gu));
+    expect(custom("\u{1F600}\u{10FFFF}", "\\S").spans).toEqual([{ start: 0, end: 2 }, { start: 2, end: 4 }]);
+    // Escaped, quoted and POSIX-class neighbours are left as they are.
+    expect(matched("a\\sb \\s", custom("a\\sb \\s", "\\\\s").spans)).toEqual(["\\s", "\\s"]);
+    expect(matched("x\\s y", custom("x\\s y", "\\Q\\s\\E").spans)).toEqual(["\\s"]);
+    expect(matched("]a b\u00a0", custom("]a b\u00a0", "[]\\s[:alpha:]]+").spans)).toEqual(["]a b\u00a0"]);
+    expect(matched("secret\u00a0 code", custom("secret\u00a0 code", "secret\\s+code").spans)).toEqual(["secret\u00a0 code"]);
+  });
+
+  test("spans, case-insensitivity and zero-length matches", () => {
+    const text = "Ticket-12 and TICKET-345, ticket-6";
+    expect(matched(text, custom(text, "ticket-\\d+").spans)).toEqual(["ticket-6"]);
+    expect(custom(text, "ticket-\\d+", { caseInsensitive: true }).spans).toEqual([
+      { start: 0, end: 9 },
+      { start: 14, end: 24 },
+      { start: 26, end: 34 },
+    ]);
+    expect(custom("axxbx", "x*").spans).toEqual([{ start: 1, end: 3 }, { start: 4, end: 5 }]);
   });
 
   test("matches everywhere in a long text, in windows", () => {
     const text = `${"x".repeat(10_000)} TICKET-1234 ${"y".repeat(10_000)} TICKET-5678`;
-    const spans = findCustom(text, { pattern: "TICKET-\\d+", caseInsensitive: false, maxInputChars: 1000 });
+    const { spans } = custom(text, "TICKET-\\d+", { maxInputChars: 1000 });
     expect(new Set(matched(text, spans))).toEqual(new Set(["TICKET-1234", "TICKET-5678"]));
   });
 
   test("a polynomial pattern stays fast on a long hostile text", () => {
     const started = performance.now();
-    findCustom("1".repeat(200_000), { pattern: "\\d+x", caseInsensitive: false, maxInputChars: 4096 });
+    custom("1".repeat(200_000), "\\d+x");
     expect(performance.now() - started).toBeLessThan(2000);
+  });
+
+  test("a budget too small for the text stops the scan and says so, keeping what it found", () => {
+    const text = `TICKET-1 ${"x".repeat(10_000)} TICKET-2`;
+    const options = { pattern: "TICKET-\\d", caseInsensitive: false, maxInputChars: 1000 };
+    const scan = findCustom(text, options, new ScanBudget({ chars: 2500, ms: 60_000 }));
+    expect(scan.unscreened).toBe("budget");
+    expect(matched(text, scan.spans)).toEqual(["TICKET-1"]);
+    // Spent for good: even a short text is not read afterwards.
+    const budget = new ScanBudget({ chars: 1500, ms: 60_000 });
+    expect(findCustom("x".repeat(2000), options, budget).unscreened).toBe("budget");
+    expect(findCustom("TICKET-3", options, budget)).toEqual({ spans: [], unscreened: "budget" });
+  });
+
+  test("the clock is checked between windows: once past the deadline, nothing more is read", () => {
+    let now = 0;
+    const budget = new ScanBudget({ chars: 100_000_000, ms: 100, now: () => (now += 30) });
+    const scan = findCustom(`${"x".repeat(5000)} TICKET-9`, { pattern: "TICKET-\\d", caseInsensitive: false, maxInputChars: 1000 }, budget);
+    expect(scan).toEqual({ spans: [], unscreened: "budget" });
+  });
+
+  test("a stored pattern RE2 cannot compile (saved before patterns were RE2) is reported, not skipped", () => {
+    expect(findCustom("secret1", { pattern: "secret(?=\\d)", caseInsensitive: false, maxInputChars: 4096 }, ample())).toEqual({
+      spans: [],
+      unscreened: "pattern",
+    });
   });
 });

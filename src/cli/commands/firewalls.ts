@@ -29,7 +29,7 @@ export function firewallsCommands(program: Command): void {
     .option("--redact-secrets", "redact API keys, tokens and private keys")
     .option("--redact-pii [categories]", "redact personal data: emails, phones, ibans, cards (a comma list; default: all)")
     .option("--deny <term>", "block prompts containing this term (repeatable: one deny list)")
-    .option("--regex <pattern>", "a custom pattern (repeatable: one rule each)")
+    .option("--regex <pattern>", "a custom pattern in RE2 syntax (repeatable: one rule each)")
     .addOption(new Option("--regex-action <action>", "what --regex rules do (default: block)").choices(["block", "redact", "flag"]))
     .option("--max-chars <n>", "block prompts longer than this many characters", wholeNumber(1, 100_000_000))
     .option("--description <text>", "a description")

@@ -1,12 +1,13 @@
 import { z } from "zod";
-import { regexRefusal } from "./regex-safety";
+import { safeString } from "../../validation";
+import { compiledPattern } from "./custom-regex";
 
 export const ruleActions = ["block", "redact", "flag"] as const;
 export type RuleAction = (typeof ruleActions)[number];
 
 const ruleBase = {
   /** Stable within its firewall: events and block messages name it. */
-  id: z.string().trim().min(1).max(64).regex(/^[A-Za-z0-9_.-]+$/, { message: "Use letters, digits, '.', '_' or '-'." }),
+  id: safeString().trim().min(1).max(64).regex(/^[A-Za-z0-9_.-]+$/, { message: "Use letters, digits, '.', '_' or '-'." }),
   action: z.enum(ruleActions),
 };
 
@@ -33,25 +34,21 @@ const denyListRule = z.object({
   ...ruleBase,
   kind: z.literal("deny_list"),
   options: z
-    .object({ terms: z.array(z.string().trim().min(1).max(200)).min(1).max(1000) })
+    .object({ terms: z.array(safeString().trim().min(1).max(200)).min(1).max(1000) })
     .strict(),
 });
+
+const MAX_PATTERN_CHARS = 1000;
 
 const regexRule = z.object({
   ...ruleBase,
   kind: z.literal("regex"),
   options: z
     .object({
-      pattern: z
-        .string()
-        .min(1)
-        .max(1000)
-        .superRefine((pattern, ctx) => {
-          const refusal = regexRefusal(pattern);
-          if (refusal) ctx.addIssue({ code: "custom", message: refusal });
-        }),
+      /** RE2 syntax, checked with the firewall's other patterns (`rulesSchema`): compiling them has a budget. */
+      pattern: safeString().min(1).max(MAX_PATTERN_CHARS),
       caseInsensitive: z.boolean().default(false),
-      /** Each check looks at windows of at most this many characters, so a slow pattern stays bounded. */
+      /** Longer texts are read in windows of at most this many characters: a window is the unit between budget checks. */
       maxInputChars: z.number().int().min(64).max(65_536).default(4096),
     })
     .strict(),
@@ -73,13 +70,47 @@ const lengthLimitRule = z.object({
 
 export const ruleSchema = z.discriminatedUnion("kind", [promptInjectionRule, secretsRule, piiRule, denyListRule, regexRule, lengthLimitRule]);
 
-export const rulesSchema = z.array(ruleSchema).max(100).superRefine((rules, ctx) => {
-  const seen = new Set<string>();
-  rules.forEach((rule, index) => {
-    if (seen.has(rule.id)) ctx.addIssue({ code: "custom", path: [index, "id"], message: `Rule id '${rule.id}' is used twice.` });
-    seen.add(rule.id);
+/**
+ * What compiling one firewall's custom patterns may cost, together. RE2
+ * compiles most patterns in well under a millisecond, but one packed with
+ * large Unicode classes (`(?i)\pL` a hundred times) takes hundreds: without
+ * a cap, a hundred of them would hold the event loop for seconds on every
+ * save (and on the first prompt screened after it).
+ */
+const MAX_COMPILE_MS = 250;
+
+/**
+ * Every custom pattern compiles as RE2 (the same compiled pattern then serves
+ * screening), and all of them within the budget; past it, nothing more is
+ * compiled. Refinements run on what did not parse too, hence the checks.
+ */
+function checkPatterns(rules: readonly Rule[], ctx: z.RefinementCtx) {
+  let compileMs = 0;
+  for (const [index, rule] of rules.entries()) {
+    if (rule?.kind !== "regex" || typeof rule.options?.pattern !== "string" || rule.options.pattern.length > MAX_PATTERN_CHARS) continue;
+    const path = [index, "options", "pattern"];
+    const compiled = compiledPattern(rule.options.pattern, rule.options.caseInsensitive === true);
+    compileMs += compiled.compileMs;
+    if ("refusal" in compiled) ctx.addIssue({ code: "custom", path, message: compiled.refusal });
+    if (compileMs > MAX_COMPILE_MS) {
+      const message = `This firewall's custom patterns take over ${MAX_COMPILE_MS} ms to compile together (this one ${Math.round(compiled.compileMs)} ms). Large Unicode classes, above all with case-insensitivity, cost most: simplify or drop a pattern.`;
+      ctx.addIssue({ code: "custom", path, message });
+      return;
+    }
+  }
+}
+
+export const rulesSchema = z
+  .array(ruleSchema)
+  .max(100)
+  .superRefine((rules, ctx) => {
+    const seen = new Set<string>();
+    rules.forEach((rule, index) => {
+      if (seen.has(rule.id)) ctx.addIssue({ code: "custom", path: [index, "id"], message: `Rule id '${rule.id}' is used twice.` });
+      seen.add(rule.id);
+    });
+    checkPatterns(rules, ctx);
   });
-});
 
 export type Rule = z.infer<typeof ruleSchema>;
 export type RuleInput = z.input<typeof ruleSchema>;

@@ -53,7 +53,7 @@ export const ruleKinds: Record<RuleKind, KindInfo> = {
   },
   regex: {
     label: "Custom pattern",
-    description: "Matches your own regular expression; patterns that could backtrack for ever are refused when you save.",
+    description: "Matches your own regular expression in RE2 syntax, in time linear in the prompt; lookaround and backreferences are refused when you save.",
     actions: ["block", "redact", "flag"],
     defaultAction: "flag",
     idPrefix: "regex",
@@ -131,7 +131,7 @@ export function ruleInput(draft: RuleDraft): RuleInput {
   }
 }
 
-/** What the browser can tell before saving; the server checks the rest (a risky pattern, a duplicate id). */
+/** What the browser can tell before saving; the server checks the rest (a pattern RE2 cannot read, a duplicate id). */
 export function draftProblems(draft: RuleDraft): Record<string, string> {
   const problems: Record<string, string> = {};
   if (draft.kind === "deny_list" && draft.terms.length === 0) problems.terms = "Add at least one term.";
