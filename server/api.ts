@@ -5,6 +5,7 @@ import { config } from "../src/config";
 import { HeartbeatBatcher } from "../src/instances/heartbeats";
 import { ProxyCache } from "../src/proxy/cache";
 import { createQueue, jobQueue } from "../src/jobs/queue";
+import { warnIfPrivileged } from "../src/platform/role-check";
 import { exitWithSupervisor } from "../src/platform/supervised";
 import { buildProviders } from "../src/providers/registry";
 
@@ -14,6 +15,7 @@ if (!settings.DATABASE_URL) {
   process.exit(1);
 }
 const database = connect(settings.DATABASE_URL);
+await warnIfPrivileged(database.sql, "api");
 // The api only sends jobs: no maintenance or cron here, the workers do that.
 const boss = createQueue(settings.DATABASE_URL, { sendOnly: true });
 await boss.start();

@@ -1,10 +1,16 @@
-/** `npm run migrate`: prepares DATABASE_URL (migrations, then the catalog), for deployments that migrate before rolling out. */
+/**
+ * `npm run migrate`: prepares the database (migrations, the app role's grants, then the catalog), for
+ * deployments that migrate before rolling out. Connects as DATABASE_OWNER_URL, or DATABASE_URL without it.
+ */
 import { connect } from "../db/client";
+import { config } from "../src/config";
+import { externalDatabaseAccess } from "../src/platform/database-access";
 import { prepareDatabase } from "../src/platform/prepare-database";
 
-const url = process.env.DATABASE_URL;
-if (!url) throw new Error("Set DATABASE_URL to the database to migrate.");
-const database = connect(url, { max: 1 });
-await prepareDatabase(database.db);
+const settings = config();
+if (!settings.DATABASE_URL) throw new Error("Set DATABASE_URL to the database to migrate (and DATABASE_OWNER_URL when its owner is another user).");
+const access = await externalDatabaseAccess(settings.DATABASE_URL, settings.DATABASE_OWNER_URL);
+const database = connect(access.ownerUrl, { max: 1 });
+await prepareDatabase(database.db, access);
 await database.close();
-console.log("migrations applied and catalog synced");
+console.log(`migrations applied${access.appRole ? `, ${access.appRole} granted its privileges` : ""} and catalog synced`);

@@ -1,13 +1,16 @@
 /**
  * `npm start`: starts PostgreSQL (embedded unless DATABASE_URL is set),
- * applies migrations, builds the web app when stale, then runs the api and
- * the workers as child processes until Ctrl-C, which stops them all.
+ * applies migrations as the database's owner, builds the web app when stale,
+ * then runs the api and the workers as child processes, connected as the app
+ * role, until Ctrl-C, which stops them all.
  */
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { connect } from "../db/client";
 import { config, projectRoot } from "../src/config";
-import { ensureDatabase, isAlive, startEmbeddedPostgres, type RunningPostgres } from "../src/platform/embedded-postgres";
+import { externalDatabaseAccess, type DatabaseAccess } from "../src/platform/database-access";
+import { ensureDatabase } from "../src/platform/embedded-database";
+import { isAlive, startEmbeddedPostgres, type RunningPostgres } from "../src/platform/embedded-postgres";
 import { prepareDatabase } from "../src/platform/prepare-database";
 import { ensureWebBuild } from "../src/platform/web-build";
 
@@ -23,8 +26,10 @@ async function main() {
   mkdirSync(settings.QDZ_DATA_DIR, { recursive: true });
   claimDataDir();
 
-  let databaseUrl = settings.DATABASE_URL;
-  if (!databaseUrl) {
+  let access: DatabaseAccess;
+  if (settings.DATABASE_URL) {
+    access = await externalDatabaseAccess(settings.DATABASE_URL, settings.DATABASE_OWNER_URL);
+  } else {
     log(`starting the embedded PostgreSQL (data in ${settings.QDZ_DATA_DIR}/postgres)`);
     postgres = await startEmbeddedPostgres({
       dir: join(settings.QDZ_DATA_DIR, "postgres"),
@@ -33,17 +38,19 @@ async function main() {
       log: (line) => settings.LOG_LEVEL === "debug" && console.log(`[postgres] ${line}`),
       notice: log,
     });
-    databaseUrl = await ensureDatabase(postgres.baseUrl, "qdz");
+    access = await ensureDatabase(postgres, "qdz");
   }
 
-  const database = connect(databaseUrl, { max: 1 });
+  const database = connect(access.ownerUrl, { max: 1 });
   log("applying database migrations and syncing the catalog");
-  await prepareDatabase(database.db);
+  await prepareDatabase(database.db, access);
   await database.close();
 
   await ensureWebBuild(log);
 
-  const env = { ...process.env, DATABASE_URL: databaseUrl, QDZ_SUPERVISED: "1" };
+  // The children get the app's URL only: the owner's stays with the supervisor.
+  const { DATABASE_OWNER_URL: _ownerUrl, ...inherited } = process.env;
+  const env = { ...inherited, DATABASE_URL: access.appUrl, QDZ_SUPERVISED: "1" };
   // Bun allows 256 outgoing requests at once per process by default: the /v1 proxy holds one per open stream.
   spawnChild("api", ["server/api.ts"], { BUN_CONFIG_MAX_HTTP_REQUESTS: "4096", ...env });
   spawnChild("workers", ["workers/main.ts"], env);

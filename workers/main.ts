@@ -1,5 +1,6 @@
 import { connect } from "../db/client";
 import { config } from "../src/config";
+import { warnIfPrivileged } from "../src/platform/role-check";
 import { exitWithSupervisor } from "../src/platform/supervised";
 import { createQueue, jobQueue } from "../src/jobs/queue";
 import { buildProviders } from "../src/providers/registry";
@@ -12,6 +13,7 @@ if (!settings.DATABASE_URL) {
 }
 
 const database = connect(settings.DATABASE_URL, { max: 5 });
+await warnIfPrivileged(database.sql, "workers");
 const boss = createQueue(settings.DATABASE_URL);
 await boss.start();
 await registerWorkers(boss, {

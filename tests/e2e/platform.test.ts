@@ -5,6 +5,7 @@
 import { afterAll, expect, test } from "bun:test";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
+import postgres from "postgres";
 import { randomBase62 } from "../../src/ids";
 import { isAlive } from "../../src/platform/embedded-postgres";
 import {
@@ -70,6 +71,19 @@ function children(platform: Platform) {
   return { all: pids, api: running("server/api.ts"), workers: running("workers/main.ts"), postgres: running("bin/postgres") };
 }
 
+/** Who the platform's processes are connected to its database as, seen by the superuser. */
+async function databaseUsers(platform: Platform): Promise<string[]> {
+  const password = readFileSync(join(platform.dataDir, "postgres", "password"), "utf8").trim();
+  const superuser = postgres(`postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${platform.pgPort}/qdz`, { max: 1, onnotice: () => {} });
+  try {
+    const rows = await superuser<{ usename: string }[]>`
+      select distinct usename from pg_stat_activity where datname = 'qdz' and backend_type = 'client backend' and pid <> pg_backend_pid()`;
+    return rows.map((row) => row.usename);
+  } finally {
+    await superuser.end();
+  }
+}
+
 test("start, healthy and ready, Ctrl-C: exits 0, ports closed, no process left", async () => {
   const dir = dataDir();
   const platform = await startPlatform(dir);
@@ -80,6 +94,10 @@ test("start, healthy and ready, Ctrl-C: exits 0, ports closed, no process left",
   const ready = await fetch(`${platform.url}/readyz`);
   expect(ready.status).toBe(200);
   expect((await ready.json()).status).toBe("ready");
+
+  // The api and workers connect as the app role, never as the owner or the superuser (whose password is in the data dir).
+  expect(await databaseUsers(platform)).toEqual(["qdz_app"]);
+  expect(platform.output()).not.toContain("WARNING");
 
   const processes = children(platform);
   expect(processes.api).toHaveLength(1);

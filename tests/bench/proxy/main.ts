@@ -27,7 +27,8 @@ import { attachFirewall } from "../../../src/firewall/attach";
 import { createFirewall } from "../../../src/firewall/create";
 import { projectRoot } from "../../../src/config";
 import { newId, randomBase62 } from "../../../src/ids";
-import { ensureDatabase, startEmbeddedPostgres, type RunningPostgres } from "../../../src/platform/embedded-postgres";
+import { ensureDatabase } from "../../../src/platform/embedded-database";
+import { startEmbeddedPostgres, type RunningPostgres } from "../../../src/platform/embedded-postgres";
 import { prepareDatabase } from "../../../src/platform/prepare-database";
 import type { LatencyResult, LoadSpec, StreamOutcome, StreamsResult, Target } from "./load";
 import { FRAME_MS, FRAMES } from "./shape";
@@ -166,9 +167,12 @@ async function setUp() {
   const pgPort = freePort();
   log(`embedded PostgreSQL on 127.0.0.1:${pgPort} in ${dataDir}`);
   postgres = await startEmbeddedPostgres({ dir: dataDir, port: pgPort, persistent: false });
-  const databaseUrl = await ensureDatabase(postgres.baseUrl, "qdz_bench");
+  // As `npm start` does: migrated by the owner, served (and seeded here) as the app role.
+  const access = await ensureDatabase(postgres, "qdz_bench");
+  const migrator = connect(access.ownerUrl, { max: 1 });
+  await prepareDatabase(migrator.db, access).finally(() => migrator.close());
+  const databaseUrl = access.appUrl;
   database = connect(databaseUrl, { max: 2 });
-  await prepareDatabase(database.db);
 
   const mockUrl = await announcedUrl(spawnChild("mock", [bunBin, join(import.meta.dir, "mock-upstream.ts")], {}, "pipe"));
   log(`mock upstream at ${mockUrl}`);
