@@ -27,12 +27,16 @@ export function agentRoutes(db: Database, jobs: JobQueue, batcher: HeartbeatBatc
   return new Elysia({ name: "agent" })
     .post(
       "/agent/heartbeat",
-      ({ request }) => rest(async () => answer(await handleHeartbeat(db, jobs, batcher, await authenticate(request), await jsonBody(request, heartbeatBody, AGENT_REPORT_MAX_BYTES)))),
+      ({ request }) =>
+        rest(async () =>
+          answer(await handleHeartbeat(db, jobs, batcher, await authenticate(request), await jsonBody(request, heartbeatBody, AGENT_REPORT_MAX_BYTES))),
+        ),
       { parse: "none" },
     )
     .post(
       "/agent/samples",
-      ({ request }) => rest(async () => answer(handleSamples(batcher, await authenticate(request), await jsonBody(request, sampleBody, AGENT_REPORT_MAX_BYTES)))),
+      ({ request }) =>
+        rest(async () => answer(handleSamples(batcher, await authenticate(request), await jsonBody(request, sampleBody, AGENT_REPORT_MAX_BYTES)))),
       { parse: "none" },
     );
 }

@@ -31,47 +31,49 @@ export function billingRoutes(services: Services) {
       );
     });
 
-  return new Elysia({ name: "billing" })
-    .get("/billing/balance", ({ request }) =>
-      rest(async () => {
-        const ctx = await auth(request, "read");
-        const summary = await balanceSummary(db, ctx.accountId, config.GRACE_WINDOW_HOURS);
-        return {
-          balance_cents: summary.balanceCents,
-          currency: "eur",
-          grace: { active: summary.grace.active, started_at: summary.grace.startedAt, ends_at: summary.grace.endsAt },
-        };
-      }),
-    )
-    .get("/billing/ledger", ({ request }) =>
-      rest(async () => {
-        const ctx = await auth(request, "read");
-        const query = parseWith(ledgerQuery, Object.fromEntries(new URL(request.url).searchParams));
-        const page = await listLedger(db, ctx.accountId, { ...query, instanceId: query.instance_id });
-        return { data: page.entries.map(ledgerEntryJson), next_cursor: page.nextCursor };
-      }),
-    )
-    .post("/billing/checkout", checkout, { parse: "none" })
-    // The path the Billing document's curl example uses.
-    .post("/v1/billing/checkout", checkout, { parse: "none" })
-    .post(
-      "/billing/debit",
-      ({ request }) =>
+  return (
+    new Elysia({ name: "billing" })
+      .get("/billing/balance", ({ request }) =>
         rest(async () => {
-          requireSchedulerCredential(request, config.BILLING_INTERNAL_TOKEN);
-          const input = await jsonBody(request, debitInput, BILLING_MAX_BODY_BYTES);
-          const posted = await postEntry(db, {
-            accountId: input.account_id,
-            kind: "debit",
-            amountCents: -input.amount_cents,
-            reference: input.reference,
-            instanceId: input.instance_id,
-            description: input.description,
-          });
-          return { entry: ledgerEntryJson(posted.entry), created: posted.created, balance_cents: posted.balanceCents };
+          const ctx = await auth(request, "read");
+          const summary = await balanceSummary(db, ctx.accountId, config.GRACE_WINDOW_HOURS);
+          return {
+            balance_cents: summary.balanceCents,
+            currency: "eur",
+            grace: { active: summary.grace.active, started_at: summary.grace.startedAt, ends_at: summary.grace.endsAt },
+          };
         }),
-      { parse: "none" },
-    );
+      )
+      .get("/billing/ledger", ({ request }) =>
+        rest(async () => {
+          const ctx = await auth(request, "read");
+          const query = parseWith(ledgerQuery, Object.fromEntries(new URL(request.url).searchParams));
+          const page = await listLedger(db, ctx.accountId, { ...query, instanceId: query.instance_id });
+          return { data: page.entries.map(ledgerEntryJson), next_cursor: page.nextCursor };
+        }),
+      )
+      .post("/billing/checkout", checkout, { parse: "none" })
+      // The path the Billing document's curl example uses.
+      .post("/v1/billing/checkout", checkout, { parse: "none" })
+      .post(
+        "/billing/debit",
+        ({ request }) =>
+          rest(async () => {
+            requireSchedulerCredential(request, config.BILLING_INTERNAL_TOKEN);
+            const input = await jsonBody(request, debitInput, BILLING_MAX_BODY_BYTES);
+            const posted = await postEntry(db, {
+              accountId: input.account_id,
+              kind: "debit",
+              amountCents: -input.amount_cents,
+              reference: input.reference,
+              instanceId: input.instance_id,
+              description: input.description,
+            });
+            return { entry: ledgerEntryJson(posted.entry), created: posted.created, balance_cents: posted.balanceCents };
+          }),
+        { parse: "none" },
+      )
+  );
 }
 
 /** Only the scheduler's own secret may debit; a user's API key or session never can. */

@@ -10,9 +10,7 @@ export function healthRoutes(db: Database) {
     .get("/healthz", () => ({ status: "ok" }))
     .get("/readyz", async ({ set }) => {
       try {
-        const rows = await db.execute<{ applied: number }>(
-          sql`select count(*)::int as applied from drizzle.__drizzle_migrations`,
-        );
+        const rows = await db.execute<{ applied: number }>(sql`select count(*)::int as applied from drizzle.__drizzle_migrations`);
         const applied = rows[0]?.applied ?? 0;
         if (applied < expected) {
           set.status = 503;

@@ -50,10 +50,7 @@ export function errorResponse(error: unknown, requestId: string): Response {
     );
   }
   if (error instanceof BodyTooLargeError) {
-    return Response.json(
-      { error: { code: "payload_too_large", message: error.message, field: null, request_id: requestId } },
-      { status: 413, headers },
-    );
+    return Response.json({ error: { code: "payload_too_large", message: error.message, field: null, request_id: requestId } }, { status: 413, headers });
   }
   console.error(`[${requestId}]`, error);
   return Response.json(

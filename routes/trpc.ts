@@ -20,36 +20,34 @@ export function trpcRoutes(services: Services) {
     const admitted = await admitTrpcRequest(request, requestId, services.config.TRPC_MAX_BODY_BYTES);
     if (admitted instanceof Response) return admitted;
     const response = await fetchRequestHandler({
-        endpoint: "/trpc",
-        req: admitted,
-        router: appRouter,
-        // Already refused above with the limit named; tRPC's own check stays as a second line.
-        maxBatchSize: TRPC_MAX_BATCH_CALLS,
-        createContext: async ({ req, resHeaders }): Promise<TrpcContext> => {
-          let caller: TrpcContext["caller"];
-          try {
-            caller = await resolveCaller(services.db, req, services.keyUsage);
-          } catch (error) {
-            // A bad bearer credential is the caller's mistake: answer 401 for every procedure.
-            throw error instanceof DomainError ? toTRPCError(error) : error;
-          }
-          return {
-            ...services,
-            requestId,
-            caller,
-            ip: clientAddress(server?.requestIP(request)?.address, req.headers.get("x-forwarded-for"), services.config.TRUSTED_PROXIES),
-            origin: req.headers.get("origin"),
-            allowedOrigins: allowedOriginsFor(services.config.PUBLIC_URL, req),
-            resHeaders,
-          };
-        },
-      });
+      endpoint: "/trpc",
+      req: admitted,
+      router: appRouter,
+      // Already refused above with the limit named; tRPC's own check stays as a second line.
+      maxBatchSize: TRPC_MAX_BATCH_CALLS,
+      createContext: async ({ req, resHeaders }): Promise<TrpcContext> => {
+        let caller: TrpcContext["caller"];
+        try {
+          caller = await resolveCaller(services.db, req, services.keyUsage);
+        } catch (error) {
+          // A bad bearer credential is the caller's mistake: answer 401 for every procedure.
+          throw error instanceof DomainError ? toTRPCError(error) : error;
+        }
+        return {
+          ...services,
+          requestId,
+          caller,
+          ip: clientAddress(server?.requestIP(request)?.address, req.headers.get("x-forwarded-for"), services.config.TRUSTED_PROXIES),
+          origin: req.headers.get("origin"),
+          allowedOrigins: allowedOriginsFor(services.config.PUBLIC_URL, req),
+          resHeaders,
+        };
+      },
+    });
     // Also on answers tRPC gives before it builds a context (malformed input).
     response.headers.set("x-request-id", requestId);
     return response;
   };
   // GET and POST explicitly: a method-specific route wins over `.all` in Elysia's router, and the web app has GET /*.
-  return new Elysia({ name: "trpc" })
-    .get("/trpc/*", handle, { parse: "none" })
-    .post("/trpc/*", handle, { parse: "none" });
+  return new Elysia({ name: "trpc" }).get("/trpc/*", handle, { parse: "none" }).post("/trpc/*", handle, { parse: "none" });
 }

@@ -4,7 +4,10 @@ import { endpointNotFound } from "../src/proxy/errors";
 import type { Endpoint } from "../src/proxy/forward";
 import { modelsCall, proxyCall, unknownCall, type ProxyDeps } from "../src/proxy/proxy";
 
-const endpoints = { "/v1/chat/completions": "chat/completions", "/v1/completions": "completions", "/v1/embeddings": "embeddings" } as const satisfies Record<string, Endpoint>;
+const endpoints = { "/v1/chat/completions": "chat/completions", "/v1/completions": "completions", "/v1/embeddings": "embeddings" } as const satisfies Record<
+  string,
+  Endpoint
+>;
 
 type ProxyHandler = (request: Request, server: Server<unknown> | null) => Promise<Response>;
 
@@ -22,7 +25,10 @@ export function v1ServeRoutes(deps: ProxyDeps): Record<keyof typeof endpoints, {
       server?.timeout(request, 0);
       return proxyCall(deps, request, endpoint);
     };
-  return Object.fromEntries(Object.entries(endpoints).map(([path, endpoint]) => [path, { POST: call(endpoint) }])) as Record<keyof typeof endpoints, { POST: ProxyHandler }>;
+  return Object.fromEntries(Object.entries(endpoints).map(([path, endpoint]) => [path, { POST: call(endpoint) }])) as Record<
+    keyof typeof endpoints,
+    { POST: ProxyHandler }
+  >;
 }
 
 /**
@@ -31,7 +37,10 @@ export function v1ServeRoutes(deps: ProxyDeps): Record<keyof typeof endpoints, {
  * the network, the POSTs go to the same handlers through Bun's router.
  */
 export function v1Routes(deps: ProxyDeps, native = v1ServeRoutes(deps)) {
-  const post = (path: keyof typeof endpoints) => ({ request, server }: { request: Request; server: Server<unknown> | null }) => native[path].POST(request, server);
+  const post =
+    (path: keyof typeof endpoints) =>
+    ({ request, server }: { request: Request; server: Server<unknown> | null }) =>
+      native[path].POST(request, server);
   return new Elysia({ name: "v1" })
     .get("/v1/models", ({ request }) => modelsCall(deps, request))
     .post("/v1/chat/completions", post("/v1/chat/completions"), { parse: "none" })

@@ -23,4 +23,3 @@ export interface Services {
   /** Where pods run; the api only reads from them (logs), the workers act on them. */
   providers: Provider[];
 }
-

@@ -36,14 +36,17 @@ const schema = z
      * Reverse proxies (IP addresses or CIDR ranges, comma-separated) whose X-Forwarded-For names the client.
      * Unset: the socket's peer is the client and the header is ignored, since anyone can send it.
      */
-    TRUSTED_PROXIES: z.string().default("").transform((list, ctx) => {
-      try {
-        return parseTrustedProxies(list);
-      } catch (error) {
-        ctx.addIssue({ code: "custom", message: (error as Error).message });
-        return z.NEVER;
-      }
-    }),
+    TRUSTED_PROXIES: z
+      .string()
+      .default("")
+      .transform((list, ctx) => {
+        try {
+          return parseTrustedProxies(list);
+        } catch (error) {
+          ctx.addIssue({ code: "custom", message: (error as Error).message });
+          return z.NEVER;
+        }
+      }),
     /** How often API keys' last-used times are written, in milliseconds. */
     KEY_USAGE_FLUSH_MS: positiveInt.default(5000),
     /**
@@ -125,9 +128,7 @@ export class ConfigError extends Error {}
 
 /** Parses the environment; empty strings count as unset, as a shell `FOO=` means. */
 export function loadConfig(env: Record<string, string | undefined>): Config {
-  const present = Object.fromEntries(
-    Object.entries(env).filter(([, value]) => value !== undefined && value !== ""),
-  );
+  const present = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== undefined && value !== ""));
   const parsed = schema.safeParse(present);
   if (!parsed.success) {
     const lines = parsed.error.issues.map((issue) => `  ${issue.path.join(".")}: ${issue.message}`);

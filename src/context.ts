@@ -4,10 +4,7 @@ import type { Executor, Transaction } from "../db/client";
 export type Role = "owner" | "member";
 
 /** Who is acting. Attribution (created_by, audit) comes from here, never from input. */
-export type Actor =
-  | { kind: "user"; userId: string; sessionId: string }
-  | { kind: "apiKey"; keyId: string }
-  | { kind: "system" };
+export type Actor = { kind: "user"; userId: string; sessionId: string } | { kind: "apiKey"; keyId: string } | { kind: "system" };
 
 /** A caller inside one account: every query a domain verb makes is scoped to `accountId`. */
 export interface AccountContext {

@@ -22,7 +22,9 @@ export const registry: { [N in JobName]: JobDefinition<N> } = {
 export function checkRegistry(table: Record<string, JobDefinition<any> | undefined>, names: readonly string[] = jobNames): void {
   const missing = names.filter((name) => !table[name]);
   const unknown = Object.keys(table).filter((name) => !names.includes(name));
-  const misnamed = Object.entries(table).filter(([name, job]) => job && job.name !== name).map(([name]) => name);
+  const misnamed = Object.entries(table)
+    .filter(([name, job]) => job && job.name !== name)
+    .map(([name]) => name);
   if (missing.length || unknown.length || misnamed.length) {
     throw new Error(
       [

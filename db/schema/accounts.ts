@@ -27,8 +27,12 @@ export const users = pgTable(
 export const memberships = pgTable(
   "memberships",
   {
-    accountId: text("account_id").notNull().references(() => accounts.id, { onDelete: "cascade" }),
-    userId: text("user_id").notNull().references(() => users.id, { onDelete: "cascade" }),
+    accountId: text("account_id")
+      .notNull()
+      .references(() => accounts.id, { onDelete: "cascade" }),
+    userId: text("user_id")
+      .notNull()
+      .references(() => users.id, { onDelete: "cascade" }),
     role: memberRole("role").notNull(),
     ...createdAt,
   },
@@ -41,9 +45,13 @@ export const sessions = pgTable(
     id: prefixedId(),
     /** SHA-256 of the cookie's token; the token itself is never stored. */
     tokenHash: text("token_hash").notNull(),
-    userId: text("user_id").notNull().references(() => users.id, { onDelete: "cascade" }),
+    userId: text("user_id")
+      .notNull()
+      .references(() => users.id, { onDelete: "cascade" }),
     /** The account this session acts in; a user may belong to several. */
-    accountId: text("account_id").notNull().references(() => accounts.id, { onDelete: "cascade" }),
+    accountId: text("account_id")
+      .notNull()
+      .references(() => accounts.id, { onDelete: "cascade" }),
     ...createdAt,
     expiresAt: timestamptz("expires_at").notNull(),
   },
@@ -54,12 +62,16 @@ export const invites = pgTable(
   "invites",
   {
     id: prefixedId(),
-    accountId: text("account_id").notNull().references(() => accounts.id, { onDelete: "cascade" }),
+    accountId: text("account_id")
+      .notNull()
+      .references(() => accounts.id, { onDelete: "cascade" }),
     tokenHash: text("token_hash").notNull(),
     role: memberRole("role").notNull(),
     /** Optional: a note of who the owner meant it for; any signed-in user holding the link may accept. */
     email: text("email"),
-    createdBy: text("created_by").notNull().references(() => users.id, { onDelete: "cascade" }),
+    createdBy: text("created_by")
+      .notNull()
+      .references(() => users.id, { onDelete: "cascade" }),
     ...createdAt,
     expiresAt: timestamptz("expires_at").notNull(),
     acceptedAt: timestamptz("accepted_at"),

@@ -14,7 +14,9 @@ export const ledgerEntries = pgTable(
   "ledger_entries",
   {
     id: prefixedId(),
-    accountId: text("account_id").notNull().references(() => accounts.id),
+    accountId: text("account_id")
+      .notNull()
+      .references(() => accounts.id),
     kind: ledgerKind("kind").notNull(),
     amountCents: bigint("amount_cents", { mode: "number" }).notNull(),
     /** Idempotency reference, unique per account: `cs_…` for a top-up, `debit:<instance>:<period>`, `refund:<instance>:<run>`. */

@@ -20,7 +20,9 @@ export const firewalls = pgTable(
   "firewalls",
   {
     id: prefixedId(),
-    accountId: text("account_id").notNull().references(() => accounts.id, { onDelete: "cascade" }),
+    accountId: text("account_id")
+      .notNull()
+      .references(() => accounts.id, { onDelete: "cascade" }),
     name: text("name").notNull(),
     description: text("description"),
     /** Ordered; validated by `rulesSchema` on every write, so readers trust the shape. */
@@ -50,7 +52,9 @@ export const firewallEvents = pgTable(
   "firewall_events",
   {
     id: bigserial("id", { mode: "number" }).primaryKey(),
-    accountId: text("account_id").notNull().references(() => accounts.id, { onDelete: "cascade" }),
+    accountId: text("account_id")
+      .notNull()
+      .references(() => accounts.id, { onDelete: "cascade" }),
     /** Null for a playground test outside any instance. */
     instanceId: text("instance_id").references(() => instances.id, { onDelete: "cascade" }),
     firewallId: text("firewall_id").references(() => firewalls.id, { onDelete: "set null" }),
@@ -65,8 +69,5 @@ export const firewallEvents = pgTable(
     promptExcerpt: text("prompt_excerpt"),
     at: timestamptz("at").notNull().defaultNow(),
   },
-  (t) => [
-    index("firewall_events_instance_idx").on(t.instanceId, t.id),
-    index("firewall_events_firewall_idx").on(t.firewallId, t.id),
-  ],
+  (t) => [index("firewall_events_instance_idx").on(t.instanceId, t.id), index("firewall_events_firewall_idx").on(t.firewallId, t.id)],
 );

@@ -42,7 +42,9 @@ export const instances = pgTable(
   "instances",
   {
     id: prefixedId(),
-    accountId: text("account_id").notNull().references(() => accounts.id, { onDelete: "cascade" }),
+    accountId: text("account_id")
+      .notNull()
+      .references(() => accounts.id, { onDelete: "cascade" }),
     /** Null shows as the short id. */
     name: text("name"),
     description: text("description"),
@@ -86,9 +88,7 @@ export const instances = pgTable(
   },
   (t) => [
     index("instances_account_idx").on(t.accountId, t.createdAt),
-    uniqueIndex("instances_account_serving_name_key")
-      .on(t.accountId, t.servingName)
-      .where(sql`${t.servingName} is not null and ${t.deletedAt} is null`),
+    uniqueIndex("instances_account_serving_name_key").on(t.accountId, t.servingName).where(sql`${t.servingName} is not null and ${t.deletedAt} is null`),
     index("instances_state_idx").on(t.state),
   ],
 );
@@ -98,7 +98,9 @@ export const instanceEvents = pgTable(
   "instance_events",
   {
     id: bigserial("id", { mode: "number" }).primaryKey(),
-    instanceId: text("instance_id").notNull().references(() => instances.id, { onDelete: "cascade" }),
+    instanceId: text("instance_id")
+      .notNull()
+      .references(() => instances.id, { onDelete: "cascade" }),
     fromState: instanceState("from_state"),
     toState: instanceState("to_state").notNull(),
     cause: text("cause").notNull(),
@@ -113,7 +115,9 @@ export const instanceRuns = pgTable(
   "instance_runs",
   {
     id: prefixedId(),
-    instanceId: text("instance_id").notNull().references(() => instances.id, { onDelete: "cascade" }),
+    instanceId: text("instance_id")
+      .notNull()
+      .references(() => instances.id, { onDelete: "cascade" }),
     number: integer("number").notNull(),
     providerId: text("provider_id"),
     podId: text("pod_id"),
@@ -147,7 +151,9 @@ export const placementDecisions = pgTable(
   "placement_decisions",
   {
     id: bigserial("id", { mode: "number" }).primaryKey(),
-    instanceId: text("instance_id").notNull().references(() => instances.id, { onDelete: "cascade" }),
+    instanceId: text("instance_id")
+      .notNull()
+      .references(() => instances.id, { onDelete: "cascade" }),
     runId: text("run_id").notNull(),
     mode: placementMode("mode").notNull(),
     /** Offers with score and components, or the rule that ruled each out. */
@@ -165,7 +171,9 @@ export const resourceSamples = pgTable(
   "resource_samples",
   {
     id: bigserial("id", { mode: "number" }).primaryKey(),
-    instanceId: text("instance_id").notNull().references(() => instances.id, { onDelete: "cascade" }),
+    instanceId: text("instance_id")
+      .notNull()
+      .references(() => instances.id, { onDelete: "cascade" }),
     at: timestamptz("at").notNull(),
     cpuPercent: real("cpu_percent"),
     memoryUsedBytes: bigint("memory_used_bytes", { mode: "number" }),

@@ -12,7 +12,9 @@ export const apiKeys = pgTable(
   "api_keys",
   {
     id: prefixedId(),
-    accountId: text("account_id").notNull().references(() => accounts.id, { onDelete: "cascade" }),
+    accountId: text("account_id")
+      .notNull()
+      .references(() => accounts.id, { onDelete: "cascade" }),
     name: text("name").notNull(),
     /** The first characters of the key (`qdz_Ab12…`), shown so people can tell keys apart. */
     prefix: text("prefix").notNull(),
@@ -36,7 +38,9 @@ export const sshKeys = pgTable(
   "ssh_keys",
   {
     id: prefixedId(),
-    accountId: text("account_id").notNull().references(() => accounts.id, { onDelete: "cascade" }),
+    accountId: text("account_id")
+      .notNull()
+      .references(() => accounts.id, { onDelete: "cascade" }),
     name: text("name").notNull(),
     /** `ssh-ed25519`, `ssh-rsa`, `ecdsa-sha2-nistp256`, … */
     algorithm: text("algorithm").notNull(),

@@ -79,7 +79,13 @@ function startWorkload() {
   workload.on("exit", (code, signal) => {
     if (stopping) return;
     // A runtime's log may hold binary output: NUL cannot be stored, and the control plane refuses it.
-    const lastLines = readFileSync(join(spec.podDir, "runtime.log"), "utf8").split("\n").slice(-20).join("\n").replaceAll("\0", "\uFFFD").toWellFormed().slice(-20_000);
+    const lastLines = readFileSync(join(spec.podDir, "runtime.log"), "utf8")
+      .split("\n")
+      .slice(-20)
+      .join("\n")
+      .replaceAll("\0", "\uFFFD")
+      .toWellFormed()
+      .slice(-20_000);
     exited = { state: "exited", exitCode: code, signal, lastLines };
     log(`workload exited (code ${code}, signal ${signal})`);
   });

@@ -54,7 +54,10 @@ export async function gpuReadings(): Promise<Pick<SampleBody, "gpuUtilPercent" |
     const { stdout } = await run("nvidia-smi", ["--query-gpu=utilization.gpu,memory.used,memory.total,temperature.gpu", "--format=csv,noheader,nounits"], {
       timeout: 5000,
     });
-    const rows = stdout.trim().split("\n").map((line) => line.split(",").map((v) => Number(v.trim())));
+    const rows = stdout
+      .trim()
+      .split("\n")
+      .map((line) => line.split(",").map((v) => Number(v.trim())));
     if (rows.length === 0 || rows.some((r) => r.length < 4 || r.some(Number.isNaN))) return none;
     const MiB = 1024 * 1024;
     return {

@@ -39,9 +39,20 @@ export interface ChatPlan {
  */
 export function planChat(request: ChatRequest, ctx: GenerationContext): ChatPlan {
   const promptTokens = promptTokenCount(request.messages);
-  const budget = tokenBudget(promptTokens, request.max_completion_tokens ?? request.max_tokens, ctx.maxModelLen, request.max_completion_tokens != null ? "max_completion_tokens" : "max_tokens");
+  const budget = tokenBudget(
+    promptTokens,
+    request.max_completion_tokens ?? request.max_tokens,
+    ctx.maxModelLen,
+    request.max_completion_tokens != null ? "max_completion_tokens" : "max_tokens",
+  );
   const seed = hexDigest(
-    stableJson({ messages: request.messages, seed: request.seed ?? null, tools: request.tools ?? null, tool_choice: request.tool_choice ?? null, response_format: request.response_format ?? null }),
+    stableJson({
+      messages: request.messages,
+      seed: request.seed ?? null,
+      tools: request.tools ?? null,
+      tool_choice: request.tool_choice ?? null,
+      response_format: request.response_format ?? null,
+    }),
   );
   const stop = stopList(request.stop);
   const spent = new GenerationBudget(request.logprobs ? 1 + (request.top_logprobs ?? 0) : 1);
@@ -71,7 +82,11 @@ function naturalAnswer(request: ChatRequest, seed: string, budget: number): stri
   const format = request.response_format;
   if (format?.type === "json_schema") return JSON.stringify(valueFromSchema(format.json_schema.schema ?? { type: "object" }, rng));
   if (format?.type === "json_object") {
-    return JSON.stringify({ reference_runtime: true, note: `${REFERENCE_PREFIX} deterministic placeholder, not a model's answer`, text: placeholderText(rng, rng.int(8, 16)) });
+    return JSON.stringify({
+      reference_runtime: true,
+      note: `${REFERENCE_PREFIX} deterministic placeholder, not a model's answer`,
+      text: placeholderText(rng, rng.int(8, 16)),
+    });
   }
   return request.ignore_eos ? placeholderText(rng, budget) : placeholderText(rng);
 }

@@ -57,8 +57,7 @@ export function planCompletion(request: CompletionRequest, ctx: GenerationContex
       const output = limitOutput(request.ignore_eos ? placeholderText(rng, budget) : placeholderText(rng), budget, stop);
       const echo = request.echo ? prompt.text : "";
       spent.spend(output.tokens.length + (request.echo ? prompt.tokens : 0));
-      const logprobs =
-        request.logprobs == null ? null : completionLogprobs(choiceSeed, [...tokenize(echo), ...output.tokens], request.logprobs);
+      const logprobs = request.logprobs == null ? null : completionLogprobs(choiceSeed, [...tokenize(echo), ...output.tokens], request.logprobs);
       choices.push({ index: p * n + i, echo, output, logprobs });
     }
   }
@@ -116,7 +115,10 @@ export function* completionStreamEvents(plan: CompletionPlan, meta: ResponseMeta
   const echoed = plan.choices.map((choice) => tokenize(choice.echo).length);
   for (const [position, choice] of plan.choices.entries()) {
     if (!choice.echo) continue;
-    yield { data: chunk([{ index: choice.index, text: choice.echo, logprobs: tokenLogprobs(choice, 0, echoed[position]!), finish_reason: null }]), paced: false };
+    yield {
+      data: chunk([{ index: choice.index, text: choice.echo, logprobs: tokenLogprobs(choice, 0, echoed[position]!), finish_reason: null }]),
+      paced: false,
+    };
   }
   for (let step = 0; step < plan.steps; step++) {
     let first = true;

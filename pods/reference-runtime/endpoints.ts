@@ -119,4 +119,3 @@ async function parseBody<T extends z.ZodType>(request: Request, schema: T, optio
 export function modelNotFound(model: string): RuntimeError {
   return new RuntimeError(404, `The model '${model}' does not exist on this runtime.`, "invalid_request_error", "model_not_found", "model");
 }
-

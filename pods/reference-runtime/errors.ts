@@ -30,10 +30,7 @@ export function openAiErrorBody(error: RuntimeError) {
 export function fromZodError(error: z.ZodError): RuntimeError {
   const issue = error.issues[0];
   if (!issue) return badRequest("Invalid request body.");
-  const param = issue.path.reduce<string>(
-    (out, part) => (typeof part === "number" ? `${out}[${part}]` : out ? `${out}.${String(part)}` : String(part)),
-    "",
-  );
+  const param = issue.path.reduce<string>((out, part) => (typeof part === "number" ? `${out}[${part}]` : out ? `${out}.${String(part)}` : String(part)), "");
   const message = param ? `Invalid value for '${param}': ${issue.message}` : `Invalid request body: ${issue.message}`;
   return badRequest(message, param || null, "invalid_value");
 }

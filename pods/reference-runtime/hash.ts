@@ -37,7 +37,10 @@ export function rngFrom(seed: Uint8Array): Rng {
   let c = view.getUint32(8, true);
   let d = view.getUint32(12, true);
   const next = (): number => {
-    a >>>= 0; b >>>= 0; c >>>= 0; d >>>= 0;
+    a >>>= 0;
+    b >>>= 0;
+    c >>>= 0;
+    d >>>= 0;
     const t = (((a + b) | 0) + d) | 0;
     d = (d + 1) | 0;
     a = b ^ (b >>> 9);
@@ -62,10 +65,16 @@ export function rngFor(...parts: unknown[]): Rng {
 
 /** JSON with object keys sorted, so {a,b} and {b,a} hash alike. */
 export function stableJson(value: unknown): string {
-  return JSON.stringify(value, (_key, inner) => {
-    if (inner && typeof inner === "object" && !Array.isArray(inner)) {
-      return Object.fromEntries(Object.keys(inner).sort().map((key) => [key, inner[key]]));
-    }
-    return inner;
-  }) ?? "null";
+  return (
+    JSON.stringify(value, (_key, inner) => {
+      if (inner && typeof inner === "object" && !Array.isArray(inner)) {
+        return Object.fromEntries(
+          Object.keys(inner)
+            .sort()
+            .map((key) => [key, inner[key]]),
+        );
+      }
+      return inner;
+    }) ?? "null"
+  );
 }

@@ -50,7 +50,10 @@ function generate(schema: unknown, ctx: Context): unknown {
   if (Array.isArray(schema.enum) && schema.enum.length > 0) return ctx.rng.pick(schema.enum);
   if (Array.isArray(schema.allOf) && schema.allOf.length > 0) {
     const { allOf, ...rest } = schema;
-    return generate(allOf.reduce<Schema>((merged, part) => mergeSchemas(merged, resolved(part, ctx.root)), rest), inner);
+    return generate(
+      allOf.reduce<Schema>((merged, part) => mergeSchemas(merged, resolved(part, ctx.root)), rest),
+      inner,
+    );
   }
   for (const keyword of ["anyOf", "oneOf"] as const) {
     const options = schema[keyword];
@@ -121,7 +124,7 @@ function stringList(value: unknown): string[] {
 }
 
 function typeOf(schema: Schema): string {
-  const declared = Array.isArray(schema.type) ? schema.type.find((type) => type !== "null") ?? schema.type[0] : schema.type;
+  const declared = Array.isArray(schema.type) ? (schema.type.find((type) => type !== "null") ?? schema.type[0]) : schema.type;
   if (typeof declared === "string") return declared;
   if ("properties" in schema || "required" in schema || "additionalProperties" in schema) return "object";
   if ("items" in schema || "prefixItems" in schema) return "array";

@@ -49,7 +49,9 @@ export function createReferenceRuntime(input: RuntimeOptionsInput, deps: Runtime
     }
     const requestId = `req_${crypto.randomUUID().replaceAll("-", "")}`;
     response.headers.set("x-request-id", requestId);
-    deps.log?.(`${new Date(now()).toISOString()} ${request.method} ${url.pathname} ${response.status} ${Math.round(performance.now() - started)}ms ${requestId}`);
+    deps.log?.(
+      `${new Date(now()).toISOString()} ${request.method} ${url.pathname} ${response.status} ${Math.round(performance.now() - started)}ms ${requestId}`,
+    );
     return response;
   }
 
@@ -73,9 +75,7 @@ async function route(request: Request, rawPath: string, runtime: Internals, stat
   if (path !== "/v1" && !path.startsWith("/v1/")) throw notFound(path);
   authorize(request, runtime.options.apiKey);
   const modelPath = /^\/v1\/models\/(.+)$/.exec(path);
-  const endpoint: Endpoint | undefined = modelPath
-    ? { method: "GET", handle: () => oneModel(modelPath[1]!, runtime) }
-    : ENDPOINTS[path];
+  const endpoint: Endpoint | undefined = modelPath ? { method: "GET", handle: () => oneModel(modelPath[1]!, runtime) } : ENDPOINTS[path];
   if (!endpoint) throw notFound(path);
   if (request.method !== endpoint.method && !(endpoint.method === "GET" && request.method === "HEAD")) throw methodNotAllowed(endpoint.method);
   const current = status();
@@ -83,11 +83,7 @@ async function route(request: Request, rawPath: string, runtime: Internals, stat
     throw new RuntimeError(503, `The reference runtime is still booting (${current.phase}): ${current.message}`, "server_error", "runtime_booting");
   }
   if (endpoint.task && endpoint.task !== runtime.options.task) {
-    throw badRequest(
-      `This runtime serves the '${runtime.options.task}' task; ${path} is not available on it.`,
-      null,
-      "unsupported_task",
-    );
+    throw badRequest(`This runtime serves the '${runtime.options.task}' task; ${path} is not available on it.`, null, "unsupported_task");
   }
   return endpoint.handle(request, runtime);
 }

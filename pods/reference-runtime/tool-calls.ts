@@ -36,7 +36,9 @@ export function chooseTools(
     if (!named) throw badRequest(`Tool '${choice.function.name}' named in 'tool_choice' is not in 'tools'.`, "tool_choice.function.name");
     return [named];
   }
-  const answered = messages.slice(messages.findLastIndex((message) => message.role === "user") + 1).some((message) => message.role === "tool" || message.role === "function");
+  const answered = messages
+    .slice(messages.findLastIndex((message) => message.role === "user") + 1)
+    .some((message) => message.role === "tool" || message.role === "function");
   if (choice !== "required" && answered) return [];
   const mentioned = mentionedTools(tools, lastUserText(messages));
   const calls = parallel ? mentioned : mentioned.slice(0, 1);

@@ -6,9 +6,7 @@ export const email = safeString()
   .toLowerCase()
   .pipe(z.email({ message: "Enter a valid email address." }).max(254));
 
-export const newPassword = safeString()
-  .min(10, { message: "Use at least 10 characters." })
-  .max(256, { message: "Use at most 256 characters." });
+export const newPassword = safeString().min(10, { message: "Use at least 10 characters." }).max(256, { message: "Use at most 256 characters." });
 
 export const accountName = safeString().trim().min(1, { message: "Enter a name." }).max(80);
 

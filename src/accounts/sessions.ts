@@ -16,11 +16,7 @@ export interface SignedInUser {
   role: Role;
 }
 
-export async function createSession(
-  db: Executor,
-  user: { userId: string; accountId: string },
-  ttlDays: number,
-): Promise<{ token: string; expiresAt: Date }> {
+export async function createSession(db: Executor, user: { userId: string; accountId: string }, ttlDays: number): Promise<{ token: string; expiresAt: Date }> {
   const token = newSecret(SESSION_TOKEN_PREFIX);
   const expiresAt = new Date(Date.now() + ttlDays * 86_400_000);
   await db.insert(sessions).values({

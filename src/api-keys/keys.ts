@@ -36,11 +36,7 @@ export async function createApiKey(ctx: AccountContext, input: CreateApiKeyInput
 }
 
 export async function listApiKeys(ctx: AccountContext) {
-  const rows = await ctx.db
-    .select()
-    .from(apiKeys)
-    .where(eq(apiKeys.accountId, ctx.accountId))
-    .orderBy(desc(apiKeys.createdAt));
+  const rows = await ctx.db.select().from(apiKeys).where(eq(apiKeys.accountId, ctx.accountId)).orderBy(desc(apiKeys.createdAt));
   return rows.map(publicKey);
 }
 

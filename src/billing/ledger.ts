@@ -83,10 +83,7 @@ export async function postEntry(db: Executor, input: NewLedgerEntry): Promise<Po
 }
 
 export async function balanceOf(db: Executor, accountId: string): Promise<number> {
-  const [row] = await db
-    .select({ balanceCents: accountBalances.balanceCents })
-    .from(accountBalances)
-    .where(eq(accountBalances.accountId, accountId));
+  const [row] = await db.select({ balanceCents: accountBalances.balanceCents }).from(accountBalances).where(eq(accountBalances.accountId, accountId));
   return row?.balanceCents ?? 0;
 }
 
@@ -114,9 +111,7 @@ export async function listLedger(db: Executor, accountId: string, query: LedgerQ
         eq(ledgerEntries.accountId, accountId),
         query.kind ? eq(ledgerEntries.kind, query.kind) : undefined,
         query.instanceId ? eq(ledgerEntries.instanceId, query.instanceId) : undefined,
-        after
-          ? or(lt(ledgerEntries.createdAt, after.createdAt), and(eq(ledgerEntries.createdAt, after.createdAt), lt(ledgerEntries.id, after.id)))
-          : undefined,
+        after ? or(lt(ledgerEntries.createdAt, after.createdAt), and(eq(ledgerEntries.createdAt, after.createdAt), lt(ledgerEntries.id, after.id))) : undefined,
       ),
     )
     .orderBy(desc(ledgerEntries.createdAt), desc(ledgerEntries.id))

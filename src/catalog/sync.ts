@@ -61,7 +61,8 @@ export function loadCatalogFile(raw: unknown = catalogFile): CatalogFile {
   const gpus = new Set(catalog.gpu.map((g) => g.id));
   const runtimeIds = new Set(catalog.runtime.map((r) => r.id));
   for (const row of catalog.price) if (!gpus.has(row.gpu)) throw new Error(`catalog: price for unknown GPU ${row.gpu}`);
-  for (const t of catalog.template) if (t.runtime && !runtimeIds.has(t.runtime)) throw new Error(`catalog: template ${t.id} names unknown runtime ${t.runtime}`);
+  for (const t of catalog.template)
+    if (t.runtime && !runtimeIds.has(t.runtime)) throw new Error(`catalog: template ${t.id} names unknown runtime ${t.runtime}`);
   return catalog;
 }
 
@@ -95,7 +96,15 @@ export async function syncCatalog(db: Executor, catalog: CatalogFile = loadCatal
     formats: r.formats,
     defaultContextLength: r.default_context_length,
   }));
-  const templateRows = catalog.template.map((t, position) => ({ id: t.id, name: t.name, description: t.description, image: t.image, runtimeId: t.runtime ?? null, ports: t.ports, position }));
+  const templateRows = catalog.template.map((t, position) => ({
+    id: t.id,
+    name: t.name,
+    description: t.description,
+    image: t.image,
+    runtimeId: t.runtime ?? null,
+    ports: t.ports,
+    position,
+  }));
   const priceRows = catalog.price.flatMap((p) =>
     (["pod", "embeddings", "llm", "llm_large"] as const).map((modelClass) => ({
       gpuTypeId: p.gpu,
@@ -106,13 +115,28 @@ export async function syncCatalog(db: Executor, catalog: CatalogFile = loadCatal
     })),
   );
   await withTransaction(db, async (tx) => {
-    await tx.insert(gpuTypes).values(gpuRows).onConflictDoUpdate({ target: gpuTypes.id, set: proposed(gpuTypes, ["name", "vramGib"]) });
+    await tx
+      .insert(gpuTypes)
+      .values(gpuRows)
+      .onConflictDoUpdate({ target: gpuTypes.id, set: proposed(gpuTypes, ["name", "vramGib"]) });
     await tx
       .insert(runtimes)
       .values(runtimeRows)
       .onConflictDoUpdate({
         target: runtimes.id,
-        set: proposed(runtimes, ["name", "image", "command", "port", "healthPath", "localBinary", "architectures", "tasks", "modalities", "formats", "defaultContextLength"]),
+        set: proposed(runtimes, [
+          "name",
+          "image",
+          "command",
+          "port",
+          "healthPath",
+          "localBinary",
+          "architectures",
+          "tasks",
+          "modalities",
+          "formats",
+          "defaultContextLength",
+        ]),
       });
     await tx
       .insert(templates)

@@ -4,9 +4,7 @@ import { join } from "node:path";
 import { CliError } from "./errors";
 
 /** A session from `qdz login` / `qdz signup`, or an API key from `qdz login --api-key`. */
-export type StoredCredential =
-  | { kind: "session"; token: string; email: string; savedAt: string }
-  | { kind: "apiKey"; token: string; savedAt: string };
+export type StoredCredential = { kind: "session"; token: string; email: string; savedAt: string } | { kind: "apiKey"; token: string; savedAt: string };
 
 interface CredentialsFile {
   version: 1;

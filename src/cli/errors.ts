@@ -27,7 +27,16 @@ export class UsageError extends CliError {
 export const NOT_SIGNED_IN = "Not signed in. Run `qdz login` (or set QDZ_API_KEY).";
 
 /** Network-level failures as Bun and Node name them: the server is not there (or not reachable). */
-const CONNECTION_CODES = new Set(["ECONNREFUSED", "ENOTFOUND", "EAI_AGAIN", "ECONNRESET", "EHOSTUNREACH", "ENETUNREACH", "ConnectionRefused", "FailedToOpenSocket"]);
+const CONNECTION_CODES = new Set([
+  "ECONNREFUSED",
+  "ENOTFOUND",
+  "EAI_AGAIN",
+  "ECONNRESET",
+  "EHOSTUNREACH",
+  "ENETUNREACH",
+  "ConnectionRefused",
+  "FailedToOpenSocket",
+]);
 
 /** Turns anything a command throws into a CliError; `url` names the server in connection errors. */
 export function toCliError(error: unknown, url: string): CliError {

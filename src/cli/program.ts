@@ -14,7 +14,7 @@ export function buildProgram(json: boolean): Command {
   const program = new Command("qdz")
     .description("Command-line client of QDivZero Compute.")
     .version(packageJson.version)
-    .option("--json", "print machine-readable JSON only (errors as {\"error\":{…}} on stderr)")
+    .option("--json", 'print machine-readable JSON only (errors as {"error":{…}} on stderr)')
     .option("--url <url>", "the server (default: $QDZ_URL, else http://localhost:3000)")
     .addHelpText(
       "after",

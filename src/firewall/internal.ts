@@ -23,4 +23,3 @@ export async function instanceOf(ctx: AccountContext, id: string): Promise<strin
   if (!row) throw new NotFoundError("Instance", id);
   return row.id;
 }
-

@@ -11,7 +11,12 @@ export async function listFirewalls(ctx: AccountContext) {
     ? await ctx.db
         .select()
         .from(instanceFirewalls)
-        .where(inArray(instanceFirewalls.firewallId, rows.map((r) => r.id)))
+        .where(
+          inArray(
+            instanceFirewalls.firewallId,
+            rows.map((r) => r.id),
+          ),
+        )
     : [];
   return rows.map((row) => ({ ...withRules(row), instanceIds: attachments.filter((a) => a.firewallId === row.id).map((a) => a.instanceId) }));
 }

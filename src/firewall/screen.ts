@@ -66,12 +66,17 @@ export async function screenPrompt<Body extends string | Uint8Array>(
   if (result.outcome !== "redact") return { action: "forward", body: original };
   // A copy: the caller's parsed value stays what the client sent.
   const redacted = structuredClone(body);
-  writeTexts(redacted, located, result.redactedTexts!.map((t) => t.text));
+  writeTexts(
+    redacted,
+    located,
+    result.redactedTexts!.map((t) => t.text),
+  );
   return { action: "forward", body: JSON.stringify(redacted) };
 }
 
 function blockReason(rule: FiredRule): string {
-  if (rule.unscreened === "budget") return `could not screen all of it (from ${rule.field} on) within the time and size allowed for custom patterns; send a shorter prompt`;
+  if (rule.unscreened === "budget")
+    return `could not screen all of it (from ${rule.field} on) within the time and size allowed for custom patterns; send a shorter prompt`;
   if (rule.unscreened === "pattern") return "has a pattern saved before custom patterns were RE2, which cannot run now; edit the rule";
   return `matched${rule.field === "*" ? "" : ` in ${rule.field}`}`;
 }

@@ -215,7 +215,8 @@ class ByteReader {
     // A string is at least its 8-byte length.
     const length = this.count(`the array '${key}'`, size ?? 8);
     if (this.skipArrayItems) {
-      if (size !== undefined) this.offset += length * size; // count() checked these bytes are there
+      if (size !== undefined)
+        this.offset += length * size; // count() checked these bytes are there
       else for (let i = 0; i < length; i++) this.skipString();
       return { itemType, length };
     }
@@ -232,17 +233,28 @@ class ByteReader {
     this.offset += size;
     const v = this.view;
     switch (type) {
-      case GgufValueType.UINT8: return v.getUint8(at);
-      case GgufValueType.INT8: return v.getInt8(at);
-      case GgufValueType.BOOL: return v.getUint8(at) !== 0;
-      case GgufValueType.UINT16: return v.getUint16(at, true);
-      case GgufValueType.INT16: return v.getInt16(at, true);
-      case GgufValueType.UINT32: return v.getUint32(at, true);
-      case GgufValueType.INT32: return v.getInt32(at, true);
-      case GgufValueType.FLOAT32: return v.getFloat32(at, true);
-      case GgufValueType.FLOAT64: return v.getFloat64(at, true);
-      case GgufValueType.UINT64: return safeNumber(v.getBigUint64(at, true));
-      default: return safeNumber(v.getBigInt64(at, true));
+      case GgufValueType.UINT8:
+        return v.getUint8(at);
+      case GgufValueType.INT8:
+        return v.getInt8(at);
+      case GgufValueType.BOOL:
+        return v.getUint8(at) !== 0;
+      case GgufValueType.UINT16:
+        return v.getUint16(at, true);
+      case GgufValueType.INT16:
+        return v.getInt16(at, true);
+      case GgufValueType.UINT32:
+        return v.getUint32(at, true);
+      case GgufValueType.INT32:
+        return v.getInt32(at, true);
+      case GgufValueType.FLOAT32:
+        return v.getFloat32(at, true);
+      case GgufValueType.FLOAT64:
+        return v.getFloat64(at, true);
+      case GgufValueType.UINT64:
+        return safeNumber(v.getBigUint64(at, true));
+      default:
+        return safeNumber(v.getBigInt64(at, true));
     }
   }
 

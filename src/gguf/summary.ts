@@ -68,7 +68,8 @@ function numberValue(entry: GgufEntry | undefined): number | null {
   const value = entry?.value;
   if (typeof value === "number" || typeof value === "bigint") return Number(value);
   // A reduce, not Math.max(...items): a hostile array of millions would overflow the stack.
-  if (isArray(value) && value.items.length > 0 && value.items.every((v) => typeof v === "number")) return (value.items as number[]).reduce((a, b) => Math.max(a, b));
+  if (isArray(value) && value.items.length > 0 && value.items.every((v) => typeof v === "number"))
+    return (value.items as number[]).reduce((a, b) => Math.max(a, b));
   return null;
 }
 

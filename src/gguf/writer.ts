@@ -123,17 +123,28 @@ class ByteWriter {
     const at = this.at;
     this.at += size;
     switch (type) {
-      case GgufValueType.UINT8: return v.setUint8(at, value as number);
-      case GgufValueType.INT8: return v.setInt8(at, value as number);
-      case GgufValueType.BOOL: return v.setUint8(at, value ? 1 : 0);
-      case GgufValueType.UINT16: return v.setUint16(at, value as number, true);
-      case GgufValueType.INT16: return v.setInt16(at, value as number, true);
-      case GgufValueType.UINT32: return v.setUint32(at, value as number, true);
-      case GgufValueType.INT32: return v.setInt32(at, value as number, true);
-      case GgufValueType.FLOAT32: return v.setFloat32(at, value as number, true);
-      case GgufValueType.FLOAT64: return v.setFloat64(at, value as number, true);
-      case GgufValueType.UINT64: return v.setBigUint64(at, BigInt(value as number | bigint), true);
-      default: return v.setBigInt64(at, BigInt(value as number | bigint), true);
+      case GgufValueType.UINT8:
+        return v.setUint8(at, value as number);
+      case GgufValueType.INT8:
+        return v.setInt8(at, value as number);
+      case GgufValueType.BOOL:
+        return v.setUint8(at, value ? 1 : 0);
+      case GgufValueType.UINT16:
+        return v.setUint16(at, value as number, true);
+      case GgufValueType.INT16:
+        return v.setInt16(at, value as number, true);
+      case GgufValueType.UINT32:
+        return v.setUint32(at, value as number, true);
+      case GgufValueType.INT32:
+        return v.setInt32(at, value as number, true);
+      case GgufValueType.FLOAT32:
+        return v.setFloat32(at, value as number, true);
+      case GgufValueType.FLOAT64:
+        return v.setFloat64(at, value as number, true);
+      case GgufValueType.UINT64:
+        return v.setBigUint64(at, BigInt(value as number | bigint), true);
+      default:
+        return v.setBigInt64(at, BigInt(value as number | bigint), true);
     }
   }
 

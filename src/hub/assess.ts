@@ -1,13 +1,4 @@
-import {
-  architectureOf,
-  detectFormats,
-  detectModalities,
-  detectTasks,
-  type Modality,
-  type RuntimeSupport,
-  type Task,
-  type WeightFormat,
-} from "./capabilities";
+import { architectureOf, detectFormats, detectModalities, detectTasks, type Modality, type RuntimeSupport, type Task, type WeightFormat } from "./capabilities";
 import type { ModelMetadata } from "./metadata";
 import { attentionConfig, maxContextLength } from "./model-shape";
 import {
@@ -21,16 +12,7 @@ import {
   type ModelFacts,
   type Problem,
 } from "./problems";
-import {
-  DEFAULT_USABLE_FRACTION,
-  estimateVram,
-  fitsOn,
-  suggestGpus,
-  usableGiB,
-  type GpuSelection,
-  type GpuType,
-  type VramEstimate,
-} from "./vram";
+import { DEFAULT_USABLE_FRACTION, estimateVram, fitsOn, suggestGpus, usableGiB, type GpuSelection, type GpuType, type VramEstimate } from "./vram";
 import { chooseGgufFile, sizeWeights, type GgufFile } from "./weights";
 
 export type { Problem, ProblemCode } from "./problems";
@@ -102,7 +84,13 @@ export function assessModel(meta: ModelMetadata, input: AssessmentInput): ModelA
   const served = format ?? formats[0] ?? null;
   const gguf = served === "gguf" ? chooseGgufFile(info, input.file) : undefined;
   if (served === "gguf" && !gguf && input.file) {
-    problems.push(missingFileProblem(meta.repo, input.file, info.siblings.map((s) => s.rfilename).filter((f) => f.endsWith(".gguf"))));
+    problems.push(
+      missingFileProblem(
+        meta.repo,
+        input.file,
+        info.siblings.map((s) => s.rfilename).filter((f) => f.endsWith(".gguf")),
+      ),
+    );
   }
 
   const facts: ModelFacts = {
@@ -184,7 +172,9 @@ function chooseContext(requested: number | undefined, max: number | null, warnin
     return requested ?? FALLBACK_CONTEXT;
   }
   if (requested !== undefined && requested > max) {
-    warnings.push(`A context of ${requested.toLocaleString("en-US")} tokens is more than the model supports; using its maximum, ${max.toLocaleString("en-US")}.`);
+    warnings.push(
+      `A context of ${requested.toLocaleString("en-US")} tokens is more than the model supports; using its maximum, ${max.toLocaleString("en-US")}.`,
+    );
     return max;
   }
   return requested ?? max;

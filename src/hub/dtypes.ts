@@ -82,7 +82,10 @@ export const GGUF_BITS_PER_WEIGHT: Record<string, number> = {
 
 /** The canonical upper-case name: `bfloat16` → `BF16`, `q4_k_m` → `Q4_K_M`, `fp16` → `F16`. */
 export function normalizeDtype(dtype: string): string {
-  const upper = dtype.trim().toUpperCase().replace(/^TORCH\./, "");
+  const upper = dtype
+    .trim()
+    .toUpperCase()
+    .replace(/^TORCH\./, "");
   return ALIASES[upper] ?? upper;
 }
 

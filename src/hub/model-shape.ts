@@ -108,10 +108,7 @@ export function estimateParameterCount(config: ModelConfig): number | undefined 
   const encoder = isEncoderOnly(config);
 
   const attentionParams = hidden * headDim * (2 * heads + 2 * kvHeads);
-  const mlpParams =
-    experts > 1
-      ? experts * 3 * hidden * expertIntermediate + hidden * experts
-      : (gated ? 3 : 2) * hidden * intermediate;
+  const mlpParams = experts > 1 ? experts * 3 * hidden * expertIntermediate + hidden * experts : (gated ? 3 : 2) * hidden * intermediate;
   const perLayer = attentionParams + mlpParams + 2 * hidden;
   const tied = text.tie_word_embeddings ?? config.tie_word_embeddings ?? true;
   const embeddings = vocab * hidden * (encoder || tied ? 1 : 2);

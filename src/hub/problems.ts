@@ -64,12 +64,7 @@ function servesModel(rt: RuntimeSupport, facts: ModelFacts, task: Task | null): 
 }
 
 /** "the TEI runtime, which …" for the first alternative that would work. */
-function pickRuntime(
-  alternatives: RuntimeSupport[] | undefined,
-  facts: ModelFacts,
-  task: Task | null,
-  phrase: (name: string) => string,
-): string | undefined {
+function pickRuntime(alternatives: RuntimeSupport[] | undefined, facts: ModelFacts, task: Task | null, phrase: (name: string) => string): string | undefined {
   const match = alternatives?.find((rt) => servesModel(rt, facts, task));
   return match ? phrase(match.name) : undefined;
 }
@@ -79,10 +74,19 @@ export function formatProblem(meta: ModelMetadata, name: string, available: Weig
   const has = available.length ? `publishes ${available.map(formatName).join(" and ")} weights` : "publishes no weights a runtime can load";
   const options: string[] = [];
   const other = input.alternatives?.find((rt) => available.some((f) => rt.formats.includes(f)));
-  if (other) options.push(`pick the ${other.name} runtime, which loads ${available.filter((f) => other.formats.includes(f)).map(formatName).join(" and ")}`);
+  if (other)
+    options.push(
+      `pick the ${other.name} runtime, which loads ${available
+        .filter((f) => other.formats.includes(f))
+        .map(formatName)
+        .join(" and ")}`,
+    );
   const base = baseModelOf(meta.info);
   if (available.includes("gguf") && base) options.push(`launch ${base}, the original repo, on ${runtime.name}`);
-  if (options.length === 0) options.push(`pick a runtime that loads ${available.map(formatName).join(" or ") || "its weights"}, or a repo with ${runtime.formats.map(formatName).join(" or ")} weights`);
+  if (options.length === 0)
+    options.push(
+      `pick a runtime that loads ${available.map(formatName).join(" or ") || "its weights"}, or a repo with ${runtime.formats.map(formatName).join(" or ")} weights`,
+    );
   return {
     code: "format_mismatch",
     message: `${name} ${has}; ${runtime.name} loads ${runtime.formats.map(formatName).join(" and ")}.`,
@@ -96,27 +100,31 @@ export function architectureProblems(name: string, pipeline: string | undefined,
   // "*": a runtime that serves any architecture (the reference runtime).
   if (runtime.architectures.includes("*") || (architecture && runtime.architectures.includes(architecture))) return [];
   if (!architecture) {
-    return [{
-      code: "unsupported_architecture",
-      message: `${name} does not say its architecture (no config.json architectures), so ${runtime.name} cannot be checked to load it.`,
-      remediation: `choose a repo with a config.json, built on an architecture ${runtime.name} supports (${examples(runtime.architectures)})`,
-    }];
+    return [
+      {
+        code: "unsupported_architecture",
+        message: `${name} does not say its architecture (no config.json architectures), so ${runtime.name} cannot be checked to load it.`,
+        remediation: `choose a repo with a config.json, built on an architecture ${runtime.name} supports (${examples(runtime.architectures)})`,
+      },
+    ];
   }
   if (facts.tasks.length === 0) {
-    return [{
-      code: "unsupported_architecture",
-      message: `${name} is ${architecture} (${describePipeline(pipeline)}); ${runtime.name} serves ${describeTasks(runtime.tasks)}.`,
-      remediation: `choose a model for ${describeTasks(runtime.tasks)}; ${describePipeline(pipeline)} models are not served here`,
-    }];
+    return [
+      {
+        code: "unsupported_architecture",
+        message: `${name} is ${architecture} (${describePipeline(pipeline)}); ${runtime.name} serves ${describeTasks(runtime.tasks)}.`,
+        remediation: `choose a model for ${describeTasks(runtime.tasks)}; ${describePipeline(pipeline)} models are not served here`,
+      },
+    ];
   }
   const rescuer = pickRuntime(input.alternatives, facts, task, (rt) => `the ${rt} runtime, which supports ${architecture}`);
-  return [{
-    code: "unsupported_architecture",
-    message: `${runtime.name} does not support ${architecture}, the architecture of ${name}.`,
-    remediation: rescuer
-      ? `pick ${rescuer}`
-      : `choose a model built on an architecture ${runtime.name} supports (${examples(runtime.architectures)})`,
-  }];
+  return [
+    {
+      code: "unsupported_architecture",
+      message: `${runtime.name} does not support ${architecture}, the architecture of ${name}.`,
+      remediation: rescuer ? `pick ${rescuer}` : `choose a model built on an architecture ${runtime.name} supports (${examples(runtime.architectures)})`,
+    },
+  ];
 }
 
 export function taskProblems(
@@ -209,7 +217,8 @@ export function fitProblem(
     const fitsTokens = Math.floor((usable - vram.weightsGiB - vram.overheadGiB) / perToken / 1024) * 1024;
     if (fitsTokens >= 1024 && fitsTokens < contextLength) options.push(`lower the context length to ${tokens(fitsTokens)} tokens`);
   }
-  if (options.length === 0) options.push(`choose GPUs with at least ${formatGiB(vram.totalGiB / (input.usableFraction ?? DEFAULT_USABLE_FRACTION))} of VRAM in total`);
+  if (options.length === 0)
+    options.push(`choose GPUs with at least ${formatGiB(vram.totalGiB / (input.usableFraction ?? DEFAULT_USABLE_FRACTION))} of VRAM in total`);
   const parts = `weights ${formatGiB(vram.weightsGiB)}, KV cache ${formatGiB(vram.kvCacheGiB)} for ${tokens(contextLength)} tokens, overhead ${formatGiB(vram.overheadGiB)}`;
   return {
     code: "does_not_fit",

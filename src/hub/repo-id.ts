@@ -22,10 +22,7 @@ export function parseRepoId(input: string): string {
   const [namespace, name] = parts as [string, string];
   for (const part of parts) {
     if (!PART.test(part) || part.includes("--") || part.includes("..")) {
-      throw new InvalidInputError(
-        `'${input}' is not a valid repo id: use letters, digits, '-', '_' and '.', not at the start or end. ${hint}`,
-        "repo",
-      );
+      throw new InvalidInputError(`'${input}' is not a valid repo id: use letters, digits, '-', '_' and '.', not at the start or end. ${hint}`, "repo");
     }
   }
   if (name.length > MAX_NAME_LENGTH || namespace.length > MAX_NAME_LENGTH) {

@@ -29,7 +29,10 @@ export const modelInfoSchema = z
       .loose()
       .optional(),
     /** Parameter counts per dtype, read by the hub from the safetensors headers. */
-    safetensors: z.object({ parameters: z.record(z.string(), z.number().nonnegative()), total: z.number().nonnegative() }).loose().optional(),
+    safetensors: z
+      .object({ parameters: z.record(z.string(), z.number().nonnegative()), total: z.number().nonnegative() })
+      .loose()
+      .optional(),
     /** For GGUF repos: read by the hub from one of the GGUF files' header. */
     gguf: z
       .object({ total: z.number().nonnegative().optional(), architecture: z.string().optional(), context_length: z.number().positive().optional() })

@@ -55,9 +55,7 @@ export function estimateVram(input: VramInput): VramEstimate {
   const weightBytes = input.weightBytes ?? input.parameterCount * requireBytes(input.dtype);
   const weightsGiB = weightBytes / GiB;
   const kvCacheGiB =
-    input.architecture === null
-      ? 0
-      : (kvCacheBytesPerToken(input.architecture, input.kvCacheDtypeBytes ?? 2) * input.contextLength * (input.batch ?? 1)) / GiB;
+    input.architecture === null ? 0 : (kvCacheBytesPerToken(input.architecture, input.kvCacheDtypeBytes ?? 2) * input.contextLength * (input.batch ?? 1)) / GiB;
   const overheadGiB = Math.max(MIN_OVERHEAD_GIB, OVERHEAD_FRACTION * weightsGiB);
   return { weightsGiB, kvCacheGiB, overheadGiB, totalGiB: weightsGiB + kvCacheGiB + overheadGiB };
 }
@@ -142,4 +140,3 @@ export function formatGpus(gpus: Pick<GpuSelection, "name" | "count">): string {
 export function formatGiB(gib: number): string {
   return gib >= 10 ? `~${Math.ceil(gib)} GiB` : `~${(Math.ceil(gib * 10) / 10).toFixed(1)} GiB`;
 }
-

@@ -87,7 +87,8 @@ function safetensorsSize(parameters: Record<string, number>, total: number): Wei
     bytes += count * (bytesPer ?? 2);
   }
   const serving = servingDtype(dominant[0]);
-  if (serving !== dominant[0]) warnings.push(`${dominant[0]} weights are served in ${serving}, the runtimes' default, so they take half their file size in VRAM.`);
+  if (serving !== dominant[0])
+    warnings.push(`${dominant[0]} weights are served in ${serving}, the runtimes' default, so they take half their file size in VRAM.`);
   return { parameterCount: total, dtype: dominant[0], servingDtype: serving, bytes, from: "safetensors", warnings };
 }
 

@@ -35,7 +35,13 @@ export class AgentDirectory {
     const hit = this.cache.get(hash);
     if (hit && Date.now() - hit.fetchedAt < this.ttlMs) return hit.run;
     const [row] = await this.db
-      .select({ runId: instanceRuns.id, instanceId: instanceRuns.instanceId, endedAt: instanceRuns.endedAt, currentRunId: instances.currentRunId, state: instances.state })
+      .select({
+        runId: instanceRuns.id,
+        instanceId: instanceRuns.instanceId,
+        endedAt: instanceRuns.endedAt,
+        currentRunId: instances.currentRunId,
+        state: instances.state,
+      })
       .from(instanceRuns)
       .innerJoin(instances, eq(instances.id, instanceRuns.instanceId))
       .where(eq(instanceRuns.agentTokenHash, hash));
@@ -43,7 +49,13 @@ export class AgentDirectory {
       this.cache.delete(hash);
       return null;
     }
-    const run: AgentRun = { runId: row.runId, instanceId: row.instanceId, ended: row.endedAt !== null, current: row.currentRunId === row.runId, state: row.state };
+    const run: AgentRun = {
+      runId: row.runId,
+      instanceId: row.instanceId,
+      ended: row.endedAt !== null,
+      current: row.currentRunId === row.runId,
+      state: row.state,
+    };
     this.cache.set(hash, { run, fetchedAt: Date.now() });
     return run;
   }
@@ -98,7 +110,10 @@ async function markFailed(db: Database, jobs: JobQueue, run: AgentRun, exit: Ext
     const how = exit.signal ? `was killed by ${exit.signal}` : `exited with code ${exit.exitCode ?? "unknown"}`;
     const reason = `The runtime process ${how}${instance.state === "pending" ? " while starting" : ""}.`;
     const remediation = remediationFor(exit, instance.state);
-    await tx.update(instanceRuns).set({ endedAt: sql`now()`, endReason: reason }).where(and(eq(instanceRuns.id, run.runId), isNull(instanceRuns.endedAt)));
+    await tx
+      .update(instanceRuns)
+      .set({ endedAt: sql`now()`, endReason: reason })
+      .where(and(eq(instanceRuns.id, run.runId), isNull(instanceRuns.endedAt)));
     await transition(tx, run.instanceId, {
       to: "failed",
       cause: reason,
@@ -117,6 +132,7 @@ export function remediationFor(exit: Extract<WorkloadReport, { state: "exited" }
   if (exit.signal === "SIGKILL" || exit.exitCode === 137 || lines.includes("out of memory")) {
     return "The pod ran out of memory or was killed. Pick GPUs with more VRAM, a shorter context length, or a smaller model, then Start again.";
   }
-  if (state === "pending") return "The runtime could not start. Check the runtime log on the Details tab (wrong weights, unsupported options), then Start again.";
+  if (state === "pending")
+    return "The runtime could not start. Check the runtime log on the Details tab (wrong weights, unsupported options), then Start again.";
   return "The runtime stopped unexpectedly. Check the runtime log on the Details tab, then Start the instance again.";
 }

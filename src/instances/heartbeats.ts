@@ -62,7 +62,12 @@ export class HeartbeatBatcher {
 
   async flush(): Promise<{ beats: number; samples: number }> {
     const flushMs = performance.now();
-    const beats = [...this.beats].map(([runId, beat]) => ({ run_id: runId, instance_id: beat.instanceId, age_ms: flushMs - beat.receivedMs, progress: beat.progress }));
+    const beats = [...this.beats].map(([runId, beat]) => ({
+      run_id: runId,
+      instance_id: beat.instanceId,
+      age_ms: flushMs - beat.receivedMs,
+      progress: beat.progress,
+    }));
     const samples = this.samples;
     this.beats = new Map();
     this.samples = [];
@@ -84,7 +89,9 @@ export class HeartbeatBatcher {
     }
     if (samples.length) {
       // Charted later in order, so stamped like heartbeats: on receipt, by the database clock.
-      await this.db.insert(resourceSamples).values(samples.map((s) => ({ ...s.row, at: sql`now() - ${flushMs - s.receivedMs}::float8 * interval '1 millisecond'` })));
+      await this.db
+        .insert(resourceSamples)
+        .values(samples.map((s) => ({ ...s.row, at: sql`now() - ${flushMs - s.receivedMs}::float8 * interval '1 millisecond'` })));
     }
     return { beats: beats.length, samples: samples.length };
   }
@@ -94,6 +101,8 @@ export class HeartbeatBatcher {
     if (!(Math.abs(skewMs) > SKEW_LOGGED_MS) || this.skewLogged.has(runId)) return;
     if (this.skewLogged.size >= 10_000) this.skewLogged.clear();
     this.skewLogged.add(runId);
-    console.warn(`run ${runId}: its pod's clock is ${Math.round(Math.abs(skewMs) / 1000)} s ${skewMs < 0 ? "ahead of" : "behind"} the api's; its reports are timed on receipt, the pod's time ignored`);
+    console.warn(
+      `run ${runId}: its pod's clock is ${Math.round(Math.abs(skewMs) / 1000)} s ${skewMs < 0 ? "ahead of" : "behind"} the api's; its reports are timed on receipt, the pod's time ignored`,
+    );
   }
 }

@@ -132,7 +132,17 @@ export async function planLaunch(catalog: Catalog, deps: Pick<LaunchDeps, "hub">
       modelClass: "pod",
       assessment: null,
       defaultServingName: "",
-      runtimeConfig: { runtimeId: null, templateId: template!.id, image, command: [], localBinary: null, port: null, healthPath: null, ports: template!.ports, contextLength: null },
+      runtimeConfig: {
+        runtimeId: null,
+        templateId: template!.id,
+        image,
+        command: [],
+        localBinary: null,
+        port: null,
+        healthPath: null,
+        ports: template!.ports,
+        contextLength: null,
+      },
     };
   }
 
@@ -161,7 +171,12 @@ export async function planLaunch(catalog: Catalog, deps: Pick<LaunchDeps, "hub">
 }
 
 /** The model checked against the runtime and the smallest GPU among the preferences, so any placement fits. */
-export async function assess(catalog: Catalog, deps: Pick<LaunchDeps, "hub">, runtime: Runtime, input: Pick<LaunchInput, "hfRepo" | "gpuPreferences" | "gpuCount" | "task" | "contextLength" | "modelFile" | "hfToken">) {
+export async function assess(
+  catalog: Catalog,
+  deps: Pick<LaunchDeps, "hub">,
+  runtime: Runtime,
+  input: Pick<LaunchInput, "hfRepo" | "gpuPreferences" | "gpuCount" | "task" | "contextLength" | "modelFile" | "hfToken">,
+) {
   const preferred = catalog.gpus.filter((g) => input.gpuPreferences.includes(g.id));
   const unknown = input.gpuPreferences.find((gpu) => !preferred.some((g) => g.id === gpu));
   if (unknown || preferred.length === 0) throw new InvalidInputError(`There is no GPU type '${unknown ?? ""}' in the catalog.`, "gpuPreferences");
@@ -186,13 +201,9 @@ export async function assess(catalog: Catalog, deps: Pick<LaunchDeps, "hub">, ru
   });
 }
 
-
 /** The default serving name, with `-2`, `-3`… when the account already uses it. */
 async function freeServingName(db: Executor, accountId: string, base: string): Promise<string> {
-  const taken = new Set(
-    (await db.select({ name: instances.servingName }).from(instances).where(eq(instances.accountId, accountId)))
-      .map((row) => row.name),
-  );
+  const taken = new Set((await db.select({ name: instances.servingName }).from(instances).where(eq(instances.accountId, accountId))).map((row) => row.name));
   if (!taken.has(base)) return base;
   for (let n = 2; ; n++) if (!taken.has(`${base}-${n}`)) return `${base}-${n}`;
 }

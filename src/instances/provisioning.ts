@@ -65,7 +65,12 @@ export async function provisionRun(deps: ProvisioningDeps, instanceId: string, r
   }
 }
 
-async function placeAndProvision(deps: ProvisioningDeps, instance: Instance, runId: string, lease: ProvisioningLease): Promise<"provisioned" | "skipped" | "failed"> {
+async function placeAndProvision(
+  deps: ProvisioningDeps,
+  instance: Instance,
+  runId: string,
+  lease: ProvisioningLease,
+): Promise<"provisioned" | "skipped" | "failed"> {
   const offers = (await Promise.all(deps.providers.map((p) => p.offers().catch(() => [] as Offer[])))).flat();
   const ranking = rankOffers(offers, {
     gpuPreferences: instance.gpuPreferences,
@@ -111,7 +116,10 @@ async function placeAndProvision(deps: ProvisioningDeps, instance: Instance, run
       await tx.select({ id: instances.id }).from(instances).where(eq(instances.id, instance.id)).for("update");
       if (!(await lease.lock(tx))) return false;
       await recordDecision(tx, instance, runId, ranking, attempts, null);
-      await tx.update(instanceRuns).set({ endedAt: sql`now()`, endReason: "placement failed" }).where(and(eq(instanceRuns.id, runId), isNull(instanceRuns.endedAt)));
+      await tx
+        .update(instanceRuns)
+        .set({ endedAt: sql`now()`, endReason: "placement failed" })
+        .where(and(eq(instanceRuns.id, runId), isNull(instanceRuns.endedAt)));
       const { reason, remediation } = placementFailure(ranking, attempts);
       await transition(tx, instance.id, {
         to: "failed",
@@ -166,7 +174,12 @@ async function recordPod(
           region: pod.region,
           gpuType: choice.offer.gpuType,
           rateCentsPerHour: choice.priceCentsPerHour,
-          progress: { phase: "allocating", progress: null, message: `Pod allocated on ${pod.providerId} (${pod.region}); starting`, at: new Date().toISOString() },
+          progress: {
+            phase: "allocating",
+            progress: null,
+            message: `Pod allocated on ${pod.providerId} (${pod.region}); starting`,
+            at: new Date().toISOString(),
+          },
         })
         .where(eq(instances.id, instance.id));
       await recordDecision(tx, instance, runId, ranking, attempts, choice.offer.id);
@@ -212,7 +225,13 @@ async function recordDecision(tx: Executor, instance: Instance, runId: string, r
     mode: instance.placementMode,
     considered: {
       weights: ranking.weights,
-      ranked: ranking.ranked.map((r) => ({ offer: r.offer, priceCentsPerHour: r.priceCentsPerHour, score: r.score, components: r.components, reason: explain(r, ranking.weights) })),
+      ranked: ranking.ranked.map((r) => ({
+        offer: r.offer,
+        priceCentsPerHour: r.priceCentsPerHour,
+        score: r.score,
+        components: r.components,
+        reason: explain(r, ranking.weights),
+      })),
       rejected: ranking.rejected.map((r) => ({ offer: r.offer, reason: r.reason })),
     },
     attempts,

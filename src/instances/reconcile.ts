@@ -55,10 +55,19 @@ async function releaseNonBootstrap(deps: ReconcileDeps, report: ReconcileReport)
     );
   for (const { instance, run } of stale) {
     const reason = `The runtime did not become healthy within ${deadline(deps.bootstrapDeadlineSeconds)} of placement.`;
-    const remediation = "The model may be too large for the GPUs, its weights broken, or the pod out of memory: check the runtime log, pick larger GPUs or a shorter context, then Start again.";
+    const remediation =
+      "The model may be too large for the GPUs, its weights broken, or the pod out of memory: check the runtime log, pick larger GPUs or a shorter context, then Start again.";
     await deps.db.transaction(async (tx) => {
-      await tx.update(instanceRuns).set({ endedAt: sql`now()`, endReason: "non_bootstrap" }).where(and(eq(instanceRuns.id, run.id), isNull(instanceRuns.endedAt)));
-      await transition(tx, instance.id, { to: "non_bootstrap", cause: reason, detail: { remediation }, patch: { failureReason: reason, failureRemediation: remediation, progress: null } });
+      await tx
+        .update(instanceRuns)
+        .set({ endedAt: sql`now()`, endReason: "non_bootstrap" })
+        .where(and(eq(instanceRuns.id, run.id), isNull(instanceRuns.endedAt)));
+      await transition(tx, instance.id, {
+        to: "non_bootstrap",
+        cause: reason,
+        detail: { remediation },
+        patch: { failureReason: reason, failureRemediation: remediation, progress: null },
+      });
       await deps.jobs.send("instances.stop", { instanceId: instance.id, runId: run.id }, { tx, singletonKey: `stop:${run.id}` });
     });
     report.nonBootstrap.push(instance.id);
@@ -87,8 +96,16 @@ async function failLostPods(deps: ReconcileDeps, report: ReconcileReport) {
     const reason = `The pod stopped responding: ${status.state === "exited" ? status.reason : "its provider no longer has it"}.`;
     const remediation = "Start the instance again; if it keeps happening, check the runtime log or try another GPU type or region.";
     await deps.db.transaction(async (tx) => {
-      await tx.update(instanceRuns).set({ endedAt: sql`now()`, endReason: reason }).where(and(eq(instanceRuns.id, run.id), isNull(instanceRuns.endedAt)));
-      await transition(tx, instance.id, { to: "failed", cause: reason, detail: { remediation }, patch: { failureReason: reason, failureRemediation: remediation, progress: null } });
+      await tx
+        .update(instanceRuns)
+        .set({ endedAt: sql`now()`, endReason: reason })
+        .where(and(eq(instanceRuns.id, run.id), isNull(instanceRuns.endedAt)));
+      await transition(tx, instance.id, {
+        to: "failed",
+        cause: reason,
+        detail: { remediation },
+        patch: { failureReason: reason, failureRemediation: remediation, progress: null },
+      });
       await deps.jobs.send("instances.stop", { instanceId: instance.id, runId: run.id }, { tx, singletonKey: `stop:${run.id}` });
     });
     report.lost.push(instance.id);
@@ -105,7 +122,11 @@ async function requeueLostJobs(deps: ReconcileDeps, report: ReconcileReport) {
   for (const row of stopping) {
     // On pg-boss's standard queues a singleton key alone dedupes nothing; with singletonSeconds it allows one
     // job per key per minute, whatever the state of the last one: the stop job is idempotent, this bounds the pile.
-    const sent = await deps.jobs.send("instances.stop", { instanceId: row.instanceId, runId: row.runId }, { singletonKey: `stop:${row.runId}`, singletonSeconds: 60 });
+    const sent = await deps.jobs.send(
+      "instances.stop",
+      { instanceId: row.instanceId, runId: row.runId },
+      { singletonKey: `stop:${row.runId}`, singletonSeconds: 60 },
+    );
     if (sent) report.requeued.push(row.instanceId);
   }
 }
@@ -135,7 +156,11 @@ async function requeueProvisioning(deps: ReconcileDeps, report: ReconcileReport)
     // The key names the lapsed claim and singletonSeconds makes it one job per lapsed claim per lease, so a
     // requeue that a worker has not picked up yet is not sent again every 10 s; a new lapse gets a new key.
     const key = `provision:${row.runId}:${row.claimedAt?.getTime() ?? "unclaimed"}`;
-    const sent = await deps.jobs.send("instances.provision", { instanceId: row.instanceId, runId: row.runId }, { singletonKey: key, singletonSeconds: deps.provisionLeaseSeconds });
+    const sent = await deps.jobs.send(
+      "instances.provision",
+      { instanceId: row.instanceId, runId: row.runId },
+      { singletonKey: key, singletonSeconds: deps.provisionLeaseSeconds },
+    );
     if (sent) report.requeued.push(row.instanceId);
   }
 }
@@ -151,7 +176,13 @@ async function stopOrphans(deps: ReconcileDeps, report: ReconcileReport) {
       .select({ podId: instanceRuns.podId, provisioningPodId: instanceRuns.provisioningPodId })
       .from(instanceRuns)
       .innerJoin(instances, eq(instances.currentRunId, instanceRuns.id))
-      .where(and(or(inArray(instanceRuns.podId, ids), inArray(instanceRuns.provisioningPodId, ids)), isNull(instanceRuns.endedAt), inArray(instances.state, [...podStates])));
+      .where(
+        and(
+          or(inArray(instanceRuns.podId, ids), inArray(instanceRuns.provisioningPodId, ids)),
+          isNull(instanceRuns.endedAt),
+          inArray(instances.state, [...podStates]),
+        ),
+      );
     const live = new Set(owned.flatMap((row) => [row.podId, row.provisioningPodId]));
     for (const pod of pods) {
       if (live.has(pod.podId)) continue;

@@ -4,6 +4,9 @@
  * shows the same default the api will choose.
  */
 export function servingNameFrom(repo: string): string {
-  const name = (repo.trim().split("/").pop() ?? repo).toLowerCase().replace(/[^a-z0-9._-]+/g, "-").replace(/^[^a-z0-9]+/, "");
+  const name = (repo.trim().split("/").pop() ?? repo)
+    .toLowerCase()
+    .replace(/[^a-z0-9._-]+/g, "-")
+    .replace(/^[^a-z0-9]+/, "");
   return (name || "model").slice(0, 56);
 }

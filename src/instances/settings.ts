@@ -24,7 +24,12 @@ export async function updateSettings(ctx: AccountContext, instanceId: string, in
       if (input.gpuPreferences) {
         const added = input.gpuPreferences.filter((gpu) => !pricingSnapshot.rows.some((row) => row.gpuType === gpu));
         if (added.length) {
-          const fresh = await lockPricing(tx, { modelClass: pricingSnapshot.modelClass, tier: pricingSnapshot.tier, gpuPreferences: added, gpuCount: pricingSnapshot.gpuCount });
+          const fresh = await lockPricing(tx, {
+            modelClass: pricingSnapshot.modelClass,
+            tier: pricingSnapshot.tier,
+            gpuPreferences: added,
+            gpuCount: pricingSnapshot.gpuCount,
+          });
           pricingSnapshot = { ...pricingSnapshot, rows: [...pricingSnapshot.rows, ...fresh.rows] };
         }
       }

@@ -63,7 +63,22 @@ export async function instanceDetail(ctx: AccountContext, instanceId: string) {
     failureRemediation: instance.failureRemediation,
     events: events.map((e) => ({ id: e.id, at: e.at, from: e.fromState, to: e.toState, cause: e.cause, detail: e.detail })),
     placement: placement ?? null,
-    runs: runs.map((r) => ({ id: r.id, number: r.number, providerId: r.providerId, podId: r.podId, region: r.region, gpuType: r.gpuType, rateCentsPerHour: r.rateCentsPerHour, runtimeUrl: r.runtimeUrl, ports: r.ports, createdAt: r.createdAt, runningAt: r.runningAt, lastHeartbeatAt: r.lastHeartbeatAt, endedAt: r.endedAt, endReason: r.endReason })),
+    runs: runs.map((r) => ({
+      id: r.id,
+      number: r.number,
+      providerId: r.providerId,
+      podId: r.podId,
+      region: r.region,
+      gpuType: r.gpuType,
+      rateCentsPerHour: r.rateCentsPerHour,
+      runtimeUrl: r.runtimeUrl,
+      ports: r.ports,
+      createdAt: r.createdAt,
+      runningAt: r.runningAt,
+      lastHeartbeatAt: r.lastHeartbeatAt,
+      endedAt: r.endedAt,
+      endReason: r.endReason,
+    })),
   };
 }
 
@@ -77,7 +92,10 @@ export async function instanceLogs(
   const instance = await getInstance(ctx, instanceId);
   const runId = options.runId ?? instance.currentRunId;
   const [run] = runId
-    ? await ctx.db.select().from(instanceRuns).where(and(eq(instanceRuns.id, runId), eq(instanceRuns.instanceId, instance.id)))
+    ? await ctx.db
+        .select()
+        .from(instanceRuns)
+        .where(and(eq(instanceRuns.id, runId), eq(instanceRuns.instanceId, instance.id)))
     : [];
   if (!run?.podId || !run.providerId) return { runId: run?.id ?? null, text: "", available: false };
   const provider = providers.find((p) => p.id === run.providerId);

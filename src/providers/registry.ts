@@ -11,8 +11,7 @@ import type { Provider } from "./provider";
 export async function buildProviders(db: Executor, config: Config): Promise<Provider[]> {
   const gpus = await db.select().from(gpuTypes);
   const costs = await db.select().from(prices).where(eq(prices.modelClass, "pod"));
-  const cost = (gpu: string, tier: "secure" | "community") =>
-    costs.find((p) => p.gpuTypeId === gpu && p.tier === tier)?.providerCostCentsPerGpuHour ?? 0;
+  const cost = (gpu: string, tier: "secure" | "community") => costs.find((p) => p.gpuTypeId === gpu && p.tier === tier)?.providerCostCentsPerGpuHour ?? 0;
   const inventory = parseInventory(
     config.LOCAL_GPUS,
     gpus.map((g) => ({ id: g.id, vramGib: g.vramGib, cost: { secure: cost(g.id, "secure"), community: cost(g.id, "community") } })),

@@ -35,6 +35,7 @@ export function parseProxyBody(bytes: Uint8Array<ArrayBuffer>): ProxyBody {
   if (typeof value !== "object" || value === null || Array.isArray(value)) throw invalidBody("The request body must be a JSON object.");
   const model = (value as { model?: unknown }).model;
   if (model === undefined) throw invalidBody("'model' is required: the serving name of one of your running instances.", "model", "missing_required_parameter");
-  if (typeof model !== "string" || model.length === 0) throw invalidBody("'model' must be a non-empty string: the serving name of one of your running instances.", "model", "invalid_type");
+  if (typeof model !== "string" || model.length === 0)
+    throw invalidBody("'model' must be a non-empty string: the serving name of one of your running instances.", "model", "invalid_type");
   return { bytes, json: value as Record<string, unknown>, model };
 }

@@ -40,11 +40,19 @@ export class ProxyCache {
 
   /** The principal of a well-formed key secret, or null when unknown or revoked (cached too: secrets are unguessable). */
   principal(secret: string): Promise<ApiKeyPrincipal | null> {
-    return this.keys.get(sha256Hex(secret), () => authenticateApiKey(this.db, secret), (principal) => (principal ? `key:${principal.keyId}` : null));
+    return this.keys.get(
+      sha256Hex(secret),
+      () => authenticateApiKey(this.db, secret),
+      (principal) => (principal ? `key:${principal.keyId}` : null),
+    );
   }
 
   route(accountId: string, servingName: string): Promise<Route> {
-    return this.routes.get(`${accountId}\u0000${servingName}`, () => loadRoute(this.db, accountId, servingName), () => `account:${accountId}`);
+    return this.routes.get(
+      `${accountId}\u0000${servingName}`,
+      () => loadRoute(this.db, accountId, servingName),
+      () => `account:${accountId}`,
+    );
   }
 
   apply(notification: CacheNotification): void {
@@ -71,7 +79,11 @@ export class ProxyCache {
    */
   listen(sql: postgres.Sql): Promise<void> {
     this.#listening ??= sql
-      .listen(CACHE_CHANNEL, (payload) => this.applyPayload(payload), () => this.clear())
+      .listen(
+        CACHE_CHANNEL,
+        (payload) => this.applyPayload(payload),
+        () => this.clear(),
+      )
       .then((meta) => {
         this.#unlisten = meta.unlisten;
       })

@@ -28,10 +28,7 @@ export function bearerKey(authorization: string | null): string {
 }
 
 /** The key's principal, through the cache; unknown and revoked keys answer the same 401. */
-export async function authenticateBearer(
-  authorization: string | null,
-  lookup: (secret: string) => Promise<ApiKeyPrincipal | null>,
-): Promise<ApiKeyPrincipal> {
+export async function authenticateBearer(authorization: string | null, lookup: (secret: string) => Promise<ApiKeyPrincipal | null>): Promise<ApiKeyPrincipal> {
   const principal = await lookup(bearerKey(authorization));
   if (!principal) throw invalidApiKey("Incorrect API key provided, or the key was revoked.");
   return principal;
@@ -65,7 +62,12 @@ export async function authenticateProxyCall(request: Request, sources: Credentia
   const allowed = sources.publicUrl ? allowedOriginsFor(sources.publicUrl, request) : [new URL(request.url).origin];
   const originRequired = request.method !== "GET";
   if ((origin === null && originRequired) || (origin !== null && !allowed.includes(origin))) {
-    throw new ProxyError(403, "Cross-site request refused: signed-in calls to /v1 come from the web app only; elsewhere pass an API key.", "invalid_request_error", "cross_site_refused");
+    throw new ProxyError(
+      403,
+      "Cross-site request refused: signed-in calls to /v1 come from the web app only; elsewhere pass an API key.",
+      "invalid_request_error",
+      "cross_site_refused",
+    );
   }
   const user = await resolveSession(sources.db, cookie);
   if (!user) throw invalidApiKey("Your session has ended. Sign in again, or pass an API key as 'Authorization: Bearer <key>'.");

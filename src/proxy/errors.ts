@@ -51,16 +51,31 @@ export const rateLimited = (limitPerMinute: number, retryAfterSeconds: number) =
   );
 
 export const upstreamUnavailable = (servingName: string) =>
-  new ProxyError(502, `The instance serving '${servingName}' did not accept the connection; it may be restarting. Try again shortly.`, "api_error", "upstream_unavailable");
+  new ProxyError(
+    502,
+    `The instance serving '${servingName}' did not accept the connection; it may be restarting. Try again shortly.`,
+    "api_error",
+    "upstream_unavailable",
+  );
 
 export const upstreamFailed = (servingName: string) =>
   new ProxyError(502, `The instance serving '${servingName}' broke off the answer.`, "api_error", "upstream_error");
 
 export const upstreamTimeout = (servingName: string, timeoutMs: number) =>
-  new ProxyError(504, `The instance serving '${servingName}' did not start answering within ${Math.round(timeoutMs / 1000)} s.`, "api_error", "upstream_timeout");
+  new ProxyError(
+    504,
+    `The instance serving '${servingName}' did not start answering within ${Math.round(timeoutMs / 1000)} s.`,
+    "api_error",
+    "upstream_timeout",
+  );
 
 export const endpointNotFound = (path: string) =>
-  new ProxyError(404, `Unknown endpoint ${path}. This proxy serves GET /v1/models, POST /v1/chat/completions, /v1/completions and /v1/embeddings.`, "invalid_request_error", "unknown_url");
+  new ProxyError(
+    404,
+    `Unknown endpoint ${path}. This proxy serves GET /v1/models, POST /v1/chat/completions, /v1/completions and /v1/embeddings.`,
+    "invalid_request_error",
+    "unknown_url",
+  );
 
 /** The body OpenAI clients parse: `{"error": {message, type, param, code}}`. */
 export function openAIErrorBody(error: ProxyError) {

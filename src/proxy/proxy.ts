@@ -41,7 +41,9 @@ export interface ProxyDeps {
 export const FIREWALL_HEADER = "x-qdz-firewall";
 
 export function proxyDeps(input: Omit<ProxyDeps, "limiter" | "images"> & { images?: ImageFetchPolicy }): ProxyDeps {
-  const images = input.images ?? publicImagePolicy({ maxBytes: input.settings.imageMaxBytes, timeoutMs: input.settings.imageTimeoutMs, maxPerRequest: input.settings.imageMaxPerRequest });
+  const images =
+    input.images ??
+    publicImagePolicy({ maxBytes: input.settings.imageMaxBytes, timeoutMs: input.settings.imageTimeoutMs, maxPerRequest: input.settings.imageMaxPerRequest });
   return { ...input, images, limiter: new RateLimiter(input.settings.rateLimitPerMinute) };
 }
 
@@ -51,7 +53,11 @@ export function proxyDeps(input: Omit<ProxyDeps, "limiter" | "images"> & { image
  * the key is known, the rate-limit headers. No database write happens here:
  * last-used times go to the batched recorder.
  */
-async function admitted(deps: ProxyDeps, request: Request, serve: (principal: ProxyPrincipal, headers: Record<string, string>) => Promise<Response>): Promise<Response> {
+async function admitted(
+  deps: ProxyDeps,
+  request: Request,
+  serve: (principal: ProxyPrincipal, headers: Record<string, string>) => Promise<Response>,
+): Promise<Response> {
   const requestId = newRequestId();
   let headers: Record<string, string> = { "x-request-id": requestId };
   try {

@@ -4,9 +4,7 @@ import { instanceRuns, instances } from "../../db/schema";
 import { ProxyError, modelNotFound } from "./errors";
 
 /** What a serving name resolves to within one account. */
-export type Route =
-  | { kind: "missing" }
-  | { kind: "instance"; instanceId: string; state: string; runtimeUrl: string | null; runtimeId: string | null };
+export type Route = { kind: "missing" } | { kind: "instance"; instanceId: string; state: string; runtimeUrl: string | null; runtimeId: string | null };
 
 /**
  * The instance an account serves under `servingName`, with its current pod's
@@ -43,9 +41,16 @@ export function upstreamFor(route: Route, servingName: string): Upstream {
   if (route.state !== "running") throw notRunning(servingName, route.instanceId, route.state);
   if (!route.runtimeUrl) {
     // Running without a runtime URL: a plain pod that somehow got a serving name, or a run being replaced.
-    throw new ProxyError(503, `The instance serving '${servingName}' has no runtime endpoint right now. Try again shortly.`, "server_error", "instance_unavailable", null, {
-      "retry-after": "5",
-    });
+    throw new ProxyError(
+      503,
+      `The instance serving '${servingName}' has no runtime endpoint right now. Try again shortly.`,
+      "server_error",
+      "instance_unavailable",
+      null,
+      {
+        "retry-after": "5",
+      },
+    );
   }
   return { instanceId: route.instanceId, baseUrl: route.runtimeUrl.replace(/\/+$/, ""), runtimeId: route.runtimeId };
 }
@@ -61,5 +66,12 @@ const HINTS: Record<string, (id: string) => string> = {
 /** 409 naming the state; while pending, `Retry-After` says when the instance may be serving. */
 export function notRunning(servingName: string, instanceId: string, state: string): ProxyError {
   const hint = HINTS[state]?.(instanceId) ?? "it is not serving";
-  return new ProxyError(409, `instance '${servingName}' is ${state}; ${hint}.`, "invalid_request_error", "instance_not_running", "model", state === "pending" ? { "retry-after": "5" } : {});
+  return new ProxyError(
+    409,
+    `instance '${servingName}' is ${state}; ${hint}.`,
+    "invalid_request_error",
+    "instance_not_running",
+    "model",
+    state === "pending" ? { "retry-after": "5" } : {},
+  );
 }

@@ -28,7 +28,16 @@ export async function requestInstall(ctx: AccountContext, jobs: JobQueue, runtim
     if (current?.state === "installing" && Date.now() - current.startedAt.getTime() < 3_600_000) {
       throw new ConflictError(`${runtimeId} is already being installed (${current.message ?? current.phase}).`);
     }
-    const row = { runtimeId, state: "installing" as const, phase: "queued", progress: null, message: "Waiting for a worker", error: null, finishedAt: null, startedAt: new Date() };
+    const row = {
+      runtimeId,
+      state: "installing" as const,
+      phase: "queued",
+      progress: null,
+      message: "Waiting for a worker",
+      error: null,
+      finishedAt: null,
+      startedAt: new Date(),
+    };
     const [saved] = await tx.insert(runtimeInstalls).values(row).onConflictDoUpdate({ target: runtimeInstalls.runtimeId, set: row }).returning();
     await jobs.send("runtimes.install", { runtimeId }, { tx, singletonKey: `install:${runtimeId}` });
     return saved!;
@@ -45,7 +54,16 @@ export async function finishInstall(db: Executor, runtimeId: string, outcome: { 
     .set(
       "error" in outcome
         ? { state: "failed", error: outcome.error, message: outcome.error, finishedAt: sql`now()` }
-        : { state: "installed", version: outcome.version, binaryPath: outcome.binaryPath, phase: "done", progress: 1, message: "Installed", error: null, finishedAt: sql`now()` },
+        : {
+            state: "installed",
+            version: outcome.version,
+            binaryPath: outcome.binaryPath,
+            phase: "done",
+            progress: 1,
+            message: "Installed",
+            error: null,
+            finishedAt: sql`now()`,
+          },
     )
     .where(eq(runtimeInstalls.runtimeId, runtimeId));
 }

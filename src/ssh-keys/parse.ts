@@ -25,10 +25,7 @@ export function parseSshPublicKey(text: string): ParsedSshKey {
   try {
     key = sshpk.parseKey(line, "ssh");
   } catch {
-    throw new InvalidInputError(
-      "This is not a valid SSH public key. Expected a line like 'ssh-ed25519 AAAAC3Nz… you@laptop'.",
-      "publicKey",
-    );
+    throw new InvalidInputError("This is not a valid SSH public key. Expected a line like 'ssh-ed25519 AAAAC3Nz… you@laptop'.", "publicKey");
   }
   if (key.type === "rsa" && key.size < MIN_RSA_BITS) {
     throw new InvalidInputError(`RSA keys need at least ${MIN_RSA_BITS} bits; this one has ${key.size}.`, "publicKey");

@@ -13,7 +13,7 @@ const providers = ["local", "runpod", "vast", "lambda", "kubernetes"];
 
 // A fixed-seed generator: the same offers every run.
 let seed = 42;
-const random = () => ((seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31);
+const random = () => (seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31;
 const pick = <T>(items: T[]) => items[Math.floor(random() * items.length)]!;
 
 const offers: Offer[] = Array.from({ length: 10_000 }, (_, i) => ({

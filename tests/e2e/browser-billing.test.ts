@@ -31,7 +31,6 @@ afterAll(async () => {
   await app.stop(true);
 });
 
-
 const signUp = (page: Page) => signUpInBrowser(page, origin, "payer");
 
 async function openBilling(page: Page) {

@@ -24,7 +24,10 @@ async function shoot(page: Page, name: string) {
 
 async function addRule(page: Page, kind: string) {
   await page.getByRole("button", { name: "Add rule" }).click();
-  await page.getByRole("dialog", { name: "Add a rule" }).getByRole("button", { name: new RegExp(`^${kind}`) }).click();
+  await page
+    .getByRole("dialog", { name: "Add a rule" })
+    .getByRole("button", { name: new RegExp(`^${kind}`) })
+    .click();
 }
 
 const ruleOrder = (page: Page) => page.locator("li[data-rule-id]").evaluateAll((items) => items.map((item) => item.getAttribute("data-rule-id")));

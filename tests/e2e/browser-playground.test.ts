@@ -19,7 +19,12 @@ const owner = await compute.fundedUser();
 const chat = await owner.api.instances.launch({ ...referenceLaunch, servingName: "play-chat" });
 // A model that reads images too, so its sheet has the Image tab.
 const embed = await owner.api.instances.launch({ ...referenceLaunch, hfRepo: "Qwen/Qwen3-VL-Embedding-2B", task: "embeddings", servingName: "play-embed" });
-await waitFor(() => owner.api.instances.list(), (list) => list.length === 2 && list.every((i) => i.state === "running"), 30_000, "both instances running");
+await waitFor(
+  () => owner.api.instances.list(),
+  (list) => list.length === 2 && list.every((i) => i.state === "running"),
+  30_000,
+  "both instances running",
+);
 
 let browser: Browser;
 let page: Page;
@@ -68,7 +73,12 @@ test("the Playground button on an instance's page opens the sheet over it, and a
 test("when the instance stops, the sheet says so and shows the proxy's refusal as an alert", async () => {
   const dialog = sheet(chat);
   await owner.api.instances.stop({ id: chat.id });
-  await waitFor(() => owner.api.instances.get({ id: chat.id }), (i) => i.state === "stopped", 20_000, "chat stopped");
+  await waitFor(
+    () => owner.api.instances.get({ id: chat.id }),
+    (i) => i.state === "stopped",
+    20_000,
+    "chat stopped",
+  );
   await dialog.getByLabel("Message", { exact: true }).fill("Still there?");
   await dialog.getByRole("button", { name: "Send" }).click();
   await seen(dialog.getByRole("alert").getByText(/stopped/));
@@ -88,7 +98,10 @@ test("Escape closes the sheet and the URL loses its parameter; the page stays", 
 
 test("from the list row: the Embeddings tab first, a text to a vector and its dimension; Back closes it", async () => {
   await page.goto(`${origin}/instances`);
-  await page.locator(`[data-instance-id="${embed.id}"]`).getByRole("button", { name: `Playground for ${embed.displayName}` }).click();
+  await page
+    .locator(`[data-instance-id="${embed.id}"]`)
+    .getByRole("button", { name: `Playground for ${embed.displayName}` })
+    .click();
   const dialog = sheet(embed);
   await seen(dialog);
   expect(new URL(page.url()).pathname).toBe("/instances");

@@ -24,7 +24,6 @@ function newEmail(who: string) {
   return `${who}-${randomBase62(6).toLowerCase()}@example.com`;
 }
 
-
 /** Fills the sign-up form on the current page (plain or with ?invite=) and submits it. */
 async function fillSignUp(page: Page, email: string, accountName?: string) {
   await page.getByLabel("Email", { exact: true }).fill(email);

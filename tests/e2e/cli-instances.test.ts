@@ -240,7 +240,10 @@ describe("an instance's life through the CLI", () => {
       // Delete: not without confirmation when no one can be asked; with --yes it leaves the list.
       const unconfirmed = await cli(["instances", "delete", id, "--json"]);
       expect(unconfirmed.stdout).toBe("");
-      expect(failed(unconfirmed, 2)).toEqual({ code: "USAGE", message: "Deleting an instance cannot be undone: pass --yes to confirm (prompts need a terminal)." });
+      expect(failed(unconfirmed, 2)).toEqual({
+        code: "USAGE",
+        message: "Deleting an instance cannot be undone: pass --yes to confirm (prompts need a terminal).",
+      });
       expect(parsed(await cli(["instances", "delete", id, "--yes", "--json"]))).toEqual({ changed: [id], skipped: [] });
       expect(parsed(await cli(["instances", "list", "--json"]))).toEqual([]);
       expect(failed(await cli(["instances", "show", id, "--json"]))).toEqual({ code: "NOT_FOUND", message: `Instance '${id}' was not found.` });
@@ -305,13 +308,18 @@ describe("an instance's life through the CLI", () => {
       expect((await usage([...LAUNCH, "--gpus", "9"])).code).toBe("USAGE");
       expect((await usage([...LAUNCH, "--tier", "gold"])).message).toContain("secure, community");
       expect((await usage(["instances", "stop"])).code).toBe("USAGE");
-      expect(failed(await cli(["instances", "list", "--json"]))).toEqual({ code: "NOT_SIGNED_IN", message: "Not signed in. Run `qdz login` (or set QDZ_API_KEY)." });
+      expect(failed(await cli(["instances", "list", "--json"]))).toEqual({
+        code: "NOT_SIGNED_IN",
+        message: "Not signed in. Run `qdz login` (or set QDZ_API_KEY).",
+      });
 
       await signUp(platform, cli);
       expect(failed(await cli(["instances", "launch", "--runtime", "reference", "--model", MODEL, "--gpu", "T4", "--json"])).message).toStartWith(
         "There is no GPU type 'T4'. Pick from: L4, RTX4090,",
       );
-      expect(failed(await cli(["instances", "launch", "--runtime", "tgi", "--model", MODEL, "--gpu", "L4", "--json"])).message).toStartWith("There is no runtime 'tgi'.");
+      expect(failed(await cli(["instances", "launch", "--runtime", "tgi", "--model", MODEL, "--gpu", "L4", "--json"])).message).toStartWith(
+        "There is no runtime 'tgi'.",
+      );
       const catalog = parsed(await cli(["instances", "catalog", "--json"]));
       expect(catalog.runtimes.map((runtime: any) => runtime.id)).toContain("reference");
       expect((await cli(["instance", "catalog"])).stdout).toMatch(/^GPU types \(--gpu\):\nID\s+NAME\s+VRAM\nL4\s+NVIDIA L4\s+24 GiB\n/);
@@ -330,7 +338,9 @@ describe("an instance's life through the CLI", () => {
       expect(nowhere.stdout).toBe("");
       const failure = failed(nowhere);
       expect(failure.code).toBe("INSTANCE_FAILED");
-      expect(failure.message).toMatch(/^Instance inst_\w+ is failed: no offer matches the constraints \(.*region.*\)\nremediation: Allow more GPU types or regions/);
+      expect(failure.message).toMatch(
+        /^Instance inst_\w+ is failed: no offer matches the constraints \(.*region.*\)\nremediation: Allow more GPU types or regions/,
+      );
       const human = await cli([...LAUNCH, "--region", "eu-mars", "--wait"]);
       expect(human.code).toBe(1);
       expect(human.stderr).toMatch(/\nerror: Instance inst_\w+ is failed: no offer matches the constraints .*\nremediation: Allow more GPU types or regions/);
@@ -339,7 +349,9 @@ describe("an instance's life through the CLI", () => {
       const slow = await cli([...LAUNCH, "--wait", "--timeout", "1", "--json"]);
       const timeout = failed(slow);
       expect(timeout.code).toBe("TIMEOUT");
-      const id = /^Instance (inst_\w+) is still pending after 1 s\. It goes on starting: follow it with `qdz instances show inst_\w+`\.$/.exec(timeout.message)?.[1];
+      const id = /^Instance (inst_\w+) is still pending after 1 s\. It goes on starting: follow it with `qdz instances show inst_\w+`\.$/.exec(
+        timeout.message,
+      )?.[1];
       expect(id).toBeString();
       await waitForState(cli, id!, "running");
 

@@ -8,16 +8,7 @@ import { join } from "node:path";
 import postgres from "postgres";
 import { randomBase62 } from "../../src/ids";
 import { isAlive } from "../../src/platform/embedded-postgres";
-import {
-  cliRunner,
-  isPortOpen,
-  newDataDir,
-  removeDataDir,
-  startPlatform,
-  waitUntil,
-  type CliRunner,
-  type Platform,
-} from "../support/platform";
+import { cliRunner, isPortOpen, newDataDir, removeDataDir, startPlatform, waitUntil, type CliRunner, type Platform } from "../support/platform";
 
 const TIMEOUT = 120_000;
 const PASSWORD = "correct horse battery staple";
@@ -84,71 +75,87 @@ async function databaseUsers(platform: Platform): Promise<string[]> {
   }
 }
 
-test("start, healthy and ready, Ctrl-C: exits 0, ports closed, no process left", async () => {
-  const dir = dataDir();
-  const platform = await startPlatform(dir);
-  expect(platform.url).toBe(`http://localhost:${platform.port}`);
+test(
+  "start, healthy and ready, Ctrl-C: exits 0, ports closed, no process left",
+  async () => {
+    const dir = dataDir();
+    const platform = await startPlatform(dir);
+    expect(platform.url).toBe(`http://localhost:${platform.port}`);
 
-  const health = await fetch(`${platform.url}/healthz`);
-  expect(health.status).toBe(200);
-  const ready = await fetch(`${platform.url}/readyz`);
-  expect(ready.status).toBe(200);
-  expect((await ready.json()).status).toBe("ready");
+    const health = await fetch(`${platform.url}/healthz`);
+    expect(health.status).toBe(200);
+    const ready = await fetch(`${platform.url}/readyz`);
+    expect(ready.status).toBe(200);
+    expect((await ready.json()).status).toBe("ready");
 
-  // The api and workers connect as the app role, never as the owner or the superuser (whose password is in the data dir).
-  expect(await databaseUsers(platform)).toEqual(["qdz_app"]);
-  expect(platform.output()).not.toContain("WARNING");
+    // The api and workers connect as the app role, never as the owner or the superuser (whose password is in the data dir).
+    expect(await databaseUsers(platform)).toEqual(["qdz_app"]);
+    expect(platform.output()).not.toContain("WARNING");
 
-  const processes = children(platform);
-  expect(processes.api).toHaveLength(1);
-  expect(processes.workers).toHaveLength(1);
-  expect(processes.postgres.length).toBeGreaterThanOrEqual(1);
-  expect(await isPortOpen(platform.pgPort)).toBe(true);
+    const processes = children(platform);
+    expect(processes.api).toHaveLength(1);
+    expect(processes.workers).toHaveLength(1);
+    expect(processes.postgres.length).toBeGreaterThanOrEqual(1);
+    expect(await isPortOpen(platform.pgPort)).toBe(true);
 
-  await platform.stop();
-  expect(await platform.exited).toBe(0);
-  expect(platform.output()).toContain("[qdz] stopped");
-  expect(await isPortOpen(platform.port)).toBe(false);
-  expect(await isPortOpen(platform.pgPort)).toBe(false);
-  expect(processes.all.filter(isAlive).map(commandLine)).toEqual([]);
-  expect(existsSync(join(dir, "supervisor.pid"))).toBe(false);
-}, TIMEOUT);
+    await platform.stop();
+    expect(await platform.exited).toBe(0);
+    expect(platform.output()).toContain("[qdz] stopped");
+    expect(await isPortOpen(platform.port)).toBe(false);
+    expect(await isPortOpen(platform.pgPort)).toBe(false);
+    expect(processes.all.filter(isAlive).map(commandLine)).toEqual([]);
+    expect(existsSync(join(dir, "supervisor.pid"))).toBe(false);
+  },
+  TIMEOUT,
+);
 
-test("a second start on the same data dir keeps the data", async () => {
-  const dir = dataDir();
-  const first = await startPlatform(dir);
-  const email = await signUp(first);
-  await first.stop();
+test(
+  "a second start on the same data dir keeps the data",
+  async () => {
+    const dir = dataDir();
+    const first = await startPlatform(dir);
+    const email = await signUp(first);
+    await first.stop();
 
-  const second = await startPlatform(dir);
-  expect(second.output()).not.toContain("recovering");
-  await expectCanLogIn(second, email);
-  await second.stop();
-}, TIMEOUT);
+    const second = await startPlatform(dir);
+    expect(second.output()).not.toContain("recovering");
+    await expectCanLogIn(second, email);
+    await second.stop();
+  },
+  TIMEOUT,
+);
 
-test("kill -9 of the supervisor: children exit on their own, the next start recovers with the data", async () => {
-  const dir = dataDir();
-  const first = await startPlatform(dir);
-  const email = await signUp(first);
-  const processes = children(first);
+test(
+  "kill -9 of the supervisor: children exit on their own, the next start recovers with the data",
+  async () => {
+    const dir = dataDir();
+    const first = await startPlatform(dir);
+    const email = await signUp(first);
+    const processes = children(first);
 
-  await first.kill();
-  await waitUntil("the api port closes", async () => !(await isPortOpen(first.port)), 5_000);
-  await waitUntil("the api and workers exit", () => ![...processes.api, ...processes.workers].some(isAlive), 5_000);
-  expect(first.output()).not.toContain("[qdz] stopped");
-  expect(existsSync(join(dir, "supervisor.pid"))).toBe(true);
+    await first.kill();
+    await waitUntil("the api port closes", async () => !(await isPortOpen(first.port)), 5_000);
+    await waitUntil("the api and workers exit", () => ![...processes.api, ...processes.workers].some(isAlive), 5_000);
+    expect(first.output()).not.toContain("[qdz] stopped");
+    expect(existsSync(join(dir, "supervisor.pid"))).toBe(true);
 
-  const second = await startPlatform(dir);
-  expect(second.output()).toContain("an earlier run did not stop cleanly; recovering");
-  await expectCanLogIn(second, email);
-  await second.stop();
-  expect(processes.all.filter(isAlive).map(commandLine)).toEqual([]);
-}, TIMEOUT);
+    const second = await startPlatform(dir);
+    expect(second.output()).toContain("an earlier run did not stop cleanly; recovering");
+    await expectCanLogIn(second, email);
+    await second.stop();
+    expect(processes.all.filter(isAlive).map(commandLine)).toEqual([]);
+  },
+  TIMEOUT,
+);
 
-test("a second supervisor on a data dir in use refuses to start", async () => {
-  const dir = dataDir();
-  const first = await startPlatform(dir);
-  await expect(startPlatform(dir)).rejects.toThrow(/already running \(pid \d+\)/);
-  expect((await fetch(`${first.url}/readyz`)).status).toBe(200);
-  await first.stop();
-}, TIMEOUT);
+test(
+  "a second supervisor on a data dir in use refuses to start",
+  async () => {
+    const dir = dataDir();
+    const first = await startPlatform(dir);
+    await expect(startPlatform(dir)).rejects.toThrow(/already running \(pid \d+\)/);
+    expect((await fetch(`${first.url}/readyz`)).status).toBe(200);
+    await first.stop();
+  },
+  TIMEOUT,
+);

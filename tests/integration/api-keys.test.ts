@@ -63,7 +63,11 @@ const app = createApp({ db, config: testConfig });
 function http(path: string, key: string, init: { method?: string; body?: unknown } = {}) {
   const body = init.body === undefined ? undefined : JSON.stringify(init.body);
   return app.handle(
-    new Request(`http://localhost:3000${path}`, { method: init.method ?? "GET", headers: { authorization: `Bearer ${key}`, "content-type": "application/json" }, body }),
+    new Request(`http://localhost:3000${path}`, {
+      method: init.method ?? "GET",
+      headers: { authorization: `Bearer ${key}`, "content-type": "application/json" },
+      body,
+    }),
   );
 }
 const checkout = { amount_cents: 5000, currency: "eur", success_url: "https://app.example/ok", cancel_url: "https://app.example/cancel" };
@@ -102,7 +106,10 @@ describe("scopes", () => {
 
     await expectRestRefusal(await http("/billing/balance", secret), "This API key has scope 'inference'; GET /billing/balance needs 'read' or 'full'.");
     await expectRestRefusal(await http("/billing/ledger", secret), "This API key has scope 'inference'; GET /billing/ledger needs 'read' or 'full'.");
-    await expectRestRefusal(await http("/billing/checkout", secret, { method: "POST", body: checkout }), "This API key has scope 'inference'; POST /billing/checkout needs 'full'.");
+    await expectRestRefusal(
+      await http("/billing/checkout", secret, { method: "POST", body: checkout }),
+      "This API key has scope 'inference'; POST /billing/checkout needs 'full'.",
+    );
   });
 
   test("read: queries, billing GETs and /v1 work; mutations and checkout are refused naming 'full'", async () => {
@@ -118,8 +125,14 @@ describe("scopes", () => {
     const mutation = await expectTrpcError(asKey.firewalls.create({ name: "fw" }), "FORBIDDEN");
     expect(mutation.message).toBe("This API key has scope 'read'; firewalls.create needs 'full'.");
     expect(await asKey.firewalls.list()).toEqual([]);
-    await expectRestRefusal(await http("/billing/checkout", secret, { method: "POST", body: checkout }), "This API key has scope 'read'; POST /billing/checkout needs 'full'.");
-    await expectRestRefusal(await http("/v1/billing/checkout", secret, { method: "POST", body: checkout }), "This API key has scope 'read'; POST /v1/billing/checkout needs 'full'.");
+    await expectRestRefusal(
+      await http("/billing/checkout", secret, { method: "POST", body: checkout }),
+      "This API key has scope 'read'; POST /billing/checkout needs 'full'.",
+    );
+    await expectRestRefusal(
+      await http("/v1/billing/checkout", secret, { method: "POST", body: checkout }),
+      "This API key has scope 'read'; POST /v1/billing/checkout needs 'full'.",
+    );
   });
 
   test("full: what a member may do, but never keys or members", async () => {
@@ -184,7 +197,10 @@ describe("last used time and request count", () => {
     const { key } = await (await trpc(db, user.sessionToken)).apiKeys.create({ name: "counted" });
     let failNext = true;
     // The database refuses the first flush (unreachable), then works.
-    const flaky = { execute: (query: Parameters<typeof db.execute>[0]) => (failNext ? ((failNext = false), Promise.reject(new Error("connection refused"))) : db.execute(query)) };
+    const flaky = {
+      execute: (query: Parameters<typeof db.execute>[0]) =>
+        failNext ? ((failNext = false), Promise.reject(new Error("connection refused"))) : db.execute(query),
+    };
     const keyUsage = new KeyUsageRecorder(flaky as unknown as typeof db);
     for (let i = 0; i < 3; i++) keyUsage.record(key.id);
     await expect(keyUsage.flush()).rejects.toThrow("connection refused");

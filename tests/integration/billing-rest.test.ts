@@ -13,7 +13,9 @@ const site = "http://localhost:3000";
 function call(method: string, path: string, token: string | null, body?: unknown) {
   const headers: Record<string, string> = { "content-type": "application/json" };
   if (token) headers.authorization = `Bearer ${token}`;
-  return app.handle(new Request(`${site}${path}`, { method, headers, body: body === undefined ? undefined : typeof body === "string" ? body : JSON.stringify(body) }));
+  return app.handle(
+    new Request(`${site}${path}`, { method, headers, body: body === undefined ? undefined : typeof body === "string" ? body : JSON.stringify(body) }),
+  );
 }
 
 async function keyFor() {
@@ -99,7 +101,11 @@ describe("GET /billing/balance and /billing/ledger", () => {
 
   test("bad query parameters are a 400 naming them", async () => {
     const { key } = await keyFor();
-    for (const [query, field] of [["limit=0", "limit"], ["kind=gift", "kind"], ["cursor=zzz", "cursor"]]) {
+    for (const [query, field] of [
+      ["limit=0", "limit"],
+      ["kind=gift", "kind"],
+      ["cursor=zzz", "cursor"],
+    ]) {
       const response = await call("GET", `/billing/ledger?${query}`, key);
       expect(response.status).toBe(400);
       expect((await response.json()).error.field).toBe(field);
@@ -157,7 +163,12 @@ describe("the Stripe gateway", () => {
       const form = new URLSearchParams(await request.text());
       requests.push({ path: new URL(request.url).pathname, form, auth: request.headers.get("authorization") });
       const id = `cs_test_${requests.length}`;
-      return Response.json({ id, object: "checkout.session", url: `https://checkout.stripe.com/c/pay/${id}`, amount_total: Number(form.get("line_items[0][price_data][unit_amount]")) });
+      return Response.json({
+        id,
+        object: "checkout.session",
+        url: `https://checkout.stripe.com/c/pay/${id}`,
+        amount_total: Number(form.get("line_items[0][price_data][unit_amount]")),
+      });
     },
   });
   afterAll(() => stripeApi.stop());
@@ -188,7 +199,11 @@ describe("the Stripe gateway", () => {
 
     const payload = checkoutCompletedEvent(session.id, 5000);
     const webhook = await stripeApp.handle(
-      new Request(`${site}/webhooks/stripe`, { method: "POST", headers: { "stripe-signature": await sign(payload, "whsec_stripe_test_secret") }, body: payload }),
+      new Request(`${site}/webhooks/stripe`, {
+        method: "POST",
+        headers: { "stripe-signature": await sign(payload, "whsec_stripe_test_secret") },
+        body: payload,
+      }),
     );
     expect(await webhook.json()).toMatchObject({ outcome: "credited" });
     expect((await (await call("GET", "/billing/balance", key)).json()).balance_cents).toBe(5000);

@@ -31,7 +31,17 @@ async function newInstance(db: Database, user: TestUser): Promise<string> {
     gpuCount: 1,
     tier: "secure",
     pricingSnapshot: { lockedAt: new Date().toISOString(), modelClass: "llm", tier: "secure", gpuCount: 1, rows: [] },
-    runtimeConfig: { runtimeId: null, templateId: null, image: "x", command: [], localBinary: null, port: null, healthPath: null, ports: [], contextLength: null },
+    runtimeConfig: {
+      runtimeId: null,
+      templateId: null,
+      image: "x",
+      command: [],
+      localBinary: null,
+      port: null,
+      healthPath: null,
+      ports: [],
+      contextLength: null,
+    },
   });
   return id;
 }

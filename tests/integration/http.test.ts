@@ -18,8 +18,7 @@ function post(path: string, body: unknown, headers: Record<string, string> = {})
 
 /** What a tRPC response answered, out of superjson's envelope. */
 const dataOf = async (response: Response) => superjson.deserialize((await response.json()).result.data);
-const errorOf = async (response: Response) =>
-  superjson.deserialize<{ message: string; data: Record<string, unknown> }>((await response.json()).error);
+const errorOf = async (response: Response) => superjson.deserialize<{ message: string; data: Record<string, unknown> }>((await response.json()).error);
 
 describe("CSRF", () => {
   test("a cookie-authenticated mutation from the site itself goes through", async () => {

@@ -97,7 +97,11 @@ describe("errors", () => {
   test("a gated repo: 401 without a token, 403 with a token lacking access", async () => {
     const none = await failure(new HubClient({ endpoint: hub.url }).modelInfo("meta-llama/Llama-3.3-70B-Instruct"));
     expect(none).toBeInstanceOf(HubGatedError);
-    expect(none).toMatchObject({ code: "gated", status: 401, message: "meta-llama/Llama-3.3-70B-Instruct is gated: it needs a Hugging Face token with access." });
+    expect(none).toMatchObject({
+      code: "gated",
+      status: 401,
+      message: "meta-llama/Llama-3.3-70B-Instruct is gated: it needs a Hugging Face token with access.",
+    });
     const wrong = await failure(new HubClient({ endpoint: hub.url, token: "hf_nope" }).fetchJson("meta-llama/Llama-3.3-70B-Instruct", "config.json"));
     expect(wrong).toMatchObject({ code: "gated", status: 403 });
     expect(wrong.message).toContain("no access");

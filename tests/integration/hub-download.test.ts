@@ -84,9 +84,15 @@ test("cancelling keeps the .part for later; resuming finishes it", async () => {
   const to = destination();
   const controller = new AbortController();
   const client = new HubClient({ endpoint: slow.url });
-  const download = client.download(REPO, FILE, to, (p) => {
-    if (p.receivedBytes > 50_000) controller.abort(new Error("stopped by the user"));
-  }, { signal: controller.signal, progressIntervalMs: 0 });
+  const download = client.download(
+    REPO,
+    FILE,
+    to,
+    (p) => {
+      if (p.receivedBytes > 50_000) controller.abort(new Error("stopped by the user"));
+    },
+    { signal: controller.signal, progressIntervalMs: 0 },
+  );
   await expect(download).rejects.toThrow("stopped by the user");
   expect(existsSync(to)).toBe(false);
   const kept = readFileSync(`${to}.part`).length;

@@ -18,9 +18,27 @@ const VLLM: RuntimeSupport = {
   modalities: ["text", "image"],
   formats: ["safetensors"],
 };
-const TEI: RuntimeSupport = { name: "TEI", architectures: ["BertModel", "XLMRobertaModel"], tasks: ["embeddings"], modalities: ["text"], formats: ["safetensors"] };
-const TGI: RuntimeSupport = { name: "TGI", architectures: ["Qwen2ForCausalLM", "LlamaForCausalLM"], tasks: ["chat", "completion"], modalities: ["text"], formats: ["safetensors"] };
-const LLAMA_CPP: RuntimeSupport = { name: "llama.cpp", architectures: ["llama", "qwen2", "qwen3"], tasks: ["chat", "completion", "embeddings"], modalities: ["text"], formats: ["gguf"] };
+const TEI: RuntimeSupport = {
+  name: "TEI",
+  architectures: ["BertModel", "XLMRobertaModel"],
+  tasks: ["embeddings"],
+  modalities: ["text"],
+  formats: ["safetensors"],
+};
+const TGI: RuntimeSupport = {
+  name: "TGI",
+  architectures: ["Qwen2ForCausalLM", "LlamaForCausalLM"],
+  tasks: ["chat", "completion"],
+  modalities: ["text"],
+  formats: ["safetensors"],
+};
+const LLAMA_CPP: RuntimeSupport = {
+  name: "llama.cpp",
+  architectures: ["llama", "qwen2", "qwen3"],
+  tasks: ["chat", "completion", "embeddings"],
+  modalities: ["text"],
+  formats: ["gguf"],
+};
 const GPU_TYPES = [
   { name: "L4", vramGiB: 24 },
   { name: "RTX4090", vramGiB: 24 },

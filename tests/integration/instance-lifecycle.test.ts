@@ -14,7 +14,12 @@ describe("an instance's life on the local provider", () => {
     const launched = await api.instances.launch({ ...launch, name: "chat-a" });
     expect(launched).toMatchObject({ state: "pending", servingName: "qwen2.5-0.5b-instruct", displayName: "chat-a" });
 
-    const running = await waitFor(() => api.instances.get({ id: launched.id }), (i) => i.state === "running", 20_000, "running");
+    const running = await waitFor(
+      () => api.instances.get({ id: launched.id }),
+      (i) => i.state === "running",
+      20_000,
+      "running",
+    );
     expect(running).toMatchObject({ providerId: "local", region: "local", gpuType: "L4", rateCentsPerHour: 79 });
     expect(running.events.map((e) => e.to)).toEqual(["pending", "running"]);
     expect(running.events[1]!.cause).toBe("the runtime passed its health check");
@@ -33,19 +38,34 @@ describe("an instance's life on the local provider", () => {
     expect((await chat.json()).choices[0].finish_reason).toBe("length");
 
     await api.instances.stop({ id: launched.id });
-    const stopped = await waitFor(() => api.instances.get({ id: launched.id }), (i) => i.state === "stopped", 20_000, "stopped");
+    const stopped = await waitFor(
+      () => api.instances.get({ id: launched.id }),
+      (i) => i.state === "stopped",
+      20_000,
+      "stopped",
+    );
     expect(stopped.events.map((e) => e.to)).toEqual(["pending", "running", "stopping", "stopped"]);
     expect(await fetch(`${firstRun.runtimeUrl}/health`).catch(() => null)).toBeNull();
     expect(await compute.provider.status(firstRun.podId!)).toEqual({ state: "gone" });
 
     await api.instances.start({ id: launched.id });
-    const again = await waitFor(() => api.instances.get({ id: launched.id }), (i) => i.state === "running", 20_000, "running again");
+    const again = await waitFor(
+      () => api.instances.get({ id: launched.id }),
+      (i) => i.state === "running",
+      20_000,
+      "running again",
+    );
     expect(again.runs).toHaveLength(2);
     expect(again.runs[0]!.podId).not.toBe(firstRun.podId);
 
     const workloadPid = Number(readFileSync(join(compute.podsDir, again.runs[0]!.podId!, "workload.pid"), "utf8"));
     process.kill(workloadPid, "SIGKILL");
-    const failed = await waitFor(() => api.instances.get({ id: launched.id }), (i) => i.state === "failed", 20_000, "failed");
+    const failed = await waitFor(
+      () => api.instances.get({ id: launched.id }),
+      (i) => i.state === "failed",
+      20_000,
+      "failed",
+    );
     expect(failed.failureReason).toBe("The runtime process was killed by SIGKILL.");
     expect(failed.failureRemediation).toContain("ran out of memory or was killed");
     expect(isAlive(workloadPid)).toBe(false);
@@ -55,10 +75,20 @@ describe("an instance's life on the local provider", () => {
     const { api } = await compute.fundedUser();
     const a = await api.instances.launch({ ...launch, servingName: "bulk-a" });
     const b = await api.instances.launch({ ...launch, servingName: "bulk-b" });
-    await waitFor(() => api.instances.list(), (list) => list.every((i) => i.state === "running"), 20_000, "both running");
+    await waitFor(
+      () => api.instances.list(),
+      (list) => list.every((i) => i.state === "running"),
+      20_000,
+      "both running",
+    );
     const result = await api.instances.stopMany({ ids: [a.id, b.id] });
     expect(result.changed.sort()).toEqual([a.id, b.id].sort());
-    await waitFor(() => api.instances.list(), (list) => list.every((i) => i.state === "stopped"), 20_000, "both stopped");
+    await waitFor(
+      () => api.instances.list(),
+      (list) => list.every((i) => i.state === "stopped"),
+      20_000,
+      "both stopped",
+    );
     const again = await api.instances.stopMany({ ids: [a.id] });
     expect(again).toEqual({ changed: [], skipped: [{ id: a.id, state: "stopped", reason: "already stopped" }] });
 
@@ -99,11 +129,22 @@ describe("launch rules", () => {
     const launched = await api.instances.launch({ ...launch, servingName: "locked" });
     const { prices } = await import("../../db/schema");
     const { and, eq } = await import("drizzle-orm");
-    await compute.db.update(prices).set({ rateCentsPerGpuHour: 9999 }).where(and(eq(prices.gpuTypeId, "L4"), eq(prices.tier, "secure"), eq(prices.modelClass, "llm")));
-    const running = await waitFor(() => api.instances.get({ id: launched.id }), (i) => i.state === "running", 20_000, "running");
+    await compute.db
+      .update(prices)
+      .set({ rateCentsPerGpuHour: 9999 })
+      .where(and(eq(prices.gpuTypeId, "L4"), eq(prices.tier, "secure"), eq(prices.modelClass, "llm")));
+    const running = await waitFor(
+      () => api.instances.get({ id: launched.id }),
+      (i) => i.state === "running",
+      20_000,
+      "running",
+    );
     expect(running.rateCentsPerHour).toBe(79);
     expect(running.pricingSnapshot.rows[0]).toMatchObject({ gpuType: "L4", rateCentsPerGpuHour: 79 });
-    await compute.db.update(prices).set({ rateCentsPerGpuHour: 79 }).where(and(eq(prices.gpuTypeId, "L4"), eq(prices.tier, "secure"), eq(prices.modelClass, "llm")));
+    await compute.db
+      .update(prices)
+      .set({ rateCentsPerGpuHour: 79 })
+      .where(and(eq(prices.gpuTypeId, "L4"), eq(prices.tier, "secure"), eq(prices.modelClass, "llm")));
     await api.instances.delete({ id: launched.id });
   }, 60_000);
 });

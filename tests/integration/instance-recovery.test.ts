@@ -14,20 +14,38 @@ const compute = await startCompute();
 const slowCompute = await startCompute({ bootMs: 60_000 });
 const launch = referenceLaunch;
 const reconcileNow = (overrides: { bootstrapDeadlineSeconds?: number; heartbeatTimeoutSeconds?: number; orphanGraceSeconds?: number } = {}) =>
-  reconcile({ db: compute.db, jobs: compute.jobs, providers: [compute.provider], bootstrapDeadlineSeconds: 900, heartbeatTimeoutSeconds: 3, provisionLeaseSeconds: 30, ...overrides });
+  reconcile({
+    db: compute.db,
+    jobs: compute.jobs,
+    providers: [compute.provider],
+    bootstrapDeadlineSeconds: 900,
+    heartbeatTimeoutSeconds: 3,
+    provisionLeaseSeconds: 30,
+    ...overrides,
+  });
 
 const slowDeps = { db: slowCompute.db, jobs: slowCompute.jobs, providers: [slowCompute.provider], heartbeatTimeoutSeconds: 30, provisionLeaseSeconds: 30 };
 
 async function runningInstance(api: Awaited<ReturnType<typeof compute.fundedUser>>["api"], servingName: string) {
   const launched = await api.instances.launch({ ...launch, servingName });
-  return waitFor(() => api.instances.get({ id: launched.id }), (i) => i.state === "running", 20_000, `${servingName} running`);
+  return waitFor(
+    () => api.instances.get({ id: launched.id }),
+    (i) => i.state === "running",
+    20_000,
+    `${servingName} running`,
+  );
 }
 
 describe("the reconciler", () => {
   test("a pod whose runtime never becomes healthy is released as non_bootstrap", async () => {
     const { api } = await slowCompute.fundedUser();
     const launched = await api.instances.launch({ ...launch, servingName: "never-healthy" });
-    const pending = await waitFor(() => api.instances.get({ id: launched.id }), (i) => ["pulling_image", "downloading_model", "loading_model"].includes(i.progress?.phase ?? ""), 20_000, "booting");
+    const pending = await waitFor(
+      () => api.instances.get({ id: launched.id }),
+      (i) => ["pulling_image", "downloading_model", "loading_model"].includes(i.progress?.phase ?? ""),
+      20_000,
+      "booting",
+    );
     expect(pending.state).toBe("pending");
     expect(await reconcile({ ...slowDeps, bootstrapDeadlineSeconds: 900 })).toMatchObject({ nonBootstrap: [] });
     await Bun.sleep(1100);
@@ -36,7 +54,12 @@ describe("the reconciler", () => {
     const released = await api.instances.get({ id: launched.id });
     expect(released.state).toBe("non_bootstrap");
     expect(released.failureReason).toBe("The runtime did not become healthy within 1 s of placement.");
-    await waitFor(() => slowCompute.provider.status(pending.runs[0]!.podId!), (s) => s.state === "gone", 20_000, "pod released");
+    await waitFor(
+      () => slowCompute.provider.status(pending.runs[0]!.podId!),
+      (s) => s.state === "gone",
+      20_000,
+      "pod released",
+    );
   }, 60_000);
 
   test("a running instance whose whole pod died fails after the heartbeat timeout", async () => {
@@ -96,7 +119,17 @@ async function databaseNow(target: typeof compute): Promise<number> {
   return Number(row!.ms);
 }
 
-const noReadings = { cpuPercent: null, memoryUsedBytes: null, memoryTotalBytes: null, diskUsedBytes: null, diskTotalBytes: null, gpuUtilPercent: null, vramUsedBytes: null, vramTotalBytes: null, gpuTemperatureC: null };
+const noReadings = {
+  cpuPercent: null,
+  memoryUsedBytes: null,
+  memoryTotalBytes: null,
+  diskUsedBytes: null,
+  diskTotalBytes: null,
+  gpuUtilPercent: null,
+  vramUsedBytes: null,
+  vramTotalBytes: null,
+  gpuTemperatureC: null,
+};
 
 describe("a pod's clock", () => {
   test("a heartbeat dated 9999-12-31 is timed on receipt, and the dead pod still fails after the heartbeat timeout", async () => {
@@ -119,7 +152,12 @@ describe("a pod's clock", () => {
   test("resource samples and boot progress are timed on receipt too", async () => {
     const { api } = await slowCompute.fundedUser();
     const launched = await api.instances.launch({ ...launch, servingName: "clock-boot" });
-    const booting = await waitFor(() => api.instances.get({ id: launched.id }), (i) => Boolean(i.runs[0]?.podId), 20_000, "a pod");
+    const booting = await waitFor(
+      () => api.instances.get({ id: launched.id }),
+      (i) => Boolean(i.runs[0]?.podId),
+      20_000,
+      "a pod",
+    );
     const pod = await silencedPod(slowCompute, booting.runs[0]!.podId!);
     const before = await databaseNow(slowCompute);
     const starting = { state: "starting", phase: "loading_model", progress: 0.5, message: "reported with a clock in 9999" };
@@ -152,10 +190,13 @@ describe("the grace window", () => {
     expect(await stopInstancesAfterGrace(compute.db, compute.jobs, 24)).toEqual([running.id]);
     expect(await stopInstancesAfterGrace(compute.db, compute.jobs, 24)).toEqual([]); // once
 
-    const stopped = await waitFor(() => api.instances.get({ id: running.id }), (i) => i.state === "stopped", 20_000, "stopped");
-    expect(stopped.events.find((e) => e.to === "stopping")!.cause).toBe(
-      "stopped by the platform: the 24 h grace window ended with a negative balance",
+    const stopped = await waitFor(
+      () => api.instances.get({ id: running.id }),
+      (i) => i.state === "stopped",
+      20_000,
+      "stopped",
     );
+    expect(stopped.events.find((e) => e.to === "stopping")!.cause).toBe("stopped by the platform: the 24 h grace window ended with a negative balance");
     expect((await api.instances.list()).map((i) => i.id)).toContain(running.id);
   }, 60_000);
 

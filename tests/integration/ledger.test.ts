@@ -26,10 +26,12 @@ describe("append-only", () => {
 
   test("signs are enforced by the database: debits subtract, top-ups and refunds add", async () => {
     const { accountId } = await newUser(db);
-    for (const [kind, amountCents] of [["debit", 5], ["topup", -5], ["refund", -5]] as const) {
-      expect(await rejectionMessages(postEntry(db, { accountId, kind, amountCents, reference: `bad-sign-${kind}` }))).toContain(
-        "ledger_entries_sign_check",
-      );
+    for (const [kind, amountCents] of [
+      ["debit", 5],
+      ["topup", -5],
+      ["refund", -5],
+    ] as const) {
+      expect(await rejectionMessages(postEntry(db, { accountId, kind, amountCents, reference: `bad-sign-${kind}` }))).toContain("ledger_entries_sign_check");
     }
     expect(await db.select().from(ledgerEntries).where(eq(ledgerEntries.accountId, accountId))).toEqual([]);
   });

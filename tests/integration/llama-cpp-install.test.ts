@@ -95,7 +95,11 @@ describe("build lock", () => {
       order.push("first ends");
     });
     const waited: number[] = [];
-    const second = withBuildLock(lock, async () => void order.push("second runs"), (pid) => waited.push(pid));
+    const second = withBuildLock(
+      lock,
+      async () => void order.push("second runs"),
+      (pid) => waited.push(pid),
+    );
     await Bun.sleep(1500);
     expect(order).toEqual(["first starts"]);
     expect(waited).toEqual([process.pid]);

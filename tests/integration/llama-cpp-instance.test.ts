@@ -36,14 +36,17 @@ test("launch a GGUF repo on llama.cpp: downloaded by the agent, served by llama-
     allowedRegions: [],
     placementMode: "smart",
   });
-  const running = await waitFor(() => api.instances.get({ id: launched.id }), (i) => i.state === "running" || i.state === "failed", 60_000, "running").catch(
-    async (error) => {
-      // The pod's own account of what it was doing, for whoever reads the failure.
-      console.error((await api.instances.logs({ id: launched.id, stream: "agent" })).text);
-      console.error((await api.instances.logs({ id: launched.id, stream: "runtime" })).text);
-      throw error;
-    },
-  );
+  const running = await waitFor(
+    () => api.instances.get({ id: launched.id }),
+    (i) => i.state === "running" || i.state === "failed",
+    60_000,
+    "running",
+  ).catch(async (error) => {
+    // The pod's own account of what it was doing, for whoever reads the failure.
+    console.error((await api.instances.logs({ id: launched.id, stream: "agent" })).text);
+    console.error((await api.instances.logs({ id: launched.id, stream: "runtime" })).text);
+    throw error;
+  });
   expect(running.state).toBe("running");
   const runtimeUrl = running.runs[0]!.runtimeUrl!;
   const log = await api.instances.logs({ id: launched.id, stream: "agent" });
@@ -59,12 +62,20 @@ test("launch a GGUF repo on llama.cpp: downloaded by the agent, served by llama-
     body: JSON.stringify({ model: "tiny", stream: true, temperature: 0, seed: 1, max_tokens: 8, messages: [{ role: "user", content: "Hello" }] }),
   });
   const text = await response.text();
-  const frames = text.split("\n\n").filter((f) => f.startsWith("data: ")).map((f) => f.slice(6));
+  const frames = text
+    .split("\n\n")
+    .filter((f) => f.startsWith("data: "))
+    .map((f) => f.slice(6));
   expect(frames.at(-1)).toBe("[DONE]");
   const chunks = frames.slice(0, -1).map((f) => JSON.parse(f));
   for (const chunk of chunks) expectValid("CreateChatCompletionStreamResponse", chunk);
   expect(chunks.some((c) => typeof c.choices[0]?.delta?.content === "string")).toBe(true);
 
   await api.instances.stop({ id: launched.id });
-  await waitFor(() => api.instances.get({ id: launched.id }), (i) => i.state === "stopped", 30_000, "stopped");
+  await waitFor(
+    () => api.instances.get({ id: launched.id }),
+    (i) => i.state === "stopped",
+    30_000,
+    "stopped",
+  );
 }, 120_000);

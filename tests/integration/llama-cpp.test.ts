@@ -137,7 +137,10 @@ describe("chat", () => {
     const code = await server.stop(10_000);
     expect(server.process.signalCode === "SIGKILL").toBe(false);
     expect(code).not.toBeNull();
-    const refused = await fetch(`${server.url}/health`).then(() => false, () => true);
+    const refused = await fetch(`${server.url}/health`).then(
+      () => false,
+      () => true,
+    );
     expect(refused).toBe(true);
   });
 });

@@ -55,7 +55,10 @@ describe("invites", () => {
     const revoked = await asOwner.account.createInvite({ role: "member" });
     await asOwner.account.revokeInvite({ id: revoked.id });
     const expired = await asOwner.account.createInvite({ role: "member" });
-    await db.update(invites).set({ expiresAt: new Date(Date.now() - 1000) }).where(eq(invites.id, expired.id));
+    await db
+      .update(invites)
+      .set({ expiresAt: new Date(Date.now() - 1000) })
+      .where(eq(invites.id, expired.id));
     const stranger = await trpc(db, (await newUser(db)).sessionToken);
     await expectTrpcError(stranger.account.acceptInvite({ token: revoked.token }), "NOT_FOUND");
     await expectTrpcError(stranger.account.acceptInvite({ token: expired.token }), "NOT_FOUND");

@@ -57,7 +57,14 @@ describe("failover", () => {
     // Cheaper in the ranking (lower provider cost), but its capacity is gone when asked.
     const flaky = vanishingProvider("flaky", [{ providerCostCentsPerGpuHour: 1 }]);
     const outcome = await provisionRun(
-      { db: compute.db, providers: [flaky, compute.provider], controlUrl: compute.url, hubEndpoint: compute.config.HF_ENDPOINT, maxAttempts: 3, leaseSeconds: 30 },
+      {
+        db: compute.db,
+        providers: [flaky, compute.provider],
+        controlUrl: compute.url,
+        hubEndpoint: compute.config.HF_ENDPOINT,
+        maxAttempts: 3,
+        leaseSeconds: 30,
+      },
       instance.id,
       runId,
     );
@@ -69,7 +76,12 @@ describe("failover", () => {
       { offerId: "local/L4/secure", outcome: "provisioned" },
     ]);
     expect(decision!.chosenOfferId).toBe("local/L4/secure");
-    await waitFor(() => api.instances.get({ id: instance.id }), (i) => i.state === "running", 20_000, "running");
+    await waitFor(
+      () => api.instances.get({ id: instance.id }),
+      (i) => i.state === "running",
+      20_000,
+      "running",
+    );
     await api.instances.delete({ id: instance.id });
   }, 60_000);
 
@@ -92,7 +104,14 @@ describe("failover", () => {
 
   test("provisioning is idempotent: a second run of the job leaves a provisioned run alone", async () => {
     const { instance, runId } = await pendingInstance("idempotent");
-    const deps = { db: compute.db, providers: [compute.provider], controlUrl: compute.url, hubEndpoint: compute.config.HF_ENDPOINT, maxAttempts: 3, leaseSeconds: 30 };
+    const deps = {
+      db: compute.db,
+      providers: [compute.provider],
+      controlUrl: compute.url,
+      hubEndpoint: compute.config.HF_ENDPOINT,
+      maxAttempts: 3,
+      leaseSeconds: 30,
+    };
     const [first, second] = await Promise.all([provisionRun(deps, instance.id, runId), provisionRun(deps, instance.id, runId)]);
     expect([first, second].sort()).toEqual(["provisioned", "skipped"]);
     expect(await provisionRun(deps, instance.id, runId)).toBe("skipped");

@@ -7,7 +7,12 @@ const compute = await startCompute();
 const { api } = await compute.fundedUser();
 const { secret } = await api.apiKeys.create({ name: "firewall tests" });
 const launched = await api.instances.launch({ ...referenceLaunch, servingName: "guarded" });
-const running = await waitFor(() => api.instances.get({ id: launched.id }), (i) => i.state === "running", 20_000, "running");
+const running = await waitFor(
+  () => api.instances.get({ id: launched.id }),
+  (i) => i.state === "running",
+  20_000,
+  "running",
+);
 const runtimeUrl = running.runs[0]!.runtimeUrl!;
 
 const firewall = await api.firewalls.create({

@@ -13,7 +13,12 @@ const { api } = await compute.fundedUser();
 const keys = await Promise.all([1, 2, 3, 4, 5, 6].map(async (n) => (await api.apiKeys.create({ name: `fuzz-${n}` })).secret));
 const key = keys[0]!;
 const launched = await api.instances.launch({ ...referenceLaunch, servingName: "fuzz-chat" });
-await waitFor(() => api.instances.get({ id: launched.id }), (i) => i.state === "running", 30_000, "running");
+await waitFor(
+  () => api.instances.get({ id: launched.id }),
+  (i) => i.state === "running",
+  30_000,
+  "running",
+);
 
 const endpoints = ["/v1/chat/completions", "/v1/completions", "/v1/embeddings"];
 const models = fc.oneof(fc.constant("fuzz-chat"), fc.string(), fc.integer(), fc.constant(null), fc.array(fc.string()), fc.object());
@@ -25,10 +30,19 @@ const messages = fc.oneof(
 const bodies = fc.oneof(
   // Well-formed, with odd extras: the proxy forwards what it does not know.
   fc
-    .record({ messages: fc.array(fc.record({ role: fc.constant("user"), content: fc.string() }), { minLength: 1, maxLength: 3 }), max_tokens: fc.integer({ min: 1, max: 4 }), extra: fc.anything() })
+    .record({
+      messages: fc.array(fc.record({ role: fc.constant("user"), content: fc.string() }), { minLength: 1, maxLength: 3 }),
+      max_tokens: fc.integer({ min: 1, max: 4 }),
+      extra: fc.anything(),
+    })
     .map((value) => JSON.stringify({ model: "fuzz-chat", ...value })),
   // Mistyped but JSON objects: these reach the runtime when `model` is right.
-  fc.record({ model: models, messages, max_tokens: fc.oneof(fc.integer({ min: -5, max: 8 }), field), stream: fc.oneof(fc.boolean(), field) }, { requiredKeys: ["model"] }).map((value) => JSON.stringify(value)),
+  fc
+    .record(
+      { model: models, messages, max_tokens: fc.oneof(fc.integer({ min: -5, max: 8 }), field), stream: fc.oneof(fc.boolean(), field) },
+      { requiredKeys: ["model"] },
+    )
+    .map((value) => JSON.stringify(value)),
   fc.record({ model: models, prompt: field, input: field, n: field, stop: field, logprobs: field }).map((value) => JSON.stringify(value)),
   // Not JSON objects at all.
   fc.json(),
@@ -42,7 +56,12 @@ const authorizations = fc.oneof(
   fc.string().filter((s) => /^[\x20-\x7e]*$/.test(s)),
   fc.constant(undefined),
 );
-const contentTypes = fc.oneof(fc.constant("application/json"), fc.constant("text/plain"), fc.constant(undefined), fc.string().filter((s) => /^[\x20-\x7e]*$/.test(s)));
+const contentTypes = fc.oneof(
+  fc.constant("application/json"),
+  fc.constant("text/plain"),
+  fc.constant(undefined),
+  fc.string().filter((s) => /^[\x20-\x7e]*$/.test(s)),
+);
 
 describe("fuzzing /v1", () => {
   test("no 5xx, OpenAI-shaped errors, and the api stays up", async () => {
@@ -82,7 +101,9 @@ describe("fuzzing /v1", () => {
       { authorization: `Token ${key}` },
     ];
     for (const headers of weird) {
-      const answer = await fetch(`${compute.url}/v1/chat/completions`, { method: "POST", headers, body: `{"model":"fuzz-chat","messages":[]}` }).catch(() => null);
+      const answer = await fetch(`${compute.url}/v1/chat/completions`, { method: "POST", headers, body: `{"model":"fuzz-chat","messages":[]}` }).catch(
+        () => null,
+      );
       if (answer) expect(answer.status).toBeLessThan(500);
     }
     for (const method of ["GET", "PUT", "DELETE", "PATCH"]) {

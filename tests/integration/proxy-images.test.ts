@@ -35,7 +35,12 @@ const key = (await owner.api.apiKeys.create({ name: "images" })).secret;
 const embedLaunch = { ...referenceLaunch, hfRepo: "BAAI/bge-small-en-v1.5", task: "embeddings" as const };
 await owner.api.instances.launch({ ...embedLaunch, servingName: "embed-img" });
 const recorded = await owner.api.instances.launch({ ...embedLaunch, servingName: "embed-rec" });
-await waitFor(() => owner.api.instances.list(), (list) => list.length === 2 && list.every((i) => i.state === "running"), 30_000, "instances running");
+await waitFor(
+  () => owner.api.instances.list(),
+  (list) => list.length === 2 && list.every((i) => i.state === "running"),
+  30_000,
+  "instances running",
+);
 
 /** Two small images with different bytes (a PNG signature and a few bytes: the reference runtime hashes, never decodes). */
 const png = (seed: number) => Uint8Array.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, ...Array.from({ length: 64 }, (_, i) => (i * seed) & 255)]);
@@ -50,8 +55,7 @@ const held = { now: 0, most: 0 };
 function serveImages(request: Request): Response | Promise<Response> {
   const { pathname } = new URL(request.url);
   hits.push({ path: pathname, host: request.headers.get("host") });
-  const image = (bytes: BodyInit, headers: Record<string, string> = {}) =>
-    new Response(bytes, { headers: { "content-type": "image/png", ...headers } });
+  const image = (bytes: BodyInit, headers: Record<string, string> = {}) => new Response(bytes, { headers: { "content-type": "image/png", ...headers } });
   switch (pathname) {
     case "/cat.png":
       return image(cat);
@@ -149,11 +153,24 @@ const recorder = Bun.serve({
   port: 0,
   async fetch(request) {
     forwarded.push(await request.text());
-    return Response.json({ object: "list", data: [{ object: "embedding", index: 0, embedding: [0] }], model: "embed-rec", usage: { prompt_tokens: 1, total_tokens: 1 } });
+    return Response.json({
+      object: "list",
+      data: [{ object: "embedding", index: 0, embedding: [0] }],
+      model: "embed-rec",
+      usage: { prompt_tokens: 1, total_tokens: 1 },
+    });
   },
 });
-const recordedRun = await waitFor(() => owner.api.instances.get({ id: recorded.id }), (i) => i.runs.length > 0, 10_000, "embed-rec run");
-await compute.db.update(instanceRuns).set({ runtimeUrl: recorder.url.href.replace(/\/$/, "") }).where(eq(instanceRuns.id, recordedRun.runs[0]!.id));
+const recordedRun = await waitFor(
+  () => owner.api.instances.get({ id: recorded.id }),
+  (i) => i.runs.length > 0,
+  10_000,
+  "embed-rec run",
+);
+await compute.db
+  .update(instanceRuns)
+  .set({ runtimeUrl: recorder.url.href.replace(/\/$/, "") })
+  .where(eq(instanceRuns.id, recordedRun.runs[0]!.id));
 
 afterAll(() => {
   images.stop(true);
@@ -173,7 +190,11 @@ async function expectRefusal(response: Response, code: string, param: string, me
 
 describe("refused images: 400 naming why, nothing forwarded", () => {
   const table: [string, string, string | RegExp][] = [
-    ["http://evil.example/a.png", "image_url_forbidden_address", "image_url's host evil.example resolves to 10.0.0.5, a private address: only public addresses are fetched."],
+    [
+      "http://evil.example/a.png",
+      "image_url_forbidden_address",
+      "image_url's host evil.example resolves to 10.0.0.5, a private address: only public addresses are fetched.",
+    ],
     ["http://rebind.example/a.png", "image_url_forbidden_address", "resolves to 127.0.0.1, a loopback address"],
     ["http://mapped.example/a.png", "image_url_forbidden_address", "a loopback address (IPv4 127.0.0.1 inside IPv6)"],
     ["http://metadata.example/", "image_url_forbidden_address", "169.254.169.254, a link-local address"],
@@ -262,8 +283,17 @@ describe("fetched images", () => {
 
   test("forwarded: the image inlined as a data: URL with its content type; bodies without remote images byte for byte", async () => {
     forwarded.length = 0;
-    await withFixture({ model: "embed-rec", input: [{ type: "text", text: "x" }, { type: "image_url", image_url: `http://${fixture}/dog.png` }] });
-    expect(JSON.parse(forwarded[0]!).input).toEqual([{ type: "text", text: "x" }, { type: "image_url", image_url: dataUrl(dog) }]);
+    await withFixture({
+      model: "embed-rec",
+      input: [
+        { type: "text", text: "x" },
+        { type: "image_url", image_url: `http://${fixture}/dog.png` },
+      ],
+    });
+    expect(JSON.parse(forwarded[0]!).input).toEqual([
+      { type: "text", text: "x" },
+      { type: "image_url", image_url: dataUrl(dog) },
+    ]);
     const untouched = `{"model":"embed-rec",  "input":[{"type":"image_url","image_url":{"url":"${dataUrl(cat)}"}}]}`;
     await production(untouched);
     expect(forwarded[1]).toBe(untouched);
@@ -327,9 +357,17 @@ describe("https images: the certificate is verified against the URL's host name"
       "image_url's host misnamed.example.test could not be verified over TLS: its certificate is not valid for misnamed.example.test (ERR_TLS_CERT_ALTNAME_INVALID).",
     ));
   test("a self-signed certificate nobody trusts is refused", () =>
-    expectTlsRefusal(viaUntrusted, at(untrusted, "/cat.png"), "image_url's host images.example.test could not be verified over TLS: its certificate is self-signed (DEPTH_ZERO_SELF_SIGNED_CERT)."));
+    expectTlsRefusal(
+      viaUntrusted,
+      at(untrusted, "/cat.png"),
+      "image_url's host images.example.test could not be verified over TLS: its certificate is self-signed (DEPTH_ZERO_SELF_SIGNED_CERT).",
+    ));
   test("without trusting the test authority (as in production) its certificates are refused", () =>
-    expectTlsRefusal(viaTrustedWithoutCa, at(trusted, "/cat.png"), "could not be verified over TLS: its certificate is not signed by a trusted certificate authority"));
+    expectTlsRefusal(
+      viaTrustedWithoutCa,
+      at(trusted, "/cat.png"),
+      "could not be verified over TLS: its certificate is not signed by a trusted certificate authority",
+    ));
 
   test.each([
     ["/to-private", "image_url's redirect to http://10.0.0.5/secret.png is 10.0.0.5, a private address"],

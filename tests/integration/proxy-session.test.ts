@@ -11,7 +11,12 @@ const compute = await startCompute();
 const owner = await compute.fundedUser();
 const key = (await owner.api.apiKeys.create({ name: "bearer" })).secret;
 await owner.api.instances.launch({ ...referenceLaunch, servingName: "chat-s" });
-await waitFor(() => owner.api.instances.list(), (list) => list[0]?.state === "running", 30_000, "instance running");
+await waitFor(
+  () => owner.api.instances.list(),
+  (list) => list[0]?.state === "running",
+  30_000,
+  "instance running",
+);
 
 const body = JSON.stringify({ model: "chat-s", messages: [{ role: "user", content: "Hello" }], max_tokens: 8 });
 const cookie = `qdz_session=${owner.user.sessionToken}`;

@@ -22,7 +22,12 @@ const keyA = (await owner.api.apiKeys.create({ name: "sdk" })).secret;
 const keyB = (await other.api.apiKeys.create({ name: "other" })).secret;
 await owner.api.instances.launch({ ...referenceLaunch, servingName: "chat-a" });
 await owner.api.instances.launch({ ...referenceLaunch, hfRepo: "BAAI/bge-small-en-v1.5", task: "embeddings", servingName: "embed-a" });
-await waitFor(() => owner.api.instances.list(), (list) => list.length === 2 && list.every((i) => i.state === "running"), 30_000, "both instances running");
+await waitFor(
+  () => owner.api.instances.list(),
+  (list) => list.length === 2 && list.every((i) => i.state === "running"),
+  30_000,
+  "both instances running",
+);
 
 const sdk = (apiKey: string) => new OpenAI({ baseURL: `${compute.url}/v1`, apiKey, maxRetries: 0 });
 const client = sdk(keyA);
@@ -32,7 +37,8 @@ const v1 = (path: string, init: RequestInit & { key?: string | null } = {}) => {
   if (init.body !== undefined && !headers.has("content-type")) headers.set("content-type", "application/json");
   return fetch(`${compute.url}/v1${path}`, { ...init, headers });
 };
-const chatBody = (model = "chat-a", extra: Record<string, unknown> = {}) => JSON.stringify({ model, messages: [{ role: "user", content: "Hello" }], max_tokens: 8, ...extra });
+const chatBody = (model = "chat-a", extra: Record<string, unknown> = {}) =>
+  JSON.stringify({ model, messages: [{ role: "user", content: "Hello" }], max_tokens: 8, ...extra });
 
 /** An api on the same database with other /v1 settings, called in-process (no port). */
 function appWith(settings: Partial<Config>) {
@@ -64,7 +70,12 @@ let probe: { id: string; runId: string } | undefined;
 async function instanceAt(runtimeUrl: string, servingName: string) {
   if (!probe) {
     const launched = await owner.api.instances.launch({ ...referenceLaunch, servingName: "probe" });
-    const running = await waitFor(() => owner.api.instances.get({ id: launched.id }), (i) => i.state === "running", 30_000, "probe running");
+    const running = await waitFor(
+      () => owner.api.instances.get({ id: launched.id }),
+      (i) => i.state === "running",
+      30_000,
+      "probe running",
+    );
     probe = { id: launched.id, runId: running.runs[0]!.id };
   }
   await compute.db.update(instances).set({ servingName }).where(eq(instances.id, probe.id));
@@ -97,7 +108,12 @@ describe("the OpenAI SDK through /v1", () => {
 
   test("streaming chat: chunks arrive as the runtime sends them", async () => {
     const started = performance.now();
-    const stream = await client.chat.completions.create({ model: "chat-a", messages: [{ role: "user", content: "Tell me a story" }], max_tokens: 60, stream: true });
+    const stream = await client.chat.completions.create({
+      model: "chat-a",
+      messages: [{ role: "user", content: "Tell me a story" }],
+      max_tokens: 60,
+      stream: true,
+    });
     const arrivals: number[] = [];
     for await (const chunk of stream) {
       arrivals.push(performance.now() - started);
@@ -129,7 +145,15 @@ describe("the OpenAI SDK through /v1", () => {
 
   test("the body is forwarded byte for byte, and the runtime's own errors pass through", async () => {
     // Fields the proxy does not know (tools, stop, n, logprobs) reach the runtime as sent.
-    const body = JSON.stringify({ model: "chat-a", messages: [{ role: "user", content: "Hi" }], max_tokens: 4, n: 2, stop: ["\n"], logprobs: true, top_logprobs: 2 });
+    const body = JSON.stringify({
+      model: "chat-a",
+      messages: [{ role: "user", content: "Hi" }],
+      max_tokens: 4,
+      n: 2,
+      stop: ["\n"],
+      logprobs: true,
+      top_logprobs: 2,
+    });
     const answer = await v1("/chat/completions", { method: "POST", body });
     expect(answer.status).toBe(200);
     const data = await answer.json();
@@ -144,8 +168,16 @@ describe("the OpenAI SDK through /v1", () => {
 
 describe("errors, in OpenAI's shape and classes", () => {
   test("401 for a missing, malformed, unknown key: AuthenticationError", async () => {
-    expect(await sdk("qdz_" + "x".repeat(43)).models.list().catch((e) => e)).toBeInstanceOf(OpenAI.AuthenticationError);
-    expect(await sdk("not-a-key").chat.completions.create({ model: "chat-a", messages: [] }).catch((e) => e)).toBeInstanceOf(OpenAI.AuthenticationError);
+    expect(
+      await sdk("qdz_" + "x".repeat(43))
+        .models.list()
+        .catch((e) => e),
+    ).toBeInstanceOf(OpenAI.AuthenticationError);
+    expect(
+      await sdk("not-a-key")
+        .chat.completions.create({ model: "chat-a", messages: [] })
+        .catch((e) => e),
+    ).toBeInstanceOf(OpenAI.AuthenticationError);
     for (const authorization of [undefined, "Basic abc", "Bearer", "Bearer qdz_short", `Bearer qdz_${"A".repeat(43)}`]) {
       const answer = await fetch(`${compute.url}/v1/chat/completions`, {
         method: "POST",
@@ -171,7 +203,11 @@ describe("errors, in OpenAI's shape and classes", () => {
     const [a, b] = [await theirs.json(), await unknown.json()];
     expectValid("ErrorResponse", a);
     expect(JSON.stringify(a).replaceAll("chat-a", "NAME")).toBe(JSON.stringify(b).replaceAll("chat-zz", "NAME"));
-    expect(await sdk(keyB).embeddings.create({ model: "embed-a", input: "x" }).catch((e) => e)).toBeInstanceOf(OpenAI.NotFoundError);
+    expect(
+      await sdk(keyB)
+        .embeddings.create({ model: "embed-a", input: "x" })
+        .catch((e) => e),
+    ).toBeInstanceOf(OpenAI.NotFoundError);
   });
 
   test("400 for malformed JSON, a non-object body, a bad model; never 500", async () => {
@@ -201,7 +237,11 @@ describe("errors, in OpenAI's shape and classes", () => {
     const big = JSON.stringify({ model: "chat-a", prompt: "x".repeat(8 * 1024 * 1024) });
     await expectOpenAIError(await v1("/completions", { method: "POST", body: big }), 413, "request_too_large");
     const small = appWith({ V1_MAX_BODY_BYTES: 1000 });
-    await expectOpenAIError(await small("/completions", { method: "POST", body: JSON.stringify({ model: "chat-a", prompt: "x".repeat(2000) }) }), 413, "request_too_large");
+    await expectOpenAIError(
+      await small("/completions", { method: "POST", body: JSON.stringify({ model: "chat-a", prompt: "x".repeat(2000) }) }),
+      413,
+      "request_too_large",
+    );
     // No Content-Length: counted while reading.
     const chunked = new ReadableStream<Uint8Array>({
       start(controller) {
@@ -250,9 +290,19 @@ describe("instance states and upstream failures", () => {
     expect(pending.headers.get("retry-after")).toBe("5");
     const error = await expectOpenAIError(pending, 409, "instance_not_running");
     expect(error.message).toContain("instance 'chat-pending' is pending");
-    await waitFor(() => owner.api.instances.get({ id: launched.id }), (i) => i.state === "running", 30_000, "running");
+    await waitFor(
+      () => owner.api.instances.get({ id: launched.id }),
+      (i) => i.state === "running",
+      30_000,
+      "running",
+    );
     await owner.api.instances.stop({ id: launched.id });
-    await waitFor(() => owner.api.instances.get({ id: launched.id }), (i) => i.state === "stopped", 30_000, "stopped");
+    await waitFor(
+      () => owner.api.instances.get({ id: launched.id }),
+      (i) => i.state === "stopped",
+      30_000,
+      "stopped",
+    );
     const conflict = await client.chat.completions.create({ model: "chat-pending", messages: [{ role: "user", content: "x" }] }).catch((e) => e);
     expect(conflict).toBeInstanceOf(OpenAI.ConflictError);
     expect(conflict.message).toContain(`instance 'chat-pending' is stopped; start it with \`qdz instances start ${launched.id}\` or from the Instances page`);
@@ -271,7 +321,11 @@ describe("instance states and upstream failures", () => {
     try {
       await instanceAt(`http://127.0.0.1:${silent.port}`, "chat-silent");
       const impatient = appWith({ V1_UPSTREAM_TIMEOUT_MS: 300 });
-      const timedOut = await expectOpenAIError(await impatient("/chat/completions", { method: "POST", body: chatBody("chat-silent") }), 504, "upstream_timeout");
+      const timedOut = await expectOpenAIError(
+        await impatient("/chat/completions", { method: "POST", body: chatBody("chat-silent") }),
+        504,
+        "upstream_timeout",
+      );
       expect(timedOut.type).toBe("api_error");
     } finally {
       await silent.stop(true);
@@ -298,13 +352,20 @@ describe("streams", () => {
     await reader.read();
     expect(slowRuntime.activeGenerations()).toBe(1);
     abort.abort();
-    await waitFor(async () => slowRuntime.activeGenerations(), (n) => n === 0, 3000, "the upstream generation to stop");
+    await waitFor(
+      async () => slowRuntime.activeGenerations(),
+      (n) => n === 0,
+      3000,
+      "the upstream generation to stop",
+    );
   }, 30_000);
 
   test("a stream quiet for longer than Bun's 10 s idle timeout survives", async () => {
     const encoder = new TextEncoder();
     const frame = (content: string) =>
-      encoder.encode(`data: ${JSON.stringify({ id: "c", object: "chat.completion.chunk", created: 1, model: "quiet", choices: [{ index: 0, delta: { content }, finish_reason: null }] })}\n\n`);
+      encoder.encode(
+        `data: ${JSON.stringify({ id: "c", object: "chat.completion.chunk", created: 1, model: "quiet", choices: [{ index: 0, delta: { content }, finish_reason: null }] })}\n\n`,
+      );
     const quiet = Bun.serve({
       port: 0,
       idleTimeout: 0,
@@ -341,29 +402,63 @@ describe("the cache follows the database within a second", () => {
     expect(before.data.length).toBeGreaterThan(0);
     await owner.api.apiKeys.revoke({ id: key.id });
     const started = Date.now();
-    await waitFor(async () => (await v1("/models", { key: secret })).status, (status) => status === 401, 1000, "the revoked key refused");
+    await waitFor(
+      async () => (await v1("/models", { key: secret })).status,
+      (status) => status === 401,
+      1000,
+      "the revoked key refused",
+    );
     expect(Date.now() - started).toBeLessThan(1000);
   });
 
   test("stopping an instance", async () => {
     const launched = await owner.api.instances.launch({ ...referenceLaunch, servingName: "chat-stop" });
-    await waitFor(() => owner.api.instances.get({ id: launched.id }), (i) => i.state === "running", 30_000, "running");
+    await waitFor(
+      () => owner.api.instances.get({ id: launched.id }),
+      (i) => i.state === "running",
+      30_000,
+      "running",
+    );
     expect((await v1("/chat/completions", { method: "POST", body: chatBody("chat-stop") })).status).toBe(200);
     await owner.api.instances.stop({ id: launched.id });
-    await waitFor(async () => (await v1("/chat/completions", { method: "POST", body: chatBody("chat-stop") })).status, (status) => status === 409, 1000, "the stopping instance refused");
+    await waitFor(
+      async () => (await v1("/chat/completions", { method: "POST", body: chatBody("chat-stop") })).status,
+      (status) => status === 409,
+      1000,
+      "the stopping instance refused",
+    );
   }, 60_000);
 
   test("a runtime URL change reroutes at once", async () => {
-    const teapot = Bun.serve({ port: 0, fetch: () => Response.json({ error: { message: "teapot", type: "invalid_request_error", param: null, code: "teapot" } }, { status: 418 }) });
-    const ok = Bun.serve({ port: 0, fetch: () => Response.json({ error: { message: "ok", type: "invalid_request_error", param: null, code: "ok" } }, { status: 400 }) });
+    const teapot = Bun.serve({
+      port: 0,
+      fetch: () => Response.json({ error: { message: "teapot", type: "invalid_request_error", param: null, code: "teapot" } }, { status: 418 }),
+    });
+    const ok = Bun.serve({
+      port: 0,
+      fetch: () => Response.json({ error: { message: "ok", type: "invalid_request_error", param: null, code: "ok" } }, { status: 400 }),
+    });
     try {
       await instanceAt(`http://127.0.0.1:${ok.port}`, "chat-moving");
       expect((await v1("/chat/completions", { method: "POST", body: chatBody("chat-moving") })).status).toBe(400);
-      await compute.db.update(instanceRuns).set({ runtimeUrl: `http://127.0.0.1:${teapot.port}` }).where(eq(instanceRuns.id, probe!.runId));
-      await waitFor(async () => (await v1("/chat/completions", { method: "POST", body: chatBody("chat-moving") })).status, (status) => status === 418, 1000, "rerouted");
+      await compute.db
+        .update(instanceRuns)
+        .set({ runtimeUrl: `http://127.0.0.1:${teapot.port}` })
+        .where(eq(instanceRuns.id, probe!.runId));
+      await waitFor(
+        async () => (await v1("/chat/completions", { method: "POST", body: chatBody("chat-moving") })).status,
+        (status) => status === 418,
+        1000,
+        "rerouted",
+      );
       // A serving name change is heard too: the old name is gone at once.
       await compute.db.update(instances).set({ servingName: "chat-moved" }).where(eq(instances.id, probe!.id));
-      await waitFor(async () => (await v1("/chat/completions", { method: "POST", body: chatBody("chat-moving") })).status, (status) => status === 404, 1000, "old name gone");
+      await waitFor(
+        async () => (await v1("/chat/completions", { method: "POST", body: chatBody("chat-moving") })).status,
+        (status) => status === 404,
+        1000,
+        "old name gone",
+      );
     } finally {
       await Promise.all([teapot.stop(true), ok.stop(true)]);
     }
@@ -385,7 +480,11 @@ describe("usage per key", () => {
     const { key, secret } = await owner.api.apiKeys.create({ name: "counted" });
     const count = async () => (await owner.api.apiKeys.list()).find((k) => k.id === key.id)!.requestCount;
     for (let i = 0; i < 3; i++) {
-      const request = new Request("http://local/v1/chat/completions", { method: "POST", headers: { authorization: `Bearer ${secret}`, "content-type": "application/json" }, body: chatBody() });
+      const request = new Request("http://local/v1/chat/completions", {
+        method: "POST",
+        headers: { authorization: `Bearer ${secret}`, "content-type": "application/json" },
+        body: chatBody(),
+      });
       expect((await app.handle(request)).status).toBe(200);
     }
     expect(await count()).toBe(0);

@@ -14,7 +14,9 @@ const embeddingRuntime = createReferenceRuntime({ model: "org/embed-model", serv
 function call(runtime: ReferenceRuntime, path: string, body?: unknown, init: RequestInit = {}): Promise<Response> {
   const method = init.method ?? (body === undefined ? "GET" : "POST");
   const payload = body === undefined ? undefined : typeof body === "string" ? body : JSON.stringify(body);
-  return runtime.fetch(new Request(`http://runtime.test${path}`, { ...init, method, body: payload, headers: { "content-type": "application/json", ...init.headers } }));
+  return runtime.fetch(
+    new Request(`http://runtime.test${path}`, { ...init, method, body: payload, headers: { "content-type": "application/json", ...init.headers } }),
+  );
 }
 
 async function json(response: Response, status = 200): Promise<any> {
@@ -117,20 +119,42 @@ describe("POST /v1/chat/completions", () => {
     expect(JSON.parse(object.choices[0].message.content)).toMatchObject({ reference_runtime: true });
     const schema = {
       type: "object",
-      properties: { city: { type: "string" }, population: { type: "integer", minimum: 0 }, districts: { type: "array", items: { type: "string" }, minItems: 1 }, capital: { type: "boolean" } },
+      properties: {
+        city: { type: "string" },
+        population: { type: "integer", minimum: 0 },
+        districts: { type: "array", items: { type: "string" }, minItems: 1 },
+        capital: { type: "boolean" },
+      },
       required: ["city", "population", "districts", "capital"],
       additionalProperties: false,
     };
-    const structured = await json(await call(chatRuntime, "/v1/chat/completions", chatBody({ response_format: { type: "json_schema", json_schema: { name: "city", strict: true, schema } } })));
+    const structured = await json(
+      await call(
+        chatRuntime,
+        "/v1/chat/completions",
+        chatBody({ response_format: { type: "json_schema", json_schema: { name: "city", strict: true, schema } } }),
+      ),
+    );
     expectValid("CreateChatCompletionResponse", structured);
     const validate = new Ajv2020({ strict: false }).compile(schema);
     expect(validate(JSON.parse(structured.choices[0].message.content))).toBe(true);
   });
 
   test("tools: a named tool_choice calls the function with arguments from its schema", async () => {
-    const parameters = { type: "object", properties: { city: { type: "string" }, days: { type: "integer", minimum: 1, maximum: 7 } }, required: ["city", "days"] };
+    const parameters = {
+      type: "object",
+      properties: { city: { type: "string" }, days: { type: "integer", minimum: 1, maximum: 7 } },
+      required: ["city", "days"],
+    };
     const body = await json(
-      await call(chatRuntime, "/v1/chat/completions", chatBody({ tools: [{ type: "function", function: { name: "forecast", parameters } }], tool_choice: { type: "function", function: { name: "forecast" } } })),
+      await call(
+        chatRuntime,
+        "/v1/chat/completions",
+        chatBody({
+          tools: [{ type: "function", function: { name: "forecast", parameters } }],
+          tool_choice: { type: "function", function: { name: "forecast" } },
+        }),
+      ),
     );
     expectValid("CreateChatCompletionResponse", body);
     expect(body.choices[0].finish_reason).toBe("tool_calls");
@@ -141,7 +165,9 @@ describe("POST /v1/chat/completions", () => {
 
   test("streams valid chunks whose deltas add up to the non-streamed answer", async () => {
     const plain = await json(await call(chatRuntime, "/v1/chat/completions", chatBody({ max_tokens: 12, logprobs: true })));
-    const chunks = await events(await call(chatRuntime, "/v1/chat/completions", chatBody({ max_tokens: 12, logprobs: true, stream: true, stream_options: { include_usage: true } })));
+    const chunks = await events(
+      await call(chatRuntime, "/v1/chat/completions", chatBody({ max_tokens: 12, logprobs: true, stream: true, stream_options: { include_usage: true } })),
+    );
     for (const chunk of chunks) expectValid("CreateChatCompletionStreamResponse", chunk);
     expect(chunks[0].choices[0].delta.role).toBe("assistant");
     const deltas = chunks.flatMap((chunk) => chunk.choices).filter((choice: any) => choice.delta.content);
@@ -155,8 +181,12 @@ describe("POST /v1/chat/completions", () => {
   });
 
   test("streams tool calls as OpenAI does: header, argument pieces, finish tool_calls", async () => {
-    const tools = [{ type: "function", function: { name: "lookup", parameters: { type: "object", properties: { term: { type: "string" } }, required: ["term"] } } }];
-    const chunks = await events(await call(chatRuntime, "/v1/chat/completions", chatBody({ tools, messages: [{ role: "user", content: "please lookup harbors" }], stream: true })));
+    const tools = [
+      { type: "function", function: { name: "lookup", parameters: { type: "object", properties: { term: { type: "string" } }, required: ["term"] } } },
+    ];
+    const chunks = await events(
+      await call(chatRuntime, "/v1/chat/completions", chatBody({ tools, messages: [{ role: "user", content: "please lookup harbors" }], stream: true })),
+    );
     for (const chunk of chunks) expectValid("CreateChatCompletionStreamResponse", chunk);
     const calls = chunks.flatMap((chunk) => chunk.choices.flatMap((choice: any) => choice.delta.tool_calls ?? []));
     expect(calls[0]).toMatchObject({ index: 0, type: "function", function: { name: "lookup", arguments: "" } });
@@ -187,7 +217,9 @@ describe("POST /v1/completions", () => {
 
   test("streams chunks that add up to the non-streamed text", async () => {
     const plain = await json(await call(chatRuntime, "/v1/completions", { model: "chat", prompt: "Stream me", max_tokens: 8 }));
-    const chunks = await events(await call(chatRuntime, "/v1/completions", { model: "chat", prompt: "Stream me", max_tokens: 8, stream: true, stream_options: { include_usage: true } }));
+    const chunks = await events(
+      await call(chatRuntime, "/v1/completions", { model: "chat", prompt: "Stream me", max_tokens: 8, stream: true, stream_options: { include_usage: true } }),
+    );
     for (const chunk of chunks) {
       // OpenAI streams finish_reason: null until the end, which its schema's enum does not list.
       const checked = { ...chunk, choices: chunk.choices.map((choice: any) => ({ ...choice, finish_reason: choice.finish_reason ?? "stop" })) };
@@ -202,7 +234,10 @@ describe("POST /v1/embeddings", () => {
   const embed = async (body: Record<string, unknown>) => {
     const out = await json(await call(embeddingRuntime, "/v1/embeddings", { model: "embed", ...body }));
     // OpenAI's schema only describes float arrays; a base64 answer is checked with its vectors decoded.
-    const decoded = { ...out, data: out.data.map((item: any) => ({ ...item, embedding: typeof item.embedding === "string" ? decodeBase64(item.embedding) : item.embedding })) };
+    const decoded = {
+      ...out,
+      data: out.data.map((item: any) => ({ ...item, embedding: typeof item.embedding === "string" ? decodeBase64(item.embedding) : item.embedding })),
+    };
     expectValid("CreateEmbeddingResponse", decoded);
     return out;
   };
@@ -221,10 +256,18 @@ describe("POST /v1/embeddings", () => {
 
   test("multimodal parts: one vector per list of parts; data: URLs by their bytes", async () => {
     const bytes = Buffer.from("not really a png");
-    const parts = [{ type: "text", text: "a cat" }, { type: "image_url", image_url: { url: `data:image/png;base64,${bytes.toString("base64")}` } }];
+    const parts = [
+      { type: "text", text: "a cat" },
+      { type: "image_url", image_url: { url: `data:image/png;base64,${bytes.toString("base64")}` } },
+    ];
     const single = await embed({ input: parts });
     expect(single.data).toHaveLength(1);
-    const sameBytes = await embed({ input: [{ type: "text", text: "a cat" }, { type: "image_url", image_url: { url: `data:image/png,${encodeURIComponent(bytes.toString())}` } }] });
+    const sameBytes = await embed({
+      input: [
+        { type: "text", text: "a cat" },
+        { type: "image_url", image_url: { url: `data:image/png,${encodeURIComponent(bytes.toString())}` } },
+      ],
+    });
     expect(sameBytes.data[0].embedding).toEqual(single.data[0].embedding);
     const lists = await embed({ input: [parts, [{ type: "image_url", image_url: { url: "https://example.com/cat.png" } }]] });
     expect(lists.data).toHaveLength(2);
@@ -242,7 +285,10 @@ describe("POST /v1/embeddings", () => {
   });
 
   test("unsupported image URLs and part types are 400s", async () => {
-    await expectError(await call(embeddingRuntime, "/v1/embeddings", { model: "embed", input: [{ type: "image_url", image_url: { url: "file:///etc/passwd" } }] }), 400);
+    await expectError(
+      await call(embeddingRuntime, "/v1/embeddings", { model: "embed", input: [{ type: "image_url", image_url: { url: "file:///etc/passwd" } }] }),
+      400,
+    );
     await expectError(await call(embeddingRuntime, "/v1/embeddings", { model: "embed", input: [{ type: "input_audio", input_audio: {} }] }), 400);
     await expectError(await call(embeddingRuntime, "/v1/embeddings", { model: "embed", input: [] }), 400);
     await expectError(await call(embeddingRuntime, "/v1/embeddings", { model: "embed", input: ["a", { type: "text", text: "b" }] }), 400);
@@ -293,7 +339,11 @@ describe("errors", () => {
 
   test("a prompt longer than max-model-len is a 400 context_length_exceeded", async () => {
     const small = createReferenceRuntime({ model: "m", bootMs: 0, tokensPerSecond: 0, maxModelLen: 16 });
-    await expectError(await call(small, "/v1/chat/completions", { model: "m", messages: [{ role: "user", content: "word ".repeat(40) }] }), 400, "context_length_exceeded");
+    await expectError(
+      await call(small, "/v1/chat/completions", { model: "m", messages: [{ role: "user", content: "word ".repeat(40) }] }),
+      400,
+      "context_length_exceeded",
+    );
     await expectError(await call(small, "/v1/completions", { model: "m", prompt: "a", max_tokens: 100 }), 400, "context_length_exceeded");
   });
 });
@@ -333,7 +383,15 @@ describe("boot phase", () => {
       expect(models.message).toContain(health.phase);
       await expectError(await call(booting, "/v1/chat/completions", { model: "org/big", messages }), 503);
     }
-    expect(seen).toEqual(["pulling_image@0", "pulling_image@0", "downloading_model@0", "downloading_model@0.5", "downloading_model@0.999", "loading_model@1", "loading_model@1"]);
+    expect(seen).toEqual([
+      "pulling_image@0",
+      "pulling_image@0",
+      "downloading_model@0",
+      "downloading_model@0.5",
+      "downloading_model@0.999",
+      "loading_model@1",
+      "loading_model@1",
+    ]);
     clock = 1_000_000 + 10_000;
     expect(await json(await call(booting, "/health"))).toEqual({ status: "ok" });
     expectValid("ListModelsResponse", await json(await call(booting, "/v1/models")));
@@ -353,7 +411,12 @@ describe("pacing and cancellation", () => {
   test("a client that goes away mid-stream stops the generation", async () => {
     const slow = createReferenceRuntime({ model: "m", bootMs: 0, tokensPerSecond: 40 });
     const controller = new AbortController();
-    const response = await call(slow, "/v1/chat/completions", { model: "m", messages, max_tokens: 400, ignore_eos: true, stream: true }, { signal: controller.signal });
+    const response = await call(
+      slow,
+      "/v1/chat/completions",
+      { model: "m", messages, max_tokens: 400, ignore_eos: true, stream: true },
+      { signal: controller.signal },
+    );
     const reader = response.body!.getReader();
     await reader.read();
     await reader.read();

@@ -11,7 +11,21 @@ import { validateAgainst } from "../support/openapi";
 const chat = createReferenceRuntime({ model: "org/chat", servedModelName: "chat", bootMs: 0, tokensPerSecond: 0, maxModelLen: 2048 });
 const embeddings = createReferenceRuntime({ model: "org/embed", servedModelName: "embed", task: "embeddings", bootMs: 0, embeddingDimensions: 32 });
 
-const PATHS = ["/v1/chat/completions", "/v1/completions", "/v1/embeddings", "/v1/models", "/v1/models/chat", "/health", "/v1/x", "/", "//v1/chat/completions", "/v1/chat/completions/", "/v1/models/%E0%A4%A", "/v1/models/%", "/health/"];
+const PATHS = [
+  "/v1/chat/completions",
+  "/v1/completions",
+  "/v1/embeddings",
+  "/v1/models",
+  "/v1/models/chat",
+  "/health",
+  "/v1/x",
+  "/",
+  "//v1/chat/completions",
+  "/v1/chat/completions/",
+  "/v1/models/%E0%A4%A",
+  "/v1/models/%",
+  "/health/",
+];
 const METHODS = ["GET", "POST", "PUT", "DELETE", "PATCH", "OPTIONS"];
 
 /** Sends one request and checks the answer; returns the status. */
@@ -36,11 +50,20 @@ const anyValue = fc.oneof(
 const text = fc.string({ maxLength: 40 });
 const part = fc.oneof(
   fc.record({ type: fc.constant("text"), text }),
-  fc.record({ type: fc.constant("image_url"), image_url: fc.record({ url: fc.oneof(fc.webUrl(), fc.constantFrom("data:image/png;base64,iVBORw0KGgo=", "data:,x", "data:;base64,@@", "file:///etc/passwd")) }) }),
+  fc.record({
+    type: fc.constant("image_url"),
+    image_url: fc.record({
+      url: fc.oneof(fc.webUrl(), fc.constantFrom("data:image/png;base64,iVBORw0KGgo=", "data:,x", "data:;base64,@@", "file:///etc/passwd")),
+    }),
+  }),
   fc.record({ type: fc.constantFrom("input_audio", "file", "refusal"), refusal: text }),
 );
 const message = fc.record(
-  { role: fc.constantFrom("system", "developer", "user", "assistant", "tool"), content: fc.oneof(text, fc.array(part, { minLength: 1, maxLength: 3 })), name: fc.constantFrom("ann", "bob") },
+  {
+    role: fc.constantFrom("system", "developer", "user", "assistant", "tool"),
+    content: fc.oneof(text, fc.array(part, { minLength: 1, maxLength: 3 })),
+    name: fc.constantFrom("ann", "bob"),
+  },
   { requiredKeys: ["role", "content"] },
 );
 /** JSON schemas from sensible to nonsense: generation must cope with all of them. */
@@ -62,7 +85,10 @@ const schema = fc.oneof(
     { requiredKeys: [] },
   ),
 );
-const tool = fc.record({ type: fc.constant("function"), function: fc.record({ name: fc.constantFrom("get_weather", "lookup", "now"), description: text, parameters: schema }, { requiredKeys: ["name"] }) });
+const tool = fc.record({
+  type: fc.constant("function"),
+  function: fc.record({ name: fc.constantFrom("get_weather", "lookup", "now"), description: text, parameters: schema }, { requiredKeys: ["name"] }),
+});
 const common = {
   max_tokens: fc.integer({ min: 1, max: 60 }),
   n: fc.integer({ min: 1, max: 3 }),
@@ -87,7 +113,25 @@ function mutated<T extends Record<string, unknown>>(valid: fc.Arbitrary<T>, keys
   });
 }
 
-const chatKeys = ["model", "messages", "max_tokens", "max_completion_tokens", "n", "stop", "stream", "stream_options", "seed", "temperature", "logprobs", "top_logprobs", "tools", "tool_choice", "parallel_tool_calls", "response_format", "ignore_eos"];
+const chatKeys = [
+  "model",
+  "messages",
+  "max_tokens",
+  "max_completion_tokens",
+  "n",
+  "stop",
+  "stream",
+  "stream_options",
+  "seed",
+  "temperature",
+  "logprobs",
+  "top_logprobs",
+  "tools",
+  "tool_choice",
+  "parallel_tool_calls",
+  "response_format",
+  "ignore_eos",
+];
 const chatBody = mutated(
   fc.record(
     {
@@ -98,7 +142,10 @@ const chatBody = mutated(
       logprobs: fc.boolean(),
       top_logprobs: fc.integer({ min: 0, max: 5 }),
       tools: fc.array(tool, { maxLength: 2 }),
-      tool_choice: fc.oneof(fc.constantFrom("auto", "none", "required"), fc.record({ type: fc.constant("function"), function: fc.record({ name: fc.constantFrom("get_weather", "nope") }) })),
+      tool_choice: fc.oneof(
+        fc.constantFrom("auto", "none", "required"),
+        fc.record({ type: fc.constant("function"), function: fc.record({ name: fc.constantFrom("get_weather", "nope") }) }),
+      ),
       parallel_tool_calls: fc.boolean(),
       response_format: fc.oneof(
         fc.constant({ type: "text" }),
@@ -128,7 +175,13 @@ const embeddingBody = mutated(
   fc.record(
     {
       model: fc.constant("embed"),
-      input: fc.oneof(text, fc.array(text, { minLength: 1, maxLength: 3 }), fc.array(part, { minLength: 1, maxLength: 3 }), fc.array(fc.array(part, { minLength: 1, maxLength: 2 }), { minLength: 1, maxLength: 2 }), fc.array(fc.nat(9), { minLength: 1, maxLength: 3 })),
+      input: fc.oneof(
+        text,
+        fc.array(text, { minLength: 1, maxLength: 3 }),
+        fc.array(part, { minLength: 1, maxLength: 3 }),
+        fc.array(fc.array(part, { minLength: 1, maxLength: 2 }), { minLength: 1, maxLength: 2 }),
+        fc.array(fc.nat(9), { minLength: 1, maxLength: 3 }),
+      ),
       encoding_format: fc.constantFrom("float", "base64"),
       dimensions: fc.integer({ min: 1, max: 32 }),
     },
@@ -144,7 +197,12 @@ describe("fuzzing", () => {
         fc.constantFrom(chat, embeddings),
         fc.constantFrom(...PATHS),
         fc.constantFrom(...METHODS),
-        fc.oneof(fc.string(), fc.string({ unit: "binary" }), fc.jsonValue().map((value) => JSON.stringify(value)), fc.constant(undefined)),
+        fc.oneof(
+          fc.string(),
+          fc.string({ unit: "binary" }),
+          fc.jsonValue().map((value) => JSON.stringify(value)),
+          fc.constant(undefined),
+        ),
         async (runtime, path, method, body) => {
           await probe(runtime, path, method, body);
         },
@@ -158,16 +216,30 @@ describe("fuzzing", () => {
     const count = (status: number) => {
       statuses.set(status, (statuses.get(status) ?? 0) + 1);
     };
-    await fc.assert(fc.asyncProperty(chatBody, async (body) => count(await probe(chat, "/v1/chat/completions", "POST", JSON.stringify(body)))), { numRuns: 1200 });
-    await fc.assert(fc.asyncProperty(completionBody, async (body) => count(await probe(chat, "/v1/completions", "POST", JSON.stringify(body)))), { numRuns: 800 });
-    await fc.assert(fc.asyncProperty(embeddingBody, async (body) => count(await probe(embeddings, "/v1/embeddings", "POST", JSON.stringify(body)))), { numRuns: 800 });
+    await fc.assert(
+      fc.asyncProperty(chatBody, async (body) => count(await probe(chat, "/v1/chat/completions", "POST", JSON.stringify(body)))),
+      { numRuns: 1200 },
+    );
+    await fc.assert(
+      fc.asyncProperty(completionBody, async (body) => count(await probe(chat, "/v1/completions", "POST", JSON.stringify(body)))),
+      { numRuns: 800 },
+    );
+    await fc.assert(
+      fc.asyncProperty(embeddingBody, async (body) => count(await probe(embeddings, "/v1/embeddings", "POST", JSON.stringify(body)))),
+      { numRuns: 800 },
+    );
     // The generators must reach past validation sometimes, or they test only the parser.
     expect(statuses.get(200) ?? 0).toBeGreaterThan(500);
     expect(statuses.get(400) ?? 0).toBeGreaterThan(300);
   });
 
   test("the runtime still serves afterwards", async () => {
-    const response = await chat.fetch(new Request("http://runtime.test/v1/chat/completions", { method: "POST", body: JSON.stringify({ model: "chat", messages: [{ role: "user", content: "still there?" }] }) }));
+    const response = await chat.fetch(
+      new Request("http://runtime.test/v1/chat/completions", {
+        method: "POST",
+        body: JSON.stringify({ model: "chat", messages: [{ role: "user", content: "still there?" }] }),
+      }),
+    );
     expect(response.status).toBe(200);
     expect(chat.activeGenerations()).toBe(0);
   });

@@ -67,10 +67,25 @@ describe("main.ts", () => {
   });
 
   test("an embeddings runtime with an API key; SIGINT stops it too", async () => {
-    const { child, base } = await start(["--model", "org/embed", "--task", "embeddings", "--embedding-dimensions", "16", "--boot-ms", "0", "--api-key", "k-123"]);
+    const { child, base } = await start([
+      "--model",
+      "org/embed",
+      "--task",
+      "embeddings",
+      "--embedding-dimensions",
+      "16",
+      "--boot-ms",
+      "0",
+      "--api-key",
+      "k-123",
+    ]);
     try {
       expect((await fetch(`${base}/v1/models`)).status).toBe(401);
-      const response = await fetch(`${base}/v1/embeddings`, { method: "POST", headers: { authorization: "Bearer k-123" }, body: JSON.stringify({ model: "org/embed", input: "x" }) });
+      const response = await fetch(`${base}/v1/embeddings`, {
+        method: "POST",
+        headers: { authorization: "Bearer k-123" },
+        body: JSON.stringify({ model: "org/embed", input: "x" }),
+      });
       const body = await response.json();
       expectValid("CreateEmbeddingResponse", body);
       expect(body.data[0].embedding).toHaveLength(16);

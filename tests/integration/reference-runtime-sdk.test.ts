@@ -44,7 +44,13 @@ describe("openai SDK", () => {
 
   test("chat.completions.create with stream: true", async () => {
     const plain = await chat.client.chat.completions.create({ model: "chat", messages, max_tokens: 15 });
-    const stream = await chat.client.chat.completions.create({ model: "chat", messages, max_tokens: 15, stream: true, stream_options: { include_usage: true } });
+    const stream = await chat.client.chat.completions.create({
+      model: "chat",
+      messages,
+      max_tokens: 15,
+      stream: true,
+      stream_options: { include_usage: true },
+    });
     let text = "";
     let finish: string | null = null;
     let usage: unknown;
@@ -61,7 +67,13 @@ describe("openai SDK", () => {
 
   test("the SDK's stream helper assembles streamed tool calls", async () => {
     const tools: OpenAI.Chat.ChatCompletionTool[] = [
-      { type: "function", function: { name: "get_weather", parameters: { type: "object", properties: { city: { type: "string" }, unit: { type: "string", enum: ["c", "f"] } }, required: ["city", "unit"] } } },
+      {
+        type: "function",
+        function: {
+          name: "get_weather",
+          parameters: { type: "object", properties: { city: { type: "string" }, unit: { type: "string", enum: ["c", "f"] } }, required: ["city", "unit"] },
+        },
+      },
     ];
     const request = { model: "chat", messages: [{ role: "user" as const, content: "Use get_weather for Oslo" }], tools };
     const plain = await chat.client.chat.completions.create(request);
@@ -70,7 +82,9 @@ describe("openai SDK", () => {
     const call = final.choices[0]!.message.tool_calls![0]!;
     expect(call.type === "function" && call.function.name).toBe("get_weather");
     const plainCall = plain.choices[0]!.message.tool_calls![0]!;
-    expect(call.type === "function" && plainCall.type === "function" && JSON.parse(call.function.arguments)).toEqual(JSON.parse(plainCall.type === "function" ? plainCall.function.arguments : ""));
+    expect(call.type === "function" && plainCall.type === "function" && JSON.parse(call.function.arguments)).toEqual(
+      JSON.parse(plainCall.type === "function" ? plainCall.function.arguments : ""),
+    );
     expect(final.choices[0]!.finish_reason).toBe("tool_calls");
   });
 
@@ -80,7 +94,16 @@ describe("openai SDK", () => {
       messages,
       response_format: {
         type: "json_schema",
-        json_schema: { name: "harbors", strict: true, schema: { type: "object", properties: { harbors: { type: "array", items: { type: "string" }, minItems: 3, maxItems: 3 } }, required: ["harbors"], additionalProperties: false } },
+        json_schema: {
+          name: "harbors",
+          strict: true,
+          schema: {
+            type: "object",
+            properties: { harbors: { type: "array", items: { type: "string" }, minItems: 3, maxItems: 3 } },
+            required: ["harbors"],
+            additionalProperties: false,
+          },
+        },
       },
     });
     const parsed = completion.choices[0]!.message.parsed as { harbors: string[] };
@@ -92,7 +115,8 @@ describe("openai SDK", () => {
     expectValid("CreateCompletionResponse", completion);
     expect(completion.choices[0]!.finish_reason).toBe("length");
     let text = "";
-    for await (const chunk of await chat.client.completions.create({ model: "chat", prompt: "Harbors are", max_tokens: 6, stream: true })) text += chunk.choices[0]?.text ?? "";
+    for await (const chunk of await chat.client.completions.create({ model: "chat", prompt: "Harbors are", max_tokens: 6, stream: true }))
+      text += chunk.choices[0]?.text ?? "";
     expect(text).toBe(completion.choices[0]!.text);
   });
 

@@ -9,7 +9,12 @@ const { db } = await freshDatabase();
 
 function ed25519Line(): string {
   const { publicKey } = generateKeyPairSync("ed25519");
-  return sshpk.parseKey(publicKey.export({ type: "spki", format: "pem" }).toString(), "pem").toString("ssh").split(" ").slice(0, 2).join(" ");
+  return sshpk
+    .parseKey(publicKey.export({ type: "spki", format: "pem" }).toString(), "pem")
+    .toString("ssh")
+    .split(" ")
+    .slice(0, 2)
+    .join(" ");
 }
 
 describe("SSH keys", () => {

@@ -10,7 +10,12 @@ const compute = await startCompute();
 test("a template pod starts with its ports listed and answering, and the account's SSH keys installed at first boot", async () => {
   const { api } = await compute.fundedUser();
   const { publicKey } = generateKeyPairSync("ed25519");
-  const line = sshpk.parseKey(publicKey.export({ type: "spki", format: "pem" }).toString(), "pem").toString("ssh").split(" ").slice(0, 2).join(" ");
+  const line = sshpk
+    .parseKey(publicKey.export({ type: "spki", format: "pem" }).toString(), "pem")
+    .toString("ssh")
+    .split(" ")
+    .slice(0, 2)
+    .join(" ");
   await api.sshKeys.add({ publicKey: `${line} ada@laptop`, name: "laptop" });
 
   const launched = await api.instances.launch({
@@ -22,8 +27,20 @@ test("a template pod starts with its ports listed and answering, and the account
     placementMode: "smart",
   });
   expect(launched.servingName).toBeNull();
-  const running = await waitFor(() => api.instances.get({ id: launched.id }), (i) => i.state === "running", 20_000, "running");
-  expect(running.runtimeConfig).toMatchObject({ templateId: "a1111", runtimeId: null, ports: [{ port: 22, name: "ssh" }, { port: 7860, name: "webui" }] });
+  const running = await waitFor(
+    () => api.instances.get({ id: launched.id }),
+    (i) => i.state === "running",
+    20_000,
+    "running",
+  );
+  expect(running.runtimeConfig).toMatchObject({
+    templateId: "a1111",
+    runtimeId: null,
+    ports: [
+      { port: 22, name: "ssh" },
+      { port: 7860, name: "webui" },
+    ],
+  });
   expect(running.rateCentsPerHour).toBe(38); // the community "pod" price of an L4, from the snapshot
 
   const run = running.runs[0]!;
@@ -41,6 +58,11 @@ test("a template pod starts with its ports listed and answering, and the account
   expect((await api.instances.logs({ id: launched.id, stream: "agent" })).text).toContain("installed 1 SSH key(s)");
 
   await api.instances.stop({ id: launched.id });
-  await waitFor(() => api.instances.get({ id: launched.id }), (i) => i.state === "stopped", 20_000, "stopped");
+  await waitFor(
+    () => api.instances.get({ id: launched.id }),
+    (i) => i.state === "stopped",
+    20_000,
+    "stopped",
+  );
   expect(await fetch(webui.url).catch(() => null)).toBeNull();
 }, 60_000);

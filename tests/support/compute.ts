@@ -46,7 +46,10 @@ export async function startCompute(options: { bootMs?: number; hubFilesDir?: str
     { id: "L40S", vramGib: 48, cost: { secure: 95, community: 62 } },
     { id: "A100-80G", vramGib: 80, cost: { secure: 150, community: 95 } },
   ];
-  const provider = new LocalProvider({ podsDir, inventory: parseInventory("L4:4,L40S:1,A100-80G:1", catalogGpus), referenceBootMs: options.bootMs ?? 300,
+  const provider = new LocalProvider({
+    podsDir,
+    inventory: parseInventory("L4:4,L40S:1,A100-80G:1", catalogGpus),
+    referenceBootMs: options.bootMs ?? 300,
     // Real runtime binaries only when a test asks: the others stay fast and deterministic on the reference runtime.
     findBinary: options.realRuntimes ? findRuntimeBinary : () => null,
   });

@@ -84,11 +84,8 @@ export function servicesFor(db: Database, options: { jobs?: JobQueue; heartbeats
     providers: [],
     gateway: gatewayFor(testConfig),
     deliverWebhook: async (payload, signature) =>
-      (
-        await app.handle(
-          new Request("http://localhost:3000/webhooks/stripe", { method: "POST", headers: { "stripe-signature": signature }, body: payload }),
-        )
-      ).status,
+      (await app.handle(new Request("http://localhost:3000/webhooks/stripe", { method: "POST", headers: { "stripe-signature": signature }, body: payload })))
+        .status,
   };
 }
 

@@ -202,10 +202,10 @@ export function ggufBytes(metadata: Record<string, GgufTestValue>, padding = 0):
   u64(Object.keys(metadata).length);
   for (const [key, value] of Object.entries(metadata)) {
     str(key);
-    if (typeof value === "string") (u32(8), str(value));
-    else if (typeof value === "boolean") (u32(7), parts.push(Buffer.from([value ? 1 : 0])));
-    else if (Array.isArray(value)) (u32(9), u32(8), u64(value.length), value.forEach(str));
-    else if (Number.isInteger(value)) (u32(4), u32(value));
+    if (typeof value === "string") u32(8), str(value);
+    else if (typeof value === "boolean") u32(7), parts.push(Buffer.from([value ? 1 : 0]));
+    else if (Array.isArray(value)) u32(9), u32(8), u64(value.length), value.forEach(str);
+    else if (Number.isInteger(value)) u32(4), u32(value);
     else {
       u32(6);
       const b = Buffer.alloc(4);

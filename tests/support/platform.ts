@@ -51,7 +51,12 @@ export interface StartOptions {
 
 /** Starts `bun server/supervisor.ts` and waits for it to say it is up. */
 export async function startPlatform(dataDir: string, options: StartOptions = {}): Promise<Platform> {
-  const env: Record<string, string | undefined> = { ...process.env, PORT: String(await freePort()), EMBEDDED_PG_PORT: String(await freePort()), QDZ_DATA_DIR: dataDir };
+  const env: Record<string, string | undefined> = {
+    ...process.env,
+    PORT: String(await freePort()),
+    EMBEDDED_PG_PORT: String(await freePort()),
+    QDZ_DATA_DIR: dataDir,
+  };
   // The embedded PostgreSQL even when the test runner has a server of its own; the URL derives from PORT.
   for (const name of ["DATABASE_URL", "PUBLIC_URL", "QDZ_SUPERVISED"]) delete env[name];
   for (const [name, value] of Object.entries(options.env ?? {})) {

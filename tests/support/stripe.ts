@@ -4,7 +4,12 @@ import Stripe from "stripe";
 const stripe = new Stripe("sk_test_signing_helper_only");
 
 /** A checkout.session.completed event for `sessionId`, as Stripe sends it. */
-export function checkoutCompletedEvent(sessionId: string, amountCents: number, overrides: Record<string, unknown> = {}, eventId = `evt_${crypto.randomUUID()}`) {
+export function checkoutCompletedEvent(
+  sessionId: string,
+  amountCents: number,
+  overrides: Record<string, unknown> = {},
+  eventId = `evt_${crypto.randomUUID()}`,
+) {
   return JSON.stringify({
     id: eventId,
     object: "event",

@@ -113,7 +113,9 @@ describe("nameRuleFields", () => {
     expect(nameRuleFields("rules.1.options.pattern: This pattern nests quantifiers.", rules)).toBe(
       "rule no-loops (regex), options.pattern: This pattern nests quantifiers.",
     );
-    expect(nameRuleFields("name: Give the firewall a name.; rules.0: Invalid input", rules)).toBe("name: Give the firewall a name.; rule r1 (secrets): Invalid input");
+    expect(nameRuleFields("name: Give the firewall a name.; rules.0: Invalid input", rules)).toBe(
+      "name: Give the firewall a name.; rule r1 (secrets): Invalid input",
+    );
   });
 
   test("leaves other messages, and positions it cannot name, alone", () => {
@@ -129,7 +131,9 @@ describe("rendering", () => {
     expect(ruleOptions(rule({ kind: "secrets" }))).toBe("-");
     expect(ruleOptions(rule({ kind: "pii", options: { categories: ["emails", "cards"] } } as any))).toBe("emails, cards");
     expect(ruleOptions(rule({ kind: "deny_list", options: { terms: ["a", "b", "c", "d"] } } as any))).toBe('"a", "b", "c", … (4 terms)');
-    expect(ruleOptions(rule({ kind: "regex", options: { pattern: "x\\d", caseInsensitive: true, maxInputChars: 4096 } } as any))).toBe("/x\\d/i (windows of 4096 chars)");
+    expect(ruleOptions(rule({ kind: "regex", options: { pattern: "x\\d", caseInsensitive: true, maxInputChars: 4096 } } as any))).toBe(
+      "/x\\d/i (windows of 4096 chars)",
+    );
     expect(ruleOptions(rule({ kind: "length_limit", options: { maxChars: 10, maxMessages: 3 } } as any))).toBe("at most 10 chars, at most 3 messages");
   });
 

@@ -71,12 +71,17 @@ describe("launchRequest", () => {
   });
 
   test("a template needs no model; the server says whether its runtime does", () => {
-    expect(launchRequest(flags({ runtime: undefined, model: undefined, template: "ubuntu-24.04" }))).toMatchObject({ templateId: "ubuntu-24.04", runtimeId: undefined });
+    expect(launchRequest(flags({ runtime: undefined, model: undefined, template: "ubuntu-24.04" }))).toMatchObject({
+      templateId: "ubuntu-24.04",
+      runtimeId: undefined,
+    });
   });
 
   test("refuses what the command line alone shows to be wrong", () => {
     expect(refusal(() => launchRequest(flags({ template: "vllm" }))).message).toBe("Use either --runtime or --template, not both.");
-    expect(refusal(() => launchRequest(flags({ runtime: undefined }))).message).toStartWith("Choose what to run: --runtime <id> with --model <hf repo>, or --template <id>");
+    expect(refusal(() => launchRequest(flags({ runtime: undefined }))).message).toStartWith(
+      "Choose what to run: --runtime <id> with --model <hf repo>, or --template <id>",
+    );
     expect(refusal(() => launchRequest(flags({ model: undefined }))).message).toStartWith("--runtime needs --model <hf repo>");
     expect(refusal(() => launchRequest(flags({ gpu: undefined }))).message).toStartWith("Pick at least one GPU type with --gpu");
     expect(refusal(() => launchRequest(flags({ gpu: [] }))).message).toStartWith("Pick at least one GPU type with --gpu");

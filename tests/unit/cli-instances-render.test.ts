@@ -207,7 +207,12 @@ describe("renderDetail", () => {
     expect(renderDetail(pod, SERVER)).not.toContain("endpoint");
     expect(renderDetail(pod, SERVER)).toContain("\nmodel:           - (template ubuntu-24.04)\n");
     expect(renderRunning(pod, SERVER)).toBe(
-      ["Instance inst_abc is running.", "id:           inst_abc", "placement:    local, region local, 1×L4, €0.79/h", "port openai:  8000 → http://127.0.0.1:4001"].join("\n"),
+      [
+        "Instance inst_abc is running.",
+        "id:           inst_abc",
+        "placement:    local, region local, 1×L4, €0.79/h",
+        "port openai:  8000 → http://127.0.0.1:4001",
+      ].join("\n"),
     );
     expect(renderRunning(detail(), SERVER)).toContain('\nendpoint:   http://localhost:3000/v1 (model "qwen2.5-0.5b-instruct")\n');
   });
@@ -283,9 +288,12 @@ describe("renderAssessment", () => {
 
 describe("bulk results and failures", () => {
   test("what changed, then each skipped instance with why", () => {
-    expect(renderBulk({ changed: ["inst_a"], skipped: [{ id: "inst_b", state: "stopped", reason: "already stopped" }] }, { changed: "Stopping", none: "Nothing to stop" })).toBe(
-      "Stopping: inst_a.\nSkipped inst_b: already stopped.",
-    );
+    expect(
+      renderBulk(
+        { changed: ["inst_a"], skipped: [{ id: "inst_b", state: "stopped", reason: "already stopped" }] },
+        { changed: "Stopping", none: "Nothing to stop" },
+      ),
+    ).toBe("Stopping: inst_a.\nSkipped inst_b: already stopped.");
     expect(renderBulk({ changed: [], skipped: [] }, { changed: "Stopping", none: "Nothing to stop" })).toBe("Nothing to stop.");
   });
 
@@ -293,6 +301,8 @@ describe("bulk results and failures", () => {
     expect(failureMessage({ id: "inst_a", state: "non_bootstrap", failureReason: "Never healthy.", failureRemediation: "Pick a bigger GPU." })).toBe(
       "Instance inst_a is non-bootstrap: Never healthy.\nremediation: Pick a bigger GPU.",
     );
-    expect(failureMessage({ id: "inst_a", state: "stopped", failureReason: null, failureRemediation: null })).toBe("Instance inst_a is stopped: It was stopped while waiting.");
+    expect(failureMessage({ id: "inst_a", state: "stopped", failureReason: null, failureRemediation: null })).toBe(
+      "Instance inst_a is stopped: It was stopped while waiting.",
+    );
   });
 });

@@ -5,7 +5,11 @@ import { formatError, formatTime, Output, renderFields, renderTable } from "../.
 /** An Output writing into strings. */
 function capture(json: boolean) {
   const written = { stdout: "", stderr: "" };
-  const output = new Output(json, (text) => (written.stdout += text), (text) => (written.stderr += text));
+  const output = new Output(
+    json,
+    (text) => (written.stdout += text),
+    (text) => (written.stderr += text),
+  );
   return { output, written };
 }
 
@@ -44,10 +48,13 @@ describe("Output", () => {
 
 describe("renderTable", () => {
   test("pads columns to the widest cell, upper-case headers, no trailing blanks", () => {
-    const table = renderTable(["id", "name", "status"], [
-      ["key_1", "ci", "active"],
-      ["key_22", "laptop", "revoked"],
-    ]);
+    const table = renderTable(
+      ["id", "name", "status"],
+      [
+        ["key_1", "ci", "active"],
+        ["key_22", "laptop", "revoked"],
+      ],
+    );
     expect(table).toBe(["ID      NAME    STATUS", "key_1   ci      active", "key_22  laptop  revoked"].join("\n"));
   });
 
@@ -58,7 +65,12 @@ describe("renderTable", () => {
 
 describe("renderFields", () => {
   test("aligns labels", () => {
-    expect(renderFields([["account", "acct_1"], ["role", "owner"]])).toBe("account:  acct_1\nrole:     owner");
+    expect(
+      renderFields([
+        ["account", "acct_1"],
+        ["role", "owner"],
+      ]),
+    ).toBe("account:  acct_1\nrole:     owner");
   });
 });
 

@@ -143,10 +143,17 @@ describe("rule schema", () => {
   test("refuses a redacting length limit, an empty one, duplicate ids and a pattern RE2 cannot express", () => {
     expect(rulesSchema.safeParse([{ id: "l", kind: "length_limit", action: "redact", options: { maxChars: 5 } }]).success).toBe(false);
     expect(rulesSchema.safeParse([{ id: "l", kind: "length_limit", action: "block", options: {} }]).success).toBe(false);
-    expect(rulesSchema.safeParse([{ id: "a", kind: "secrets", action: "block" }, { id: "a", kind: "pii", action: "flag" }]).success).toBe(false);
+    expect(
+      rulesSchema.safeParse([
+        { id: "a", kind: "secrets", action: "block" },
+        { id: "a", kind: "pii", action: "flag" },
+      ]).success,
+    ).toBe(false);
     const bad = rulesSchema.safeParse([{ id: "r", kind: "regex", action: "block", options: { pattern: "(a+)\\1$" } }]);
     expect(bad.success).toBe(false);
-    expect(bad.error!.issues).toEqual([expect.objectContaining({ path: [0, "options", "pattern"], message: expect.stringContaining("`\\1` is a backreference") })]);
+    expect(bad.error!.issues).toEqual([
+      expect.objectContaining({ path: [0, "options", "pattern"], message: expect.stringContaining("`\\1` is a backreference") }),
+    ]);
     // What used to be refused as "could backtrack" is plain RE2: accepted.
     expect(rulesSchema.safeParse([{ id: "r", kind: "regex", action: "block", options: { pattern: "(a+)+$" } }]).success).toBe(true);
   });
@@ -175,12 +182,13 @@ describe("rule schema", () => {
     expect(paths(createFirewallInput.safeParse({ name: "a\u0000b" }))).toEqual(["name"]);
     expect(paths(createFirewallInput.safeParse({ name: "ok", description: "\ud800" }))).toEqual(["description"]);
     expect(paths(updateFirewallInput.safeParse({ id: "fw_\u0000" }))).toEqual(["id"]);
-    const rule = (over: object) => createFirewallInput.safeParse({ name: "ok", rules: [{ id: "r", kind: "regex", action: "flag", options: { pattern: "x" }, ...over }] });
+    const rule = (over: object) =>
+      createFirewallInput.safeParse({ name: "ok", rules: [{ id: "r", kind: "regex", action: "flag", options: { pattern: "x" }, ...over }] });
     expect(paths(rule({ id: "r\u0000" }))).toContain("rules.0.id");
     expect(paths(rule({ options: { pattern: "a\u0000" } }))).toEqual(["rules.0.options.pattern"]);
-    expect(paths(createFirewallInput.safeParse({ name: "ok", rules: [{ id: "d", kind: "deny_list", action: "block", options: { terms: ["fine", "bad\udc00"] } }] }))).toEqual([
-      "rules.0.options.terms.1",
-    ]);
+    expect(
+      paths(createFirewallInput.safeParse({ name: "ok", rules: [{ id: "d", kind: "deny_list", action: "block", options: { terms: ["fine", "bad\udc00"] } }] })),
+    ).toEqual(["rules.0.options.terms.1"]);
   });
 
   test("fills defaults: all PII categories, case-sensitive regex with a window", () => {
@@ -198,7 +206,13 @@ describe("prompt texts", () => {
     const body = {
       messages: [
         { role: "system", content: "be nice" },
-        { role: "user", content: [{ type: "text", text: "hi" }, { type: "image_url", image_url: { url: "http://x" } }] },
+        {
+          role: "user",
+          content: [
+            { type: "text", text: "hi" },
+            { type: "image_url", image_url: { url: "http://x" } },
+          ],
+        },
       ],
     };
     const { located, messageCount } = locateTexts("chat/completions", body);
@@ -215,7 +229,7 @@ describe("prompt texts", () => {
   });
 
   test("completions: a string, a list, token ids", () => {
-    expect(promptTextsOf(...Object.values(locateTexts("completions", { prompt: "p" })) as [never, number]).texts).toEqual([{ field: "prompt", text: "p" }]);
+    expect(promptTextsOf(...(Object.values(locateTexts("completions", { prompt: "p" })) as [never, number])).texts).toEqual([{ field: "prompt", text: "p" }]);
     expect(locateTexts("completions", { prompt: ["a", "b"] }).located.map((l) => l.text)).toEqual(["a", "b"]);
     expect(locateTexts("completions", { prompt: [1, 2, 3] })).toEqual({ located: [], messageCount: 1 });
   });

@@ -186,9 +186,7 @@ describe("hand-made headers", () => {
   });
 
   test("metadata complete but the tensor table cut: no tensors from a prefix, an error at the end of the file", async () => {
-    const bytes = concat(
-      encodeGguf({ "general.architecture": str("llama") }, [{ name: "token_embd.weight", dims: [2, 3], data: new Float32Array(6) }]),
-    );
+    const bytes = concat(encodeGguf({ "general.architecture": str("llama") }, [{ name: "token_embd.weight", dims: [2, 3], data: new Float32Array(6) }]));
     const cut = bytes.subarray(0, bytes.length - 6 * 4 - 10);
     expect(parseGgufHeader(cut).tensors).toBeNull();
     expect(summarizeGguf(parseGgufHeader(cut)).parameterCount).toBeNull();
@@ -288,7 +286,10 @@ describe("prefixes", () => {
       encodeGguf(
         {
           ...llama,
-          "tokenizer.ggml.tokens": { type: GgufValueType.ARRAY, value: { itemType: GgufValueType.STRING, items: Array.from({ length: count }, (_, i) => `token-${i}`.padEnd(11)) } },
+          "tokenizer.ggml.tokens": {
+            type: GgufValueType.ARRAY,
+            value: { itemType: GgufValueType.STRING, items: Array.from({ length: count }, (_, i) => `token-${i}`.padEnd(11)) },
+          },
         },
         [],
       ),
@@ -309,7 +310,9 @@ describe("prefixes", () => {
   });
 
   test("every prefix parses without throwing, and its keys only grow", () => {
-    const bytes = concat(encodeGguf({ ...llama, "tokenizer.ggml.tokens": { type: GgufValueType.ARRAY, value: { itemType: GgufValueType.STRING, items: ["a", "b"] } } }, []));
+    const bytes = concat(
+      encodeGguf({ ...llama, "tokenizer.ggml.tokens": { type: GgufValueType.ARRAY, value: { itemType: GgufValueType.STRING, items: ["a", "b"] } } }, []),
+    );
     const keys = Object.keys(parseGgufHeader(bytes).metadata);
     let seen = 0;
     for (let length = 0; length <= bytes.length; length++) {

@@ -13,9 +13,27 @@ const VLLM: RuntimeSupport = {
   modalities: ["text", "image"],
   formats: ["safetensors"],
 };
-const TEI: RuntimeSupport = { name: "TEI", architectures: ["BertModel", "XLMRobertaModel", "NomicBertModel"], tasks: ["embeddings"], modalities: ["text"], formats: ["safetensors"] };
-const TGI: RuntimeSupport = { name: "TGI", architectures: ["Qwen2ForCausalLM", "LlamaForCausalLM"], tasks: ["chat", "completion"], modalities: ["text"], formats: ["safetensors"] };
-const LLAMA_CPP: RuntimeSupport = { name: "llama.cpp", architectures: ["llama", "qwen2", "qwen3", "bert"], tasks: ["chat", "completion", "embeddings"], modalities: ["text"], formats: ["gguf"] };
+const TEI: RuntimeSupport = {
+  name: "TEI",
+  architectures: ["BertModel", "XLMRobertaModel", "NomicBertModel"],
+  tasks: ["embeddings"],
+  modalities: ["text"],
+  formats: ["safetensors"],
+};
+const TGI: RuntimeSupport = {
+  name: "TGI",
+  architectures: ["Qwen2ForCausalLM", "LlamaForCausalLM"],
+  tasks: ["chat", "completion"],
+  modalities: ["text"],
+  formats: ["safetensors"],
+};
+const LLAMA_CPP: RuntimeSupport = {
+  name: "llama.cpp",
+  architectures: ["llama", "qwen2", "qwen3", "bert"],
+  tasks: ["chat", "completion", "embeddings"],
+  modalities: ["text"],
+  formats: ["gguf"],
+};
 const GPU_TYPES = [
   { name: "L4", vramGiB: 24 },
   { name: "A100-40G", vramGiB: 40 },
@@ -162,8 +180,14 @@ describe("architecture and format", () => {
     ]);
   });
 
-  test("a runtime listing \"*\" (the reference runtime) serves any architecture", () => {
-    const reference: RuntimeSupport = { name: "reference", architectures: ["*"], tasks: ["chat", "completion", "embeddings"], modalities: ["text", "image"], formats: ["safetensors", "gguf"] };
+  test('a runtime listing "*" (the reference runtime) serves any architecture', () => {
+    const reference: RuntimeSupport = {
+      name: "reference",
+      architectures: ["*"],
+      tasks: ["chat", "completion", "embeddings"],
+      modalities: ["text", "image"],
+      formats: ["safetensors", "gguf"],
+    };
     expect(assess("Qwen/Qwen3-8B", { runtime: reference, contextLength: 8192 }).ok).toBe(true);
     expect(assess("Qwen/Qwen2.5-0.5B-Instruct-GGUF", { runtime: reference }).ok).toBe(true);
     // …but a speech model still serves none of the platform's tasks.
@@ -188,9 +212,20 @@ describe("architecture and format", () => {
   });
 
   test("GGUF on llama.cpp: the Q4_K_M file, its size, its architecture and context", () => {
-    const meta = { ...snapshot("Qwen/Qwen2.5-0.5B-Instruct-GGUF"), config: snapshot("Qwen/Qwen2.5-0.5B-Instruct").config, configFrom: "Qwen/Qwen2.5-0.5B-Instruct" };
+    const meta = {
+      ...snapshot("Qwen/Qwen2.5-0.5B-Instruct-GGUF"),
+      config: snapshot("Qwen/Qwen2.5-0.5B-Instruct").config,
+      configFrom: "Qwen/Qwen2.5-0.5B-Instruct",
+    };
     const a = assess("Qwen/Qwen2.5-0.5B-Instruct-GGUF", { runtime: LLAMA_CPP, contextLength: 4096 }, meta);
-    expect(a).toMatchObject({ ok: true, architecture: "qwen2", format: "gguf", file: "qwen2.5-0.5b-instruct-q4_k_m.gguf", dtype: "Q4_K_M", parameterCount: 630_167_424 });
+    expect(a).toMatchObject({
+      ok: true,
+      architecture: "qwen2",
+      format: "gguf",
+      file: "qwen2.5-0.5b-instruct-q4_k_m.gguf",
+      dtype: "Q4_K_M",
+      parameterCount: 630_167_424,
+    });
     expect(a.vram!.weightsGiB).toBeCloseTo(491_400_064 / 1024 ** 3, 10);
     expect(a.vram!.kvCacheGiB).toBe(0.046875);
   });

@@ -12,7 +12,23 @@ test("accepts the hub's ids and pasted links", () => {
 });
 
 test("refuses anything else with an InvalidInputError on the repo field", () => {
-  for (const bad of ["", "gpt2", "a/b/c", "/name", "org/", "org/-name", "org/name-", "org/.name", "org/na--me", "org/na..me", "org/name.git", "org/na me", "org/na%me", `org/${"x".repeat(97)}`, "../etc/passwd"]) {
+  for (const bad of [
+    "",
+    "gpt2",
+    "a/b/c",
+    "/name",
+    "org/",
+    "org/-name",
+    "org/name-",
+    "org/.name",
+    "org/na--me",
+    "org/na..me",
+    "org/name.git",
+    "org/na me",
+    "org/na%me",
+    `org/${"x".repeat(97)}`,
+    "../etc/passwd",
+  ]) {
     let error: unknown;
     try {
       parseRepoId(bad);

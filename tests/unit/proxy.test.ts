@@ -73,10 +73,13 @@ describe("bearerKey", () => {
     expect(bearerKey(`Bearer ${key}`)).toBe(key);
     expect(bearerKey(`bearer ${key}`)).toBe(key);
   });
-  test.each([[null], [""], ["Basic x"], ["Bearer"], [`Bearer ${key} more`], ["Bearer qdz_short"], [`Bearer sk-${"a".repeat(43)}`]])("%p is a 401 invalid_api_key", (header) => {
-    const error = errorOf(() => bearerKey(header));
-    expect(error).toMatchObject({ status: 401, code: "invalid_api_key", type: "invalid_request_error" });
-  });
+  test.each([[null], [""], ["Basic x"], ["Bearer"], [`Bearer ${key} more`], ["Bearer qdz_short"], [`Bearer sk-${"a".repeat(43)}`]])(
+    "%p is a 401 invalid_api_key",
+    (header) => {
+      const error = errorOf(() => bearerKey(header));
+      expect(error).toMatchObject({ status: 401, code: "invalid_api_key", type: "invalid_request_error" });
+    },
+  );
 });
 
 describe("RateLimiter", () => {
@@ -111,7 +114,13 @@ describe("RateLimiter", () => {
     expect(limiter.take("a").remaining).toBe(9);
   });
   test("durations as OpenAI writes them", () => {
-    expect([formatDuration(6), formatDuration(999), formatDuration(1000), formatDuration(61_000), formatDuration(360_000)]).toEqual(["6ms", "999ms", "1s", "1m1s", "6m0s"]);
+    expect([formatDuration(6), formatDuration(999), formatDuration(1000), formatDuration(61_000), formatDuration(360_000)]).toEqual([
+      "6ms",
+      "999ms",
+      "1s",
+      "1m1s",
+      "6m0s",
+    ]);
   });
 });
 
@@ -131,25 +140,56 @@ describe("LookupCache", () => {
     let now = 0;
     const cache = make(() => now);
     let loads = 0;
-    await cache.get("k", async () => `v${++loads}`, () => null);
+    await cache.get(
+      "k",
+      async () => `v${++loads}`,
+      () => null,
+    );
     now = 1001;
-    expect(await cache.get("k", async () => `v${++loads}`, () => null)).toBe("v2");
+    expect(
+      await cache.get(
+        "k",
+        async () => `v${++loads}`,
+        () => null,
+      ),
+    ).toBe("v2");
   });
   test("a load that races an invalidation is not stored", async () => {
     const cache = make();
     let release!: () => void;
     const slow = new Promise<void>((resolve) => (release = resolve));
-    const pending = cache.get("k", async () => (await slow, "stale"), () => "t");
+    const pending = cache.get(
+      "k",
+      async () => (await slow, "stale"),
+      () => "t",
+    );
     cache.invalidateTag("t");
     release();
     expect(await pending).toBe("stale");
-    expect(await cache.get("k", async () => "fresh", () => "t")).toBe("fresh");
+    expect(
+      await cache.get(
+        "k",
+        async () => "fresh",
+        () => "t",
+      ),
+    ).toBe("fresh");
   });
   test("keeps at most maxEntries", async () => {
     const cache = make();
-    for (const key of ["a", "b", "c", "d"]) await cache.get(key, async () => key, () => null);
+    for (const key of ["a", "b", "c", "d"])
+      await cache.get(
+        key,
+        async () => key,
+        () => null,
+      );
     expect(cache.size).toBe(3);
-    expect(await cache.get("a", async () => "reloaded", () => null)).toBe("reloaded");
+    expect(
+      await cache.get(
+        "a",
+        async () => "reloaded",
+        () => null,
+      ),
+    ).toBe("reloaded");
   });
 });
 
@@ -175,7 +215,9 @@ describe("routing", () => {
     expect(error.message).toBe("instance 'chat-a' is stopped; start it with `qdz instances start inst_1` or from the Instances page.");
   });
   test("running without a runtime URL is a 503 to retry", () => {
-    expect(errorOf(() => upstreamFor({ kind: "instance", instanceId: "i", state: "running", runtimeUrl: null, runtimeId: null }, "m"))).toMatchObject({ status: 503 });
+    expect(errorOf(() => upstreamFor({ kind: "instance", instanceId: "i", state: "running", runtimeUrl: null, runtimeId: null }, "m"))).toMatchObject({
+      status: 503,
+    });
   });
 });
 
@@ -187,7 +229,9 @@ describe("notifications and errors", () => {
     expect(parseNotification('{"kind":"account"}')).toBeNull();
   });
   test("error answers are OpenAI ErrorResponses with a request id; unknown errors reveal nothing", async () => {
-    const known = errorAnswer(new ProxyError(409, "m", "invalid_request_error", "c", "model", { "retry-after": "5" }), "req_1", { "x-ratelimit-limit-requests": "1" });
+    const known = errorAnswer(new ProxyError(409, "m", "invalid_request_error", "c", "model", { "retry-after": "5" }), "req_1", {
+      "x-ratelimit-limit-requests": "1",
+    });
     expect(known.status).toBe(409);
     expect(known.headers.get("x-request-id")).toBe("req_1");
     expect(known.headers.get("retry-after")).toBe("5");

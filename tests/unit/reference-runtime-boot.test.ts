@@ -42,20 +42,56 @@ describe("bootStatus", () => {
 describe("parseFlags", () => {
   test("reads vLLM-style flags", () => {
     const { options, ignored } = parseFlags([
-      "--port", "9000", "--host", "0.0.0.0", "--served-model-name", "chat-small", "--model", "Qwen/Qwen2.5-0.5B-Instruct",
-      "--task", "embeddings", "--embedding-dimensions", "768", "--max-model-len", "2048", "--boot-ms", "0",
-      "--tokens-per-second", "12.5", "--api-key", "secret",
+      "--port",
+      "9000",
+      "--host",
+      "0.0.0.0",
+      "--served-model-name",
+      "chat-small",
+      "--model",
+      "Qwen/Qwen2.5-0.5B-Instruct",
+      "--task",
+      "embeddings",
+      "--embedding-dimensions",
+      "768",
+      "--max-model-len",
+      "2048",
+      "--boot-ms",
+      "0",
+      "--tokens-per-second",
+      "12.5",
+      "--api-key",
+      "secret",
     ]);
     expect(options).toEqual({
-      port: 9000, host: "0.0.0.0", servedModelName: "chat-small", model: "Qwen/Qwen2.5-0.5B-Instruct", task: "embeddings",
-      embeddingDimensions: 768, maxModelLen: 2048, bootMs: 0, tokensPerSecond: 12.5, apiKey: "secret",
+      port: 9000,
+      host: "0.0.0.0",
+      servedModelName: "chat-small",
+      model: "Qwen/Qwen2.5-0.5B-Instruct",
+      task: "embeddings",
+      embeddingDimensions: 768,
+      maxModelLen: 2048,
+      bootMs: 0,
+      tokensPerSecond: 12.5,
+      apiKey: "secret",
     });
     expect(ignored).toEqual([]);
   });
 
   test("defaults, a positional model after 'serve', vLLM's task names, and VLLM_API_KEY", () => {
     const { options } = parseFlags(["serve", "org/model", "--task", "embed"], { VLLM_API_KEY: "from-env" });
-    expect(options).toMatchObject({ model: "org/model", servedModelName: "org/model", task: "embeddings", port: 8000, host: "127.0.0.1", bootMs: 1500, tokensPerSecond: 200, maxModelLen: 4096, embeddingDimensions: 384, apiKey: "from-env" });
+    expect(options).toMatchObject({
+      model: "org/model",
+      servedModelName: "org/model",
+      task: "embeddings",
+      port: 8000,
+      host: "127.0.0.1",
+      bootMs: 1500,
+      tokensPerSecond: 200,
+      maxModelLen: 4096,
+      embeddingDimensions: 384,
+      apiKey: "from-env",
+    });
   });
 
   test("flags it does not use are reported, not refused", () => {

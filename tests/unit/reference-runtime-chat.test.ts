@@ -67,7 +67,17 @@ describe("planChat: text", () => {
     const plan = chat({ n: 2 });
     expect(plan.promptTokens).toBe(tokenize("Tell me about the sea.").length);
     expect(plan.completionTokens).toBe(text(plan, 0).tokens.length + text(plan, 1).tokens.length);
-    expect(promptTokenCount([{ role: "user", content: [{ type: "text", text: "a b" }, { type: "image_url", image_url: { url: "https://x/y.png" } }] }])).toBe(3);
+    expect(
+      promptTokenCount([
+        {
+          role: "user",
+          content: [
+            { type: "text", text: "a b" },
+            { type: "image_url", image_url: { url: "https://x/y.png" } },
+          ],
+        },
+      ]),
+    ).toBe(3);
   });
 
   test("a prompt or a request beyond max-model-len is a 400 context_length_exceeded", () => {
@@ -119,7 +129,9 @@ describe("planChat: structured output", () => {
 });
 
 describe("planChat: tools", () => {
-  const tools = [{ type: "function", function: { name: "get_weather", parameters: { type: "object", properties: { city: { type: "string" } }, required: ["city"] } } }];
+  const tools = [
+    { type: "function", function: { name: "get_weather", parameters: { type: "object", properties: { city: { type: "string" } }, required: ["city"] } } },
+  ];
 
   test("a mentioned tool is called with finish_reason tool_calls", () => {
     const plan = chat({ tools, messages: [{ role: "user", content: "get_weather in Paris" }] });
@@ -138,7 +150,12 @@ describe("planChat: tools", () => {
 
   test("the stream sends the call's header, then its arguments in pieces", () => {
     const plan = chat({ tools, tool_choice: "required" });
-    const chunks = [...chatStreamEvents(plan, meta, false)].map((event) => event.data as { choices: { delta: { tool_calls?: { index: number; id?: string; function: { name?: string; arguments: string } }[] }; finish_reason: string | null }[] });
+    const chunks = [...chatStreamEvents(plan, meta, false)].map(
+      (event) =>
+        event.data as {
+          choices: { delta: { tool_calls?: { index: number; id?: string; function: { name?: string; arguments: string } }[] }; finish_reason: string | null }[];
+        },
+    );
     const calls = chunks.flatMap((chunk) => chunk.choices.flatMap((choice) => choice.delta.tool_calls ?? []));
     expect(calls[0]!.id).toMatch(/^call_/);
     expect(calls[0]!.function.name).toBe("get_weather");
@@ -155,7 +172,12 @@ describe("chatStreamEvents", () => {
     const data = events.map((event) => event.data as { choices: { delta: Record<string, unknown>; finish_reason: string | null }[]; usage: unknown });
     expect(data[0]!.choices[0]!.delta).toEqual({ role: "assistant", content: "" });
     expect(events.filter((event) => event.paced)).toHaveLength(4);
-    expect(data.slice(1, 5).map((chunk) => chunk.choices[0]!.delta.content).join("")).toBe(text(plan).text);
+    expect(
+      data
+        .slice(1, 5)
+        .map((chunk) => chunk.choices[0]!.delta.content)
+        .join(""),
+    ).toBe(text(plan).text);
     expect(data[5]!.choices[0]!.finish_reason).toBe("length");
     expect(data[6]!.choices).toEqual([]);
     expect(data[6]!.usage).toEqual({ prompt_tokens: plan.promptTokens, completion_tokens: 4, total_tokens: plan.promptTokens + 4 });
@@ -217,9 +239,16 @@ describe("planCompletion", () => {
 
   test("the stream sends the echo, one token per chunk, finish chunks and usage", () => {
     const plan = complete({ echo: true, max_tokens: 3 });
-    const data = [...completionStreamEvents(plan, meta, true)].map((event) => event.data as { choices: { text: string; finish_reason: string | null }[]; usage: unknown });
+    const data = [...completionStreamEvents(plan, meta, true)].map(
+      (event) => event.data as { choices: { text: string; finish_reason: string | null }[]; usage: unknown },
+    );
     expect(data[0]!.choices[0]!.text).toBe("Once upon a time");
-    expect(data.slice(0, -1).map((chunk) => chunk.choices[0]!.text).join("")).toBe(completionResponse(plan, meta).choices[0]!.text);
+    expect(
+      data
+        .slice(0, -1)
+        .map((chunk) => chunk.choices[0]!.text)
+        .join(""),
+    ).toBe(completionResponse(plan, meta).choices[0]!.text);
     expect(data.at(-2)!.choices[0]!.finish_reason).toBe("length");
     expect(data.at(-1)!.usage).toEqual({ prompt_tokens: 4, completion_tokens: 3, total_tokens: 7 });
   });

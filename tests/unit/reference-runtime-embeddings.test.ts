@@ -43,7 +43,12 @@ describe("embeddingItems", () => {
     expect(embeddingItems(["a", "b", "c"])).toHaveLength(3);
     expect(embeddingItems([1, 2, 3])).toEqual([{ key: expect.any(Uint8Array), tokens: 3 }]);
     expect(embeddingItems([[1], [2, 3]]).map((item) => item.tokens)).toEqual([1, 2]);
-    expect(embeddingItems([{ type: "text", text: "a" }, { type: "image_url", image_url: { url: pngDataUrl } }])).toHaveLength(1);
+    expect(
+      embeddingItems([
+        { type: "text", text: "a" },
+        { type: "image_url", image_url: { url: pngDataUrl } },
+      ]),
+    ).toHaveLength(1);
     expect(embeddingItems([[{ type: "text", text: "a" }], [{ type: "text", text: "b" }]])).toHaveLength(2);
   });
 
@@ -51,13 +56,24 @@ describe("embeddingItems", () => {
     const [text] = embeddingItems("sunset over the sea");
     const [part] = embeddingItems([{ type: "text", text: "sunset over the sea" }]);
     expect(part!.key).toEqual(text!.key);
-    const a = embeddingItems([{ type: "text", text: "a" }, { type: "text", text: "b" }])[0]!.key;
-    const b = embeddingItems([{ type: "text", text: "b" }, { type: "text", text: "a" }])[0]!.key;
+    const a = embeddingItems([
+      { type: "text", text: "a" },
+      { type: "text", text: "b" },
+    ])[0]!.key;
+    const b = embeddingItems([
+      { type: "text", text: "b" },
+      { type: "text", text: "a" },
+    ])[0]!.key;
     expect(a).not.toEqual(b);
   });
 
   test("counts tokens of text and one per image", () => {
-    expect(embeddingItems([{ type: "text", text: "two words" }, { type: "image_url", image_url: "https://example.com/x.png" }])[0]!.tokens).toBe(3);
+    expect(
+      embeddingItems([
+        { type: "text", text: "two words" },
+        { type: "image_url", image_url: "https://example.com/x.png" },
+      ])[0]!.tokens,
+    ).toBe(3);
   });
 
   test("other part types are a 400", () => {

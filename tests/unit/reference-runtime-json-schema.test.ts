@@ -98,7 +98,9 @@ describe("valueFromSchema", () => {
     expectAlwaysValid({ definitions: { id: { type: "string", format: "uuid" } }, type: "array", items: { $ref: "#/definitions/id" } });
     // A tree: optional children recurse until the depth limit, then stop.
     const tree = {
-      $defs: { node: { type: "object", properties: { label: { type: "string" }, children: { type: "array", items: { $ref: "#/$defs/node" } } }, required: ["label"] } },
+      $defs: {
+        node: { type: "object", properties: { label: { type: "string" }, children: { type: "array", items: { $ref: "#/$defs/node" } } }, required: ["label"] },
+      },
       $ref: "#/$defs/node",
     };
     expectAlwaysValid(tree, 10);
@@ -129,7 +131,15 @@ describe("valueFromSchema", () => {
     expectAlwaysValid({
       type: "object",
       properties: {
-        steps: { type: "array", items: { type: "object", properties: { explanation: { type: "string" }, output: { type: "string" } }, required: ["explanation", "output"], additionalProperties: false } },
+        steps: {
+          type: "array",
+          items: {
+            type: "object",
+            properties: { explanation: { type: "string" }, output: { type: "string" } },
+            required: ["explanation", "output"],
+            additionalProperties: false,
+          },
+        },
         final_answer: { type: "string" },
       },
       required: ["steps", "final_answer"],
@@ -157,7 +167,10 @@ describe("valueFromSchema", () => {
     const level = (depth: number): Record<string, unknown> =>
       depth === 0
         ? { type: "string" }
-        : { type: "object", properties: Object.fromEntries(Array.from({ length: 10 }, (_, i) => [`p${i}`, { type: "array", minItems: 3, items: level(depth - 1) }])) };
+        : {
+            type: "object",
+            properties: Object.fromEntries(Array.from({ length: 10 }, (_, i) => [`p${i}`, { type: "array", minItems: 3, items: level(depth - 1) }])),
+          };
     const started = performance.now();
     const value = valueFromSchema(level(6), rngFor("wide"));
     expect(performance.now() - started).toBeLessThan(2000);

@@ -37,8 +37,14 @@ describe("tokenize", () => {
   });
 
   test("joining the tokens gives any text back", () => {
-    fc.assert(fc.property(fc.string({ unit: "grapheme" }), (text) => tokenize(text).join("") === text), { numRuns: 500 });
-    fc.assert(fc.property(fc.string(), (text) => tokenize(text).join("") === text), { numRuns: 500 });
+    fc.assert(
+      fc.property(fc.string({ unit: "grapheme" }), (text) => tokenize(text).join("") === text),
+      { numRuns: 500 },
+    );
+    fc.assert(
+      fc.property(fc.string(), (text) => tokenize(text).join("") === text),
+      { numRuns: 500 },
+    );
   });
 });
 
@@ -46,7 +52,11 @@ describe("placeholderText", () => {
   test("starts with the reference prefix and uses only the word list", () => {
     const text = placeholderText(rngFor("x"));
     expect(text.startsWith(`${REFERENCE_PREFIX} `)).toBe(true);
-    const words = text.slice(REFERENCE_PREFIX.length).toLowerCase().match(/[a-z]+/g) ?? [];
+    const words =
+      text
+        .slice(REFERENCE_PREFIX.length)
+        .toLowerCase()
+        .match(/[a-z]+/g) ?? [];
     expect(words.length).toBeGreaterThanOrEqual(24);
     expect(words.length).toBeLessThanOrEqual(48);
     for (const word of words) expect(WORDS).toContain(word as (typeof WORDS)[number]);
@@ -99,13 +109,18 @@ describe("limitOutput", () => {
 
   test("text never contains a stop sequence and is always a prefix of the natural output", () => {
     fc.assert(
-      fc.property(fc.string({ maxLength: 80 }), fc.integer({ min: 0, max: 40 }), fc.array(fc.string({ maxLength: 4 }), { maxLength: 3 }), (text, limit, stop) => {
-        const out = limitOutput(text, limit, stop);
-        expect(text.startsWith(out.text)).toBe(true);
-        expect(out.tokens.join("")).toBe(out.text);
-        expect(out.tokens.length).toBeLessThanOrEqual(limit);
-        for (const sequence of stop) if (sequence) expect(out.text.includes(sequence)).toBe(false);
-      }),
+      fc.property(
+        fc.string({ maxLength: 80 }),
+        fc.integer({ min: 0, max: 40 }),
+        fc.array(fc.string({ maxLength: 4 }), { maxLength: 3 }),
+        (text, limit, stop) => {
+          const out = limitOutput(text, limit, stop);
+          expect(text.startsWith(out.text)).toBe(true);
+          expect(out.tokens.join("")).toBe(out.text);
+          expect(out.tokens.length).toBeLessThanOrEqual(limit);
+          for (const sequence of stop) if (sequence) expect(out.text.includes(sequence)).toBe(false);
+        },
+      ),
       { numRuns: 500 },
     );
   });

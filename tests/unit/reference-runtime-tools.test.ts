@@ -9,10 +9,21 @@ const getWeather: Tool = {
   function: {
     name: "get_weather",
     description: "Weather for a city",
-    parameters: { type: "object", properties: { city: { type: "string" }, unit: { enum: ["c", "f"] } }, required: ["city", "unit"], additionalProperties: false },
+    parameters: {
+      type: "object",
+      properties: { city: { type: "string" }, unit: { enum: ["c", "f"] } },
+      required: ["city", "unit"],
+      additionalProperties: false,
+    },
   },
 };
-const searchDocs: Tool = { type: "function", function: { name: "search-docs", parameters: { type: "object", properties: { query: { type: "string" }, limit: { type: "integer", minimum: 1, maximum: 10 } }, required: ["query"] } } };
+const searchDocs: Tool = {
+  type: "function",
+  function: {
+    name: "search-docs",
+    parameters: { type: "object", properties: { query: { type: "string" }, limit: { type: "integer", minimum: 1, maximum: 10 } }, required: ["query"] },
+  },
+};
 const noParameters: Tool = { type: "function", function: { name: "now" } };
 const tools = [getWeather, searchDocs, noParameters];
 

@@ -5,7 +5,12 @@ import { parseSshPublicKey } from "../../src/ssh-keys/parse";
 
 function openSshLine(type: "ed25519" | "rsa" | "ec", options: object = {}): string {
   const { publicKey } = generateKeyPairSync(type as any, options as any) as unknown as { publicKey: import("node:crypto").KeyObject };
-  return sshpk.parseKey(publicKey.export({ type: "spki", format: "pem" }).toString(), "pem").toString("ssh").split(" ").slice(0, 2).join(" ");
+  return sshpk
+    .parseKey(publicKey.export({ type: "spki", format: "pem" }).toString(), "pem")
+    .toString("ssh")
+    .split(" ")
+    .slice(0, 2)
+    .join(" ");
 }
 
 describe("parseSshPublicKey", () => {

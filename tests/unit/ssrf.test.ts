@@ -156,7 +156,9 @@ describe("image parts in input", () => {
     ]);
   });
   test("a list of lists, and a single part", () => {
-    expect(imageParts([[{ type: "text", text: "x" }], [{ type: "text", text: "y" }, image("http://b/")]]).map((p) => p.param)).toEqual(["input[1][1].image_url.url"]);
+    expect(imageParts([[{ type: "text", text: "x" }], [{ type: "text", text: "y" }, image("http://b/")]]).map((p) => p.param)).toEqual([
+      "input[1][1].image_url.url",
+    ]);
     expect(imageParts(image("http://c/")).map((p) => p.param)).toEqual(["input.image_url.url"]);
   });
   test("image_url as a bare string (the runtimes accept it) is found too", () => {
@@ -167,7 +169,9 @@ describe("image parts in input", () => {
     expect(input[0]!.image_url).toBe("data:image/png;base64,AA==");
   });
   test("malformed parts are left to the runtime", () => {
-    expect(imageParts([{ type: "image_url" }, { type: "image_url", image_url: { url: 5 } }, { type: "text", image_url: { url: "http://x/" } }, null])).toEqual([]);
+    expect(imageParts([{ type: "image_url" }, { type: "image_url", image_url: { url: 5 } }, { type: "text", image_url: { url: "http://x/" } }, null])).toEqual(
+      [],
+    );
   });
   test("replacing a part's url edits the body", () => {
     const input = [image("http://a/")];
@@ -267,7 +271,8 @@ describe("TLS for https images", () => {
     expect(publicImagePolicy().ca).toBeUndefined();
   });
 
-  const named = (code: string) => tlsRefusal(Object.assign(new TypeError("x"), { code }), "image_url's host public.example", "public.example", "input[0].image_url.url");
+  const named = (code: string) =>
+    tlsRefusal(Object.assign(new TypeError("x"), { code }), "image_url's host public.example", "public.example", "input[0].image_url.url");
   test.each([
     ["ERR_TLS_CERT_ALTNAME_INVALID", "its certificate is not valid for public.example"],
     ["DEPTH_ZERO_SELF_SIGNED_CERT", "its certificate is self-signed"],
@@ -298,9 +303,17 @@ describe("image parts per request", () => {
     const resolved: string[] = [];
     const policy: ImageFetchPolicy = { ...publicImagePolicy({ maxPerRequest: 3 }), resolve: async (name) => (resolved.push(name), ["93.184.216.34"]) };
     const input = [[image("http://a.example/1.png")], [image(tiny)], [image(tiny), image("http://b.example/2.png")]];
-    const error = await inlineImages(body(input), policy).then(() => null, (e) => e);
+    const error = await inlineImages(body(input), policy).then(
+      () => null,
+      (e) => e,
+    );
     expect(error).toBeInstanceOf(ProxyError);
-    expect(error).toMatchObject({ status: 400, code: "image_count_exceeded", param: "input", message: "input has 4 image parts; at most 3 are accepted per request." });
+    expect(error).toMatchObject({
+      status: 400,
+      code: "image_count_exceeded",
+      param: "input",
+      message: "input has 4 image parts; at most 3 are accepted per request.",
+    });
     expect(resolved).toEqual([]);
   });
   test("up to the cap passes (data: URLs only: the body is returned as is)", async () => {

@@ -50,8 +50,9 @@ async function signup(cli: CliContext, options: SignupOptions) {
   const password = await passwordFrom(options, true);
   const user = await cli.anonymous().auth.signup.mutate({ email, password, accountName: options.accountName, client: "cli" });
   await storeCredential(cli, { kind: "session", token: sessionToken(user.sessionToken), email: user.email, savedAt: now() });
-  cli.out.result({ url: cli.url, userId: user.userId, accountId: user.accountId, email: user.email }, (result) =>
-    `Signed up and signed in to ${result.url} as ${result.email} (account ${result.accountId}).`,
+  cli.out.result(
+    { url: cli.url, userId: user.userId, accountId: user.accountId, email: user.email },
+    (result) => `Signed up and signed in to ${result.url} as ${result.email} (account ${result.accountId}).`,
   );
 }
 
@@ -61,8 +62,9 @@ async function login(cli: CliContext, options: LoginOptions) {
   const password = await passwordFrom(options, false);
   const session = await cli.anonymous().auth.login.mutate({ email, password, client: "cli" });
   await storeCredential(cli, { kind: "session", token: sessionToken(session.sessionToken), email, savedAt: now() });
-  cli.out.result({ url: cli.url, kind: "session", email, userId: session.userId, accountId: session.accountId }, (result) =>
-    `Signed in to ${result.url} as ${result.email}.`,
+  cli.out.result(
+    { url: cli.url, kind: "session", email, userId: session.userId, accountId: session.accountId },
+    (result) => `Signed in to ${result.url} as ${result.email}.`,
   );
 }
 
@@ -75,8 +77,9 @@ async function loginWithApiKey(cli: CliContext, options: LoginOptions) {
   const me = await cli.withToken(key).auth.me.query();
   if (me?.kind !== "apiKey") throw new CliError("The server did not accept this as an API key.", "UNAUTHORIZED");
   await storeCredential(cli, { kind: "apiKey", token: key, savedAt: now() });
-  cli.out.result({ url: cli.url, kind: "apiKey", accountId: me.accountId, role: me.role }, (result) =>
-    `Stored the API key ${key.slice(0, 12)}… for ${result.url} (account ${result.accountId}).`,
+  cli.out.result(
+    { url: cli.url, kind: "apiKey", accountId: me.accountId, role: me.role },
+    (result) => `Stored the API key ${key.slice(0, 12)}… for ${result.url} (account ${result.accountId}).`,
   );
 }
 
@@ -140,7 +143,10 @@ async function storeCredential(cli: CliContext, credential: StoredCredential) {
   const previous = cli.store.get(cli.url);
   cli.store.set(cli.url, credential);
   if (previous?.kind === "session" && previous.token !== credential.token) {
-    await cli.withToken(previous.token).auth.logout.mutate().catch(() => {});
+    await cli
+      .withToken(previous.token)
+      .auth.logout.mutate()
+      .catch(() => {});
   }
   if (cli.keyFromEnv) cli.out.note("warning: QDZ_API_KEY is set and takes precedence over the stored credential.");
 }

@@ -7,7 +7,6 @@ import { CliError, toCliError } from "../errors";
 import { formatEur, formatSignedEur, parseEur } from "../money";
 import { formatTime, renderTable } from "../output";
 
-
 const LEDGER_KINDS = ["topup", "debit", "refund", "adjustment"] as const;
 const POLL_INTERVAL_MS = 1_000;
 const DEFAULT_WAIT_SECONDS = 900;
@@ -88,7 +87,6 @@ function nextPageCommand(options: LedgerOptions, cursor: string): string {
   ];
   return ["qdz ledger", ...flags.filter(Boolean)].join(" ");
 }
-
 
 async function topUp(cli: CliContext, amount: string, options: TopUpOptions) {
   // Parsed before anything else: a mistyped amount must not open a checkout.

@@ -9,7 +9,10 @@ import { RULE_FLAGS, type RuleFlagUse } from "./firewalls/rules";
 import { events, list, show } from "./firewalls/view";
 
 export function firewallsCommands(program: Command): void {
-  const firewalls = program.command("firewalls").alias("firewall").description("pre-prompt firewalls: ordered rules that block, redact or flag prompts before they reach an instance");
+  const firewalls = program
+    .command("firewalls")
+    .alias("firewall")
+    .description("pre-prompt firewalls: ordered rules that block, redact or flag prompts before they reach an instance");
 
   firewalls.command("list").description("list the account's firewalls and the instances they are attached to").action(action(list));
   firewalls

@@ -19,7 +19,9 @@ export function instancesCommands(program: Command): void {
   instances.command("catalog").description("list the GPU types, runtimes and templates `launch` takes").action(action(catalog));
 
   const waitTimeout = () =>
-    new Option("--timeout <seconds>", "with --wait: give up waiting after this long (the instance goes on)").argParser(wholeNumber(1, MAX_WAIT_SECONDS)).default(DEFAULT_WAIT_SECONDS);
+    new Option("--timeout <seconds>", "with --wait: give up waiting after this long (the instance goes on)")
+      .argParser(wholeNumber(1, MAX_WAIT_SECONDS))
+      .default(DEFAULT_WAIT_SECONDS);
 
   instances
     .command("launch")
@@ -35,7 +37,11 @@ export function instancesCommands(program: Command): void {
     .option("--description <text>", "a description")
     .option("--gpu <type>", "a GPU type it may run on; repeat it or give a comma list, most preferred first", collectList)
     .option("--gpus <count>", "GPUs per pod", wholeNumber(1, 8), 1)
-    .addOption(new Option("--tier <tier>", "capacity tier: secure is guaranteed, community is cheaper and may be reclaimed").choices(["secure", "community"]).default("secure"))
+    .addOption(
+      new Option("--tier <tier>", "capacity tier: secure is guaranteed, community is cheaper and may be reclaimed")
+        .choices(["secure", "community"])
+        .default("secure"),
+    )
     .option("--region <region>", "a region it may run in (repeatable or a comma list; default: any)", collectList)
     .option("--max-price <eur/h>", "the most it may cost per hour in EUR, such as 1.50")
     .option("--pinned", "keep the first placement's provider on every start (default: re-place on each start)")

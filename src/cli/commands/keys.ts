@@ -52,7 +52,16 @@ async function list(cli: CliContext) {
     if (rows.length === 0) return "No API keys yet. Create one with `qdz keys create <name>`.";
     return renderTable(
       ["id", "name", "prefix", "scope", "created", "last used", "requests", "status"],
-      rows.map((key) => [key.id, key.name, `${key.prefix}…`, key.scope, formatTime(key.createdAt), formatTime(key.lastUsedAt, "never"), String(key.requestCount), status(key)]),
+      rows.map((key) => [
+        key.id,
+        key.name,
+        `${key.prefix}…`,
+        key.scope,
+        formatTime(key.createdAt),
+        formatTime(key.lastUsedAt, "never"),
+        String(key.requestCount),
+        status(key),
+      ]),
     );
   });
 }

@@ -40,14 +40,20 @@ async function install(cli: CliContext, runtimeId: string, options: { timeout: s
     const row = (await api.runtimes.list.query()).find((r) => r.id === runtimeId);
     const progress = row?.install;
     if (progress?.state === "installed") {
-      cli.out.result({ runtime: runtimeId, state: "installed", version: progress.version, binary_path: progress.binaryPath }, () => `${runtimeId} installed: ${progress.binaryPath} (${progress.version})`);
+      cli.out.result(
+        { runtime: runtimeId, state: "installed", version: progress.version, binary_path: progress.binaryPath },
+        () => `${runtimeId} installed: ${progress.binaryPath} (${progress.version})`,
+      );
       return;
     }
     if (progress?.state === "failed") throw new CliError(`The ${runtimeId} build failed: ${progress.error}`, "INSTALL_FAILED", 1);
-    const line = progress ? `${progress.phase ?? ""}${progress.progress !== null ? ` ${Math.round(progress.progress * 100)}%` : ""}: ${progress.message ?? ""}` : "";
+    const line = progress
+      ? `${progress.phase ?? ""}${progress.progress !== null ? ` ${Math.round(progress.progress * 100)}%` : ""}: ${progress.message ?? ""}`
+      : "";
     if (line && line !== last) cli.out.note(line);
     last = line;
-    if (Date.now() > deadline) throw new CliError(`Still building after ${options.timeout} s; the build goes on. Check with \`qdz runtimes list\`.`, "TIMEOUT", 1);
+    if (Date.now() > deadline)
+      throw new CliError(`Still building after ${options.timeout} s; the build goes on. Check with \`qdz runtimes list\`.`, "TIMEOUT", 1);
     await Bun.sleep(1000);
   }
 }

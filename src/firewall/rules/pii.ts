@@ -29,7 +29,8 @@ const acceptPhone = [
 ];
 
 /** IBANs as printed (groups of 4) or compact; checked by country length and mod 97. */
-const iban = /(?<![A-Za-z0-9])[A-Z]{2}[0-9]{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,4})?(?![A-Za-z0-9])|(?<![A-Za-z0-9])[A-Z]{2}[0-9]{2}[A-Z0-9]{11,30}(?![A-Za-z0-9])/g;
+const iban =
+  /(?<![A-Za-z0-9])[A-Z]{2}[0-9]{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,4})?(?![A-Za-z0-9])|(?<![A-Za-z0-9])[A-Z]{2}[0-9]{2}[A-Z0-9]{11,30}(?![A-Za-z0-9])/g;
 
 /** 13–19 digits, optionally grouped by single spaces or dashes. */
 const card = /(?<![A-Za-z0-9-])[0-9](?:[ -]?[0-9]){12,22}(?![0-9])/g;

@@ -7,7 +7,11 @@ export type RuleAction = (typeof ruleActions)[number];
 
 const ruleBase = {
   /** Stable within its firewall: events and block messages name it. */
-  id: safeString().trim().min(1).max(64).regex(/^[A-Za-z0-9_.-]+$/, { message: "Use letters, digits, '.', '_' or '-'." }),
+  id: safeString()
+    .trim()
+    .min(1)
+    .max(64)
+    .regex(/^[A-Za-z0-9_.-]+$/, { message: "Use letters, digits, '.', '_' or '-'." }),
   action: z.enum(ruleActions),
 };
 
@@ -24,7 +28,10 @@ const piiRule = z.object({
   options: z
     .object({
       /** Which detectors run; all of them when omitted. */
-      categories: z.array(z.enum(piiCategories)).min(1).default([...piiCategories]),
+      categories: z
+        .array(z.enum(piiCategories))
+        .min(1)
+        .default([...piiCategories]),
     })
     .strict()
     .default({ categories: [...piiCategories] }),
@@ -33,9 +40,7 @@ const piiRule = z.object({
 const denyListRule = z.object({
   ...ruleBase,
   kind: z.literal("deny_list"),
-  options: z
-    .object({ terms: z.array(safeString().trim().min(1).max(200)).min(1).max(1000) })
-    .strict(),
+  options: z.object({ terms: z.array(safeString().trim().min(1).max(200)).min(1).max(1000) }).strict(),
 });
 
 const MAX_PATTERN_CHARS = 1000;

@@ -12,10 +12,7 @@ export interface LocalGpu {
 const entry = z.string().regex(/^[A-Za-z0-9._-]+:\d+$/, { message: "use GPU:COUNT, e.g. L4:2" });
 
 /** Parses `LOCAL_GPUS` ("L4:2,A100-80G:2") against the catalog's GPU types and costs. */
-export function parseInventory(
-  text: string,
-  catalog: { id: string; vramGib: number; cost: { secure: number; community: number } }[],
-): LocalGpu[] {
+export function parseInventory(text: string, catalog: { id: string; vramGib: number; cost: { secure: number; community: number } }[]): LocalGpu[] {
   return text
     .split(",")
     .map((part) => part.trim())

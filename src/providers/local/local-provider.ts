@@ -150,21 +150,31 @@ export class LocalProvider implements Provider {
         : null;
       return { workload: { argv, env: {}, healthUrl }, download };
     }
-    return { download: null, workload: {
-      argv: [
-        process.execPath,
-        REFERENCE_RUNTIME,
-        "--host", "127.0.0.1",
-        "--port", values.port!,
-        "--served-model-name", runtime.servedModelName,
-        "--model", runtime.model,
-        "--task", runtime.task,
-        "--max-model-len", values.context_length!,
-        "--boot-ms", String(this.options.referenceBootMs),
-      ],
-      env: {},
-      healthUrl: `http://127.0.0.1:${runtimePort}/health`,
-    } };
+    return {
+      download: null,
+      workload: {
+        argv: [
+          process.execPath,
+          REFERENCE_RUNTIME,
+          "--host",
+          "127.0.0.1",
+          "--port",
+          values.port!,
+          "--served-model-name",
+          runtime.servedModelName,
+          "--model",
+          runtime.model,
+          "--task",
+          runtime.task,
+          "--max-model-len",
+          values.context_length!,
+          "--boot-ms",
+          String(this.options.referenceBootMs),
+        ],
+        env: {},
+        healthUrl: `http://127.0.0.1:${runtimePort}/health`,
+      },
+    };
   }
 
   async stop(podId: string): Promise<void> {
@@ -196,7 +206,10 @@ export class LocalProvider implements Provider {
   async logs(podId: string, stream: "runtime" | "agent", tailLines: number): Promise<string> {
     const file = join(podDir(this.options.podsDir, podId), `${stream}.log`);
     if (!existsSync(file)) return "";
-    return readFileSync(file, "utf8").split("\n").slice(-tailLines - 1).join("\n");
+    return readFileSync(file, "utf8")
+      .split("\n")
+      .slice(-tailLines - 1)
+      .join("\n");
   }
 
   /** GPUs held by pods whose agent still runs, by GPU type. */

@@ -29,7 +29,9 @@ export const systemResolver: Resolver = async (hostname) => (await lookup(hostna
 export const imageFetchDefaults = { maxBytes: 10 * 1024 * 1024, timeoutMs: 10_000, maxRedirects: 3, maxPerRequest: 16 };
 
 /** What production uses: the system resolver and public addresses only. */
-export function publicImagePolicy(settings: Partial<Pick<ImageFetchPolicy, "maxBytes" | "timeoutMs" | "maxRedirects" | "maxPerRequest">> = {}): ImageFetchPolicy {
+export function publicImagePolicy(
+  settings: Partial<Pick<ImageFetchPolicy, "maxBytes" | "timeoutMs" | "maxRedirects" | "maxPerRequest">> = {},
+): ImageFetchPolicy {
   const given = Object.fromEntries(Object.entries(settings).filter(([, value]) => value !== undefined));
   return { resolve: systemResolver, isAllowed: publicOnly, ...imageFetchDefaults, ...given };
 }
@@ -65,7 +67,8 @@ async function fetchHops(raw: string, param: string, policy: ImageFetchPolicy, d
   let href = raw;
   for (let hop = 0; ; hop++) {
     const source = imageSource(href, policy.maxBytes, param);
-    if (source.kind !== "remote") throw imageRefused("image_url_invalid", `image_url redirects to a ${href.slice(0, 5)} URL; only http(s) redirects are followed.`, param);
+    if (source.kind !== "remote")
+      throw imageRefused("image_url_invalid", `image_url redirects to a ${href.slice(0, 5)} URL; only http(s) redirects are followed.`, param);
     const where = hop === 0 ? `image_url's host ${source.hostname}` : `image_url's redirect to ${source.url.href}`;
     const address = await checkedAddress(source, where, param, policy, deadline);
     const target = connectionTo(source.url, address, source.literal);
@@ -84,7 +87,11 @@ async function fetchHops(raw: string, param: string, policy: ImageFetchPolicy, d
         const refusal = tlsRefusal(error, where, source.hostname, param);
         if (refusal) throw refusal;
       }
-      throw imageRefused("image_fetch_failed", `image_url could not be fetched from ${source.url.host}: ${(error as Error).message ?? "connection failed"}.`, param);
+      throw imageRefused(
+        "image_fetch_failed",
+        `image_url could not be fetched from ${source.url.host}: ${(error as Error).message ?? "connection failed"}.`,
+        param,
+      );
     }
     if (redirectStatuses.has(response.status) && response.headers.has("location")) {
       void response.body?.cancel().catch(() => {});

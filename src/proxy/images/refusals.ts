@@ -16,5 +16,4 @@ export type ImageRefusalCode =
   | "image_not_an_image"
   | "image_count_exceeded";
 
-export const imageRefused = (code: ImageRefusalCode, message: string, param: string) =>
-  new ProxyError(400, message, "invalid_request_error", code, param);
+export const imageRefused = (code: ImageRefusalCode, message: string, param: string) => new ProxyError(400, message, "invalid_request_error", code, param);

@@ -44,12 +44,13 @@ export function runCommand(command: string, args: string[], options: CommandOpti
         }
       };
     };
-    child.stdout.on("data", lineReader((text) => (stdout += text)));
+    child.stdout.on(
+      "data",
+      lineReader((text) => (stdout += text)),
+    );
     child.stderr.on("data", lineReader());
 
-    child.once("error", (error) =>
-      reject(new LlamaCppInstallError(`could not run ${command}: ${error.message}`, { cause: error })),
-    );
+    child.once("error", (error) => reject(new LlamaCppInstallError(`could not run ${command}: ${error.message}`, { cause: error })));
     child.once("close", (code, signal) => {
       if (code === 0) return resolve(stdout);
       const how = signal ? `was killed by ${signal}` : `exited with code ${code}`;

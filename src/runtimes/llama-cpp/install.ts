@@ -116,7 +116,10 @@ async function fetchSource(source: string, report: (progress: InstallProgress) =
   const scratch = mkdtempSync(join(tmpdir(), "qdz-llama-cpp-"));
   try {
     report({ phase: "fetching", message: `fetching ${NODE_LLAMA_CPP_PACKAGE} from the npm registry` });
-    const tarball = (await runCommand("npm", ["pack", NODE_LLAMA_CPP_PACKAGE, "--silent", "--pack-destination", scratch], { cwd: scratch })).trim().split("\n").pop();
+    const tarball = (await runCommand("npm", ["pack", NODE_LLAMA_CPP_PACKAGE, "--silent", "--pack-destination", scratch], { cwd: scratch }))
+      .trim()
+      .split("\n")
+      .pop();
     if (!tarball) throw new LlamaCppInstallError(`npm pack ${NODE_LLAMA_CPP_PACKAGE} named no tarball`);
     const info = "package/llama/llama.cpp.info.json";
     const bundle = "package/llama/gitRelease.bundle";
@@ -124,7 +127,9 @@ async function fetchSource(source: string, report: (progress: InstallProgress) =
 
     const { tag } = JSON.parse(readFileSync(join(scratch, info), "utf8")) as { tag?: string };
     if (tag !== LLAMA_CPP_TAG) {
-      throw new LlamaCppInstallError(`${NODE_LLAMA_CPP_PACKAGE} carries llama.cpp ${tag}, not the pinned ${LLAMA_CPP_TAG}; update LLAMA_CPP_TAG with the package pin`);
+      throw new LlamaCppInstallError(
+        `${NODE_LLAMA_CPP_PACKAGE} carries llama.cpp ${tag}, not the pinned ${LLAMA_CPP_TAG}; update LLAMA_CPP_TAG with the package pin`,
+      );
     }
 
     report({ phase: "fetching", message: `unpacking llama.cpp ${tag}` });
@@ -194,7 +199,14 @@ async function runnableVersion(binary: string): Promise<string | null> {
     const child = Bun.spawn([binary, "--version"], { stdout: "pipe", stderr: "pipe" });
     const [out, err, code] = await Promise.all([new Response(child.stdout).text(), new Response(child.stderr).text(), child.exited]);
     if (code !== 0) return null;
-    return (out + err).split("\n").find((line) => line.startsWith("version:"))?.trim() ?? (out + err).trim().split("\n")[0] ?? "";
+    return (
+      (out + err)
+        .split("\n")
+        .find((line) => line.startsWith("version:"))
+        ?.trim() ??
+      (out + err).trim().split("\n")[0] ??
+      ""
+    );
   } catch {
     return null;
   }

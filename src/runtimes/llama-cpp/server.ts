@@ -30,11 +30,16 @@ export interface RunningLlamaServer {
 
 export function llamaServerArgs(options: LlamaServerOptions): string[] {
   return [
-    "--model", options.model,
-    "--alias", options.alias,
-    "--host", options.host ?? "127.0.0.1",
-    "--port", String(options.port),
-    "--ctx-size", String(options.contextSize ?? 4096),
+    "--model",
+    options.model,
+    "--alias",
+    options.alias,
+    "--host",
+    options.host ?? "127.0.0.1",
+    "--port",
+    String(options.port),
+    "--ctx-size",
+    String(options.contextSize ?? 4096),
     // The model's own chat template (tool calls, system prompts) rather than a built-in guess.
     "--jinja",
     ...(options.embeddings ? ["--embeddings", "--pooling", "mean"] : []),
@@ -78,7 +83,10 @@ export async function startLlamaServer(options: LlamaServerOptions): Promise<Run
     if (child.exitCode !== null || child.signalCode !== null) {
       throw new Error(`llama-server exited (${child.exitCode ?? child.signalCode}) before it was ready:\n${output.slice(-4000)}`);
     }
-    const healthy = await fetch(`${url}/health`, { signal: AbortSignal.timeout(2000) }).then((r) => r.ok, () => false);
+    const healthy = await fetch(`${url}/health`, { signal: AbortSignal.timeout(2000) }).then(
+      (r) => r.ok,
+      () => false,
+    );
     if (healthy) return server;
     await Bun.sleep(POLL_MS);
   }

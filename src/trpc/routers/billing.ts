@@ -47,10 +47,8 @@ export const billingRouter = router({
   }),
 
   /** The development gateway's confirm page: only there while no Stripe keys are set. */
-  completeDevCheckout: accountProcedure
-    .input(z.object({ id: safeString().min(1).max(200), outcome: z.enum(["pay", "cancel"]) }))
-    .mutation(({ ctx, input }) => {
-      if (!(ctx.gateway instanceof DevGateway)) throw new NotFoundError("Development checkout", input.id);
-      return completeDevCheckout(ctx.account, ctx.gateway, ctx.deliverWebhook, input.id, input.outcome);
-    }),
+  completeDevCheckout: accountProcedure.input(z.object({ id: safeString().min(1).max(200), outcome: z.enum(["pay", "cancel"]) })).mutation(({ ctx, input }) => {
+    if (!(ctx.gateway instanceof DevGateway)) throw new NotFoundError("Development checkout", input.id);
+    return completeDevCheckout(ctx.account, ctx.gateway, ctx.deliverWebhook, input.id, input.outcome);
+  }),
 });

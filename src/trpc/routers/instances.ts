@@ -57,19 +57,27 @@ export const instancesRouter = router({
   get: accountProcedure.input(id).query(({ ctx, input }) => instanceDetail(ctx.account, input.id)),
   /** The runtime's (or the agent's) captured output, last lines first kept. */
   logs: accountProcedure
-    .input(id.extend({ stream: z.enum(["runtime", "agent"]).default("runtime"), tailLines: z.number().int().min(1).max(2000).default(200), runId: safeString().max(64).optional() }))
+    .input(
+      id.extend({
+        stream: z.enum(["runtime", "agent"]).default("runtime"),
+        tailLines: z.number().int().min(1).max(2000).default(200),
+        runId: safeString().max(64).optional(),
+      }),
+    )
     .query(({ ctx, input }) => instanceLogs(ctx.account, ctx.providers, input.id, input)),
 
-  start: accountProcedure.input(id).mutation(async ({ ctx, input }) =>
-    listItem(
-      await requestStart(
-        ctx.account,
-        { jobs: ctx.jobs, graceWindowHours: ctx.config.GRACE_WINDOW_HOURS, minRunwayHours: ctx.config.MIN_RUNWAY_HOURS },
-        input.id,
-        `started ${who(ctx)}`,
+  start: accountProcedure
+    .input(id)
+    .mutation(async ({ ctx, input }) =>
+      listItem(
+        await requestStart(
+          ctx.account,
+          { jobs: ctx.jobs, graceWindowHours: ctx.config.GRACE_WINDOW_HOURS, minRunwayHours: ctx.config.MIN_RUNWAY_HOURS },
+          input.id,
+          `started ${who(ctx)}`,
+        ),
       ),
     ),
-  ),
   stop: accountProcedure.input(id).mutation(async ({ ctx, input }) => listItem(await requestStop(ctx.account, ctx.jobs, input.id, `stopped ${who(ctx)}`))),
   /** Stop many: one transaction for all of them. */
   stopMany: accountProcedure.input(ids).mutation(({ ctx, input }) => stopMany(ctx.account, ctx.jobs, input.ids, `stopped ${who(ctx)} (bulk)`)),
@@ -81,7 +89,14 @@ export const instancesRouter = router({
 
   /** What a launch would cost: the hourly rate per GPU choice, and how long the balance lasts at the highest. */
   quote: accountProcedure
-    .input(z.object({ gpuPreferences: z.array(safeString().max(32)).min(1).max(8), gpuCount: z.number().int().min(1).max(8), tier: z.enum(["secure", "community"]), modelClass: z.enum(["pod", "embeddings", "llm", "llm_large"]) }))
+    .input(
+      z.object({
+        gpuPreferences: z.array(safeString().max(32)).min(1).max(8),
+        gpuCount: z.number().int().min(1).max(8),
+        tier: z.enum(["secure", "community"]),
+        modelClass: z.enum(["pod", "embeddings", "llm", "llm_large"]),
+      }),
+    )
     .query(async ({ ctx, input }) => {
       const snapshot = await lockPricing(ctx.db, input);
       const summary = await balanceSummary(ctx.db, ctx.account.accountId, ctx.config.GRACE_WINDOW_HOURS);

@@ -227,10 +227,27 @@ async function setUp() {
       currentRunId: runId,
     });
     await tx.insert(instanceEvents).values({ instanceId, fromState: null, toState: "running", cause: "bench" });
-    await tx.insert(instanceRuns).values({ id: runId, instanceId, number: 1, providerId: "local", region: "local", gpuType: "L4", rateCentsPerHour: 80, runtimeUrl: mockUrl, runningAt: new Date() });
+    await tx
+      .insert(instanceRuns)
+      .values({
+        id: runId,
+        instanceId,
+        number: 1,
+        providerId: "local",
+        region: "local",
+        gpuType: "L4",
+        rateCentsPerHour: 80,
+        runtimeUrl: mockUrl,
+        runningAt: new Date(),
+      });
   });
   // Auth and a firewall on, as the issue asks: representative rules that every prompt is screened with (none fires).
-  const owner = { db: database.db, accountId: user.accountId, role: "owner" as const, actor: { kind: "user" as const, userId: user.userId, sessionId: "bench" } };
+  const owner = {
+    db: database.db,
+    accountId: user.accountId,
+    role: "owner" as const,
+    actor: { kind: "user" as const, userId: user.userId, sessionId: "bench" },
+  };
   const firewall = await createFirewall(owner, {
     name: "bench",
     rules: [
@@ -258,9 +275,10 @@ async function setUp() {
   const apiUrl = `http://127.0.0.1:${apiPort}`;
 
   const portkeyPort = freePort();
-  const portkey = existsSync(portkeyEntry) && (!TARGETS || TARGETS.has("portkey"))
-    ? spawnChild("portkey", ["node", portkeyEntry, `--port=${portkeyPort}`, "--headless"])
-    : undefined;
+  const portkey =
+    existsSync(portkeyEntry) && (!TARGETS || TARGETS.has("portkey"))
+      ? spawnChild("portkey", ["node", portkeyEntry, `--port=${portkeyPort}`, "--headless"])
+      : undefined;
   const portkeyUrl = `http://127.0.0.1:${portkeyPort}`;
   // Portkey 1.15 under Node answers every stream with a 500 ("TypeError: immutable" in its updateHeaders, on
   // @hono/node-server's Response wrapping the upstream fetch's immutable headers; Portkey-AI/gateway#1550, #1389).
@@ -303,7 +321,11 @@ async function setUp() {
     });
   }
   log(`api at ${apiUrl}, portkey at ${portkey ? portkeyUrl : "(not installed)"}: all answering`);
-  return { latencyTargets: targets(jsonBody), streamTargets: targets(streamBody, true), portkeyVersion: portkey ? packageVersion("@portkey-ai/gateway") : null };
+  return {
+    latencyTargets: targets(jsonBody),
+    streamTargets: targets(streamBody, true),
+    portkeyVersion: portkey ? packageVersion("@portkey-ai/gateway") : null,
+  };
 }
 
 /** The child process behind a target's name. */
@@ -336,11 +358,21 @@ interface LatencyRow {
 async function latencyPhase(targets: Target[]): Promise<LatencyRow[]> {
   const rows: LatencyRow[] = [];
   for (const concurrency of CONCURRENCIES) {
-    const merged = new Map<string, { samples: number[]; windowMs: number; errors: number; firstError: string | null; cpu: Record<string, number>; total: number }>();
+    const merged = new Map<
+      string,
+      { samples: number[]; windowMs: number; errors: number; firstError: string | null; cpu: Record<string, number>; total: number }
+    >();
     for (let round = 0; round < ROUNDS; round++) {
       for (const target of rotate(targets, round)) {
-        const { result, cpuMs } = await runLoad<LatencyResult>({ mode: "latency", target, concurrency, warmupMs: LATENCY_WARMUP_MS, durationMs: LATENCY_WINDOW_MS });
-        if (process.env.BENCH_VERBOSE) log(`  round ${round} ${target.name}: ${Math.round(result.samples.length / (result.windowMs / 1000))} rps, cpu ${JSON.stringify(cpuMs)}`);
+        const { result, cpuMs } = await runLoad<LatencyResult>({
+          mode: "latency",
+          target,
+          concurrency,
+          warmupMs: LATENCY_WARMUP_MS,
+          durationMs: LATENCY_WINDOW_MS,
+        });
+        if (process.env.BENCH_VERBOSE)
+          log(`  round ${round} ${target.name}: ${Math.round(result.samples.length / (result.windowMs / 1000))} rps, cpu ${JSON.stringify(cpuMs)}`);
         const entry = merged.get(target.name) ?? { samples: [], windowMs: 0, errors: 0, firstError: null, cpu: {}, total: 0 };
         entry.samples.push(...result.samples);
         entry.windowMs += result.windowMs;
@@ -365,7 +397,9 @@ async function latencyPhase(targets: Target[]): Promise<LatencyRow[]> {
         firstError: entry.firstError,
         cpuUsPerRequest: Object.fromEntries(Object.entries(entry.cpu).map(([name, value]) => [name, (value * 1000) / Math.max(1, entry.total)])),
       });
-      log(`latency c=${concurrency} ${target.name}: p50 ${ms(pct(sorted, 50), 3)} ms, p99 ${ms(pct(sorted, 99), 3)} ms, ${Math.round(rows.at(-1)!.rps)} rps, ${entry.errors} errors`);
+      log(
+        `latency c=${concurrency} ${target.name}: p50 ${ms(pct(sorted, 50), 3)} ms, p99 ${ms(pct(sorted, 99), 3)} ms, ${Math.round(rows.at(-1)!.rps)} rps, ${entry.errors} errors`,
+      );
     }
   }
   return rows;
@@ -408,14 +442,22 @@ async function streamPhase(targets: Target[]): Promise<StreamRow[]> {
     const merged = new Map<string, StreamOutcome[]>();
     for (let round = 0; round < ROUNDS; round++) {
       for (const target of rotate(targets, round)) {
-        const { result } = await runLoad<StreamsResult>({ mode: "streams", target, concurrency, perWorker: STREAMS_PER_WORKER[concurrency]!, timeoutMs: STREAM_TIMEOUT_MS });
+        const { result } = await runLoad<StreamsResult>({
+          mode: "streams",
+          target,
+          concurrency,
+          perWorker: STREAMS_PER_WORKER[concurrency]!,
+          timeoutMs: STREAM_TIMEOUT_MS,
+        });
         merged.set(target.name, [...(merged.get(target.name) ?? []), ...result.streams]);
       }
     }
     for (const target of targets) {
       const row = summariseStreams(target.name, concurrency, merged.get(target.name)!);
       rows.push(row);
-      log(`streams c=${concurrency} ${target.name}: ttft p50 ${ms(row.ttftP50, 3)} ms, gap p99 ${ms(row.gapP99)} ms, max ${ms(row.gapMax)} ms, ${row.failed}/${row.streams} failed`);
+      log(
+        `streams c=${concurrency} ${target.name}: ttft p50 ${ms(row.ttftP50, 3)} ms, gap p99 ${ms(row.gapP99)} ms, max ${ms(row.gapMax)} ms, ${row.failed}/${row.streams} failed`,
+      );
     }
   }
   return rows;
@@ -454,7 +496,9 @@ async function rampPhase(targets: Target[]): Promise<{ steps: RampStep[]; stoppe
       if (!(overlapMs > 0)) reasons.push("not all open at once");
       const held = reasons.length === 0;
       steps.push({ target: target.name, streams, held, why: reasons.join("; ") || "all frames, no stall", row, overlapMs });
-      log(`ramp ${streams} ${target.name}: ${held ? "held" : `NOT held: ${reasons.join("; ")}`} (ttft p99 ${ms(row.ttftP99)} ms, gap max ${ms(row.gapMax)} ms)`);
+      log(
+        `ramp ${streams} ${target.name}: ${held ? "held" : `NOT held: ${reasons.join("; ")}`} (ttft p99 ${ms(row.ttftP99)} ms, gap max ${ms(row.gapMax)} ms)`,
+      );
       if (!held) active.delete(target.name);
     }
     if (stoppedByDeadline || active.size === 0) break;
@@ -487,11 +531,41 @@ function report(input: {
   const d16 = lat("direct", 16)!;
   const sd1 = str("direct", 1)!;
   const goalRows = [
-    { metric: "added latency p50, c=1", goal: "< 0.3 ms", value: (t: string) => (lat(t, 1)?.p50 ?? Number.NaN) - d1.p50, fmt: (v: number) => `${signed(v, 3)} ms`, met: (v: number) => v < 0.3 },
-    { metric: "added latency p99, c=1", goal: "< 1 ms", value: (t: string) => (lat(t, 1)?.p99 ?? Number.NaN) - d1.p99, fmt: (v: number) => `${signed(v, 3)} ms`, met: (v: number) => v < 1 },
-    { metric: "RPS vs direct, c=16", goal: "≥ 40 %", value: (t: string) => ((lat(t, 16)?.rps ?? Number.NaN) / d16.rps) * 100, fmt: (v: number) => `${v.toFixed(1)} %`, met: (v: number) => v >= 40 },
-    { metric: "added time to first token p50, c=1", goal: "< 1 ms", value: (t: string) => (str(t, 1)?.ttftP50 ?? Number.NaN) - sd1.ttftP50, fmt: (v: number) => `${signed(v, 3)} ms`, met: (v: number) => v < 1 },
-    { metric: "p99 inter-frame gap, c=64 (paced 20 ms)", goal: `report (direct ${ms(str("direct", 64)!.gapP99)} ms)`, value: (t: string) => str(t, 64)?.gapP99 ?? Number.NaN, fmt: (v: number) => `${ms(v)} ms`, met: (v: number) => v <= str("direct", 64)!.gapP99 + 5 },
+    {
+      metric: "added latency p50, c=1",
+      goal: "< 0.3 ms",
+      value: (t: string) => (lat(t, 1)?.p50 ?? Number.NaN) - d1.p50,
+      fmt: (v: number) => `${signed(v, 3)} ms`,
+      met: (v: number) => v < 0.3,
+    },
+    {
+      metric: "added latency p99, c=1",
+      goal: "< 1 ms",
+      value: (t: string) => (lat(t, 1)?.p99 ?? Number.NaN) - d1.p99,
+      fmt: (v: number) => `${signed(v, 3)} ms`,
+      met: (v: number) => v < 1,
+    },
+    {
+      metric: "RPS vs direct, c=16",
+      goal: "≥ 40 %",
+      value: (t: string) => ((lat(t, 16)?.rps ?? Number.NaN) / d16.rps) * 100,
+      fmt: (v: number) => `${v.toFixed(1)} %`,
+      met: (v: number) => v >= 40,
+    },
+    {
+      metric: "added time to first token p50, c=1",
+      goal: "< 1 ms",
+      value: (t: string) => (str(t, 1)?.ttftP50 ?? Number.NaN) - sd1.ttftP50,
+      fmt: (v: number) => `${signed(v, 3)} ms`,
+      met: (v: number) => v < 1,
+    },
+    {
+      metric: "p99 inter-frame gap, c=64 (paced 20 ms)",
+      goal: `report (direct ${ms(str("direct", 64)!.gapP99)} ms)`,
+      value: (t: string) => str(t, 64)?.gapP99 ?? Number.NaN,
+      fmt: (v: number) => `${ms(v)} ms`,
+      met: (v: number) => v <= str("direct", 64)!.gapP99 + 5,
+    },
     { metric: "stall-free concurrent streams", goal: "≥ 512", value: (t: string) => maxHeld(t), fmt: (v: number) => `${v}`, met: (v: number) => v >= 512 },
   ];
 
@@ -507,7 +581,8 @@ function report(input: {
   );
   lines.push("## Goals (issue 6)", "");
   lines.push(`| metric | goal | ${streamPeers.join(" | ")} |`, `| --- | --- | ${streamPeers.map(() => "---:").join(" | ")} |`);
-  const measuredBy = (t: string, metric: string) => t !== "portkey (bun)" || metric.includes("first token") || metric.includes("frame") || metric.includes("streams");
+  const measuredBy = (t: string, metric: string) =>
+    t !== "portkey (bun)" || metric.includes("first token") || metric.includes("frame") || metric.includes("streams");
   for (const g of goalRows) {
     const cell = (t: string) => {
       if (!measuredBy(t, g.metric)) return "not run";
@@ -565,7 +640,9 @@ function report(input: {
 
   lines.push("", `## Streaming: SSE, ${FRAMES} frames × ${FRAME_MS} ms`, "");
   lines.push(
-    `${ROUNDS} interleaved rounds; per round each of c workers runs ${Object.entries(STREAMS_PER_WORKER).map(([c, n]) => `${n} (c=${c})`).join(", ")} streams back to back. ` +
+    `${ROUNDS} interleaved rounds; per round each of c workers runs ${Object.entries(STREAMS_PER_WORKER)
+      .map(([c, n]) => `${n} (c=${c})`)
+      .join(", ")} streams back to back. ` +
       "Time to first token = request sent → first frame read; gaps are between consecutive frames as read by the client (the upstream paces them 20 ms apart).",
     "",
   );
@@ -581,7 +658,8 @@ function report(input: {
       );
     }
   }
-  for (const r of streams.filter((s) => s.firstError)) lines.push("", `First stream error, ${r.target} c=${r.concurrency}: \`${r.firstError!.replaceAll("`", "'")}\``);
+  for (const r of streams.filter((s) => s.firstError))
+    lines.push("", `First stream error, ${r.target} c=${r.concurrency}: \`${r.firstError!.replaceAll("`", "'")}\``);
 
   lines.push("", "## Concurrent streams ramp", "");
   lines.push(
@@ -643,21 +721,25 @@ try {
   const ramp = PHASES.has("ramp") ? await rampPhase(streamTargets) : { steps: [], stoppedByDeadline: false };
   if (process.env.BENCH_PHASES || TARGETS || process.env.BENCH_CONCURRENCIES) {
     log("a diagnostic run (BENCH_PHASES/BENCH_TARGETS/BENCH_CONCURRENCIES): the log above is its result; no table written");
-    latency.forEach((row) => log(`c=${row.concurrency} ${row.target}: CPU µs/req ${JSON.stringify(Object.fromEntries(Object.entries(row.cpuUsPerRequest).map(([k, v]) => [k, Math.round(v)])))}`));
+    latency.forEach((row) =>
+      log(
+        `c=${row.concurrency} ${row.target}: CPU µs/req ${JSON.stringify(Object.fromEntries(Object.entries(row.cpuUsPerRequest).map(([k, v]) => [k, Math.round(v)])))}`,
+      ),
+    );
   } else {
-  const markdown = report({
-    started,
-    elapsedS: (Date.now() - started.getTime()) / 1000,
-    loadBefore,
-    loadAfter: loadavg(),
-    portkeyVersion,
-    latency,
-    streams,
-    ramp,
-  });
-  writeFileSync(resultsPath, markdown);
-  console.log(markdown);
-  log(`written to ${resultsPath}`);
+    const markdown = report({
+      started,
+      elapsedS: (Date.now() - started.getTime()) / 1000,
+      loadBefore,
+      loadAfter: loadavg(),
+      portkeyVersion,
+      latency,
+      streams,
+      ramp,
+    });
+    writeFileSync(resultsPath, markdown);
+    console.log(markdown);
+    log(`written to ${resultsPath}`);
   }
 } catch (error) {
   log(`failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);

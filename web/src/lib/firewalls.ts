@@ -91,7 +91,18 @@ export interface RuleDraft {
 let nextKey = 1;
 
 function blankDraft(kind: RuleKind, id: string, action: RuleAction): RuleDraft {
-  return { key: nextKey++, id, kind, action, terms: [], categories: ["emails", "phones", "ibans", "cards"], pattern: "", caseInsensitive: true, maxChars: "", maxMessages: "" };
+  return {
+    key: nextKey++,
+    id,
+    kind,
+    action,
+    terms: [],
+    categories: ["emails", "phones", "ibans", "cards"],
+    pattern: "",
+    caseInsensitive: true,
+    maxChars: "",
+    maxMessages: "",
+  };
 }
 
 export function draftOf(rule: Rule): RuleDraft {
@@ -99,7 +110,8 @@ export function draftOf(rule: Rule): RuleDraft {
   if (rule.kind === "deny_list") draft.terms = [...rule.options.terms];
   if (rule.kind === "pii") draft.categories = [...rule.options.categories];
   if (rule.kind === "regex") Object.assign(draft, { pattern: rule.options.pattern, caseInsensitive: rule.options.caseInsensitive });
-  if (rule.kind === "length_limit") Object.assign(draft, { maxChars: String(rule.options.maxChars ?? ""), maxMessages: String(rule.options.maxMessages ?? "") });
+  if (rule.kind === "length_limit")
+    Object.assign(draft, { maxChars: String(rule.options.maxChars ?? ""), maxMessages: String(rule.options.maxMessages ?? "") });
   return draft;
 }
 
@@ -127,7 +139,12 @@ export function ruleInput(draft: RuleDraft): RuleInput {
     case "regex":
       return { id, action, kind: "regex", options: { pattern: draft.pattern, caseInsensitive: draft.caseInsensitive } };
     case "length_limit":
-      return { id, action: action === "redact" ? "block" : action, kind: "length_limit", options: { maxChars: positive(draft.maxChars), maxMessages: positive(draft.maxMessages) } };
+      return {
+        id,
+        action: action === "redact" ? "block" : action,
+        kind: "length_limit",
+        options: { maxChars: positive(draft.maxChars), maxMessages: positive(draft.maxMessages) },
+      };
   }
 }
 

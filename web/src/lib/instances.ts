@@ -43,9 +43,19 @@ export const states: Record<InstanceState, StateStyle> = {
   pending: { label: "pending", badge: "badge-info badge-soft", busy: true, meaning: "Placing the pod, pulling the image and loading the model. Not billed." },
   running: { label: "running", badge: "badge-success badge-soft", busy: false, meaning: "Serving. Billed per running second." },
   // daisyUI's soft warning puts yellow text on cream; the warning's own dark content colour reads better.
-  stopping: { label: "stopping", badge: "border-warning/40 bg-warning/15 text-warning-content", busy: true, meaning: "Releasing the pod; the final partial second is settled." },
+  stopping: {
+    label: "stopping",
+    badge: "border-warning/40 bg-warning/15 text-warning-content",
+    busy: true,
+    meaning: "Releasing the pod; the final partial second is settled.",
+  },
   stopped: { label: "stopped", badge: "badge-ghost", busy: false, meaning: "Pod released. Settings are kept; Start launches a new pod. Not billed." },
-  failed: { label: "failed", badge: "badge-error badge-soft", busy: false, meaning: "Allocation, boot or runtime error. The reason and a remediation are on the Details tab." },
+  failed: {
+    label: "failed",
+    badge: "badge-error badge-soft",
+    busy: false,
+    meaning: "Allocation, boot or runtime error. The reason and a remediation are on the Details tab.",
+  },
   non_bootstrap: {
     label: "non-bootstrap",
     badge: "badge-error badge-outline",

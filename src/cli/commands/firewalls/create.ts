@@ -27,8 +27,11 @@ export async function create(cli: CliContext, name: string, flags: CreateFlags, 
     });
   const firewall = { ...created, instanceIds: [] as string[] };
   cli.out.result(firewall, (result) => `Created firewall '${result.name}' (${result.id}).\n\n${renderFirewall(result)}`);
-  if (rules.length === 0) cli.out.note("It has no rules yet, so every prompt goes through. Add rules with --rules <file.json> or flags such as --block-injection.");
-  cli.out.note(`Try it with \`qdz firewalls test ${created.id} '<prompt>'\`; put it in front of an instance with \`qdz firewalls attach ${created.id} <instance-id>\`.`);
+  if (rules.length === 0)
+    cli.out.note("It has no rules yet, so every prompt goes through. Add rules with --rules <file.json> or flags such as --block-injection.");
+  cli.out.note(
+    `Try it with \`qdz firewalls test ${created.id} '<prompt>'\`; put it in front of an instance with \`qdz firewalls attach ${created.id} <instance-id>\`.`,
+  );
 }
 
 async function readRules(file: string): Promise<string> {

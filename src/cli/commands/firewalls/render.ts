@@ -103,6 +103,14 @@ export function renderEvents(page: EventsPage): string {
   if (page.events.length === 0) return "No blocks or flags recorded.";
   return renderTable(
     ["time", "action", "rule", "kind", "field", "matches", "instance"],
-    page.events.map((event) => [formatTime(event.at), event.action, event.ruleId, event.ruleKind, fieldName(event.field), String(event.matches), event.instanceId ?? "-"]),
+    page.events.map((event) => [
+      formatTime(event.at),
+      event.action,
+      event.ruleId,
+      event.ruleKind,
+      fieldName(event.field),
+      String(event.matches),
+      event.instanceId ?? "-",
+    ]),
   );
 }

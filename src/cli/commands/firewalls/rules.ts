@@ -27,7 +27,8 @@ const SECRET_FLAGS = { "flag-secrets": "flag", "block-secrets": "block", "redact
  */
 export function rulesFromFlags(uses: RuleFlagUse[], regexAction?: RegexAction): RuleDraft[] {
   const secretFlags = [...new Set(uses.map((use) => use.flag).filter((flag) => flag in SECRET_FLAGS))];
-  if (secretFlags.length > 1) throw new UsageError(`Use one of --flag-secrets, --block-secrets and --redact-secrets, not ${secretFlags.map((f) => `--${f}`).join(" and ")}.`);
+  if (secretFlags.length > 1)
+    throw new UsageError(`Use one of --flag-secrets, --block-secrets and --redact-secrets, not ${secretFlags.map((f) => `--${f}`).join(" and ")}.`);
   if (regexAction && !uses.some((use) => use.flag === "regex")) throw new UsageError("--regex-action needs --regex <pattern>.");
 
   const rules: RuleDraft[] = [];
@@ -57,7 +58,10 @@ export function rulesFromFlags(uses: RuleFlagUse[], regexAction?: RegexAction): 
 /** `--redact-pii` alone means every category; `--redact-pii emails,cards` only those. */
 export function piiCategories(value: string | undefined): PiiCategory[] {
   if (value === undefined) return [...PII_CATEGORIES];
-  const names = value.split(",").map((name) => name.trim().toLowerCase()).filter(Boolean);
+  const names = value
+    .split(",")
+    .map((name) => name.trim().toLowerCase())
+    .filter(Boolean);
   const unknown = names.filter((name) => !(PII_CATEGORIES as readonly string[]).includes(name));
   if (names.length === 0 || unknown.length) {
     const what = unknown.length ? `Unknown PII categor${unknown.length === 1 ? "y" : "ies"} '${unknown.join("', '")}'` : "No PII category given";

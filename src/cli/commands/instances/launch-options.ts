@@ -70,7 +70,8 @@ export function launchRequest(flags: LaunchFlags, hfToken?: string): LaunchReque
  */
 export function parseMaxPrice(text: string): number {
   const amount = text.trim().replace(/\s*\/\s*h$/i, "");
-  if (/^[-−]/.test(amount.replace(/^€\s*/, ""))) throw new UsageError(`--max-price '${text}' is negative. Give the most you will pay per hour in EUR, such as 1.50.`);
+  if (/^[-−]/.test(amount.replace(/^€\s*/, "")))
+    throw new UsageError(`--max-price '${text}' is negative. Give the most you will pay per hour in EUR, such as 1.50.`);
   let cents: number;
   try {
     cents = parseEur(amount);

@@ -36,7 +36,10 @@ export async function launch(cli: CliContext, flags: LaunchFlags) {
     throw withTopUpHint(error, cli.url);
   });
   if (!flags.wait) {
-    cli.out.result(launched, (instance) => `Launched ${instance.id}${instance.servingName ? ` (serving name ${instance.servingName})` : ""}: ${instance.state}.`);
+    cli.out.result(
+      launched,
+      (instance) => `Launched ${instance.id}${instance.servingName ? ` (serving name ${instance.servingName})` : ""}: ${instance.state}.`,
+    );
     cli.out.note(`Follow it with \`qdz instances show ${launched.id}\`, or launch with --wait to wait until it runs.`);
     return;
   }
@@ -49,7 +52,8 @@ export async function launch(cli: CliContext, flags: LaunchFlags) {
 function runtimeOf(catalog: Catalog, request: LaunchRequest): Catalog["runtimes"][number] | null {
   const list = (ids: string[]) => ids.join(", ");
   for (const gpu of request.gpuPreferences) {
-    if (!catalog.gpus.some((g) => g.id === gpu)) throw new CliError(`There is no GPU type '${gpu}'. Pick from: ${list(catalog.gpus.map((g) => g.id))}.`, "BAD_REQUEST");
+    if (!catalog.gpus.some((g) => g.id === gpu))
+      throw new CliError(`There is no GPU type '${gpu}'. Pick from: ${list(catalog.gpus.map((g) => g.id))}.`, "BAD_REQUEST");
   }
   let runtimeId = request.runtimeId ?? null;
   if (request.templateId) {

@@ -49,14 +49,18 @@ export async function stop(cli: CliContext, ids: string[], options: WaitOptions)
 export async function remove(cli: CliContext, ids: string[], options: { yes?: boolean }) {
   // Asked before anything is sent: a script without --yes gets a usage error, never a deletion.
   if (!options.yes && !canPrompt()) {
-    throw new UsageError(`Deleting ${ids.length === 1 ? "an instance" : `${ids.length} instances`} cannot be undone: pass --yes to confirm (prompts need a terminal).`);
+    throw new UsageError(
+      `Deleting ${ids.length === 1 ? "an instance" : `${ids.length} instances`} cannot be undone: pass --yes to confirm (prompts need a terminal).`,
+    );
   }
   const client = cli.signedIn();
   if (!options.yes) {
     const instances = await Promise.all(ids.map((id) => client.instances.get.query({ id })));
     const live = instances.filter((instance) => ["pending", "running", "stopping"].includes(instance.state));
     const names = instances.map((instance) => `${instance.id}${instance.name ? ` (${instance.name})` : ""}`).join(", ");
-    const warning = live.length ? ` ${live.length === 1 ? "It is" : `${live.length} of them are`} live: the pod is stopped first, and billed time is not refunded.` : "";
+    const warning = live.length
+      ? ` ${live.length === 1 ? "It is" : `${live.length} of them are`} live: the pod is stopped first, and billed time is not refunded.`
+      : "";
     const answer = await confirm({ message: `Delete ${names}?${warning}`, initialValue: false, output: process.stderr });
     if (isCancel(answer) || !answer) throw new CliError("Cancelled; nothing was deleted.", "CANCELLED");
   }

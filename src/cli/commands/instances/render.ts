@@ -18,7 +18,15 @@ export const rateLabel = (cents: number | null) => (cents === null ? "-" : `${fo
 export function renderInstanceTable(rows: ListItem[]): string {
   return renderTable(
     ["id", "name", "state", "serving name", "gpu", "€/h", "created"],
-    rows.map((row) => [row.id, row.name ?? "-", row.state, row.servingName ?? "-", gpuLabel(row), row.rateCentsPerHour === null ? "-" : formatEur(row.rateCentsPerHour), formatTime(row.createdAt)]),
+    rows.map((row) => [
+      row.id,
+      row.name ?? "-",
+      row.state,
+      row.servingName ?? "-",
+      gpuLabel(row),
+      row.rateCentsPerHour === null ? "-" : formatEur(row.rateCentsPerHour),
+      formatTime(row.createdAt),
+    ]),
   );
 }
 
@@ -52,7 +60,8 @@ export function renderDetail(detail: Detail, serverUrl: string): string {
     ...(detail.description ? ([["description", detail.description]] as [string, string][]) : []),
     ["state", `${detail.state} since ${formatTime(detail.stateChangedAt)}`],
   ];
-  if (detail.state === "pending" && detail.progress) fields.push(["progress", progressLine(detail.state, detail.progress, secondsSince(detail.stateChangedAt))]);
+  if (detail.state === "pending" && detail.progress)
+    fields.push(["progress", progressLine(detail.state, detail.progress, secondsSince(detail.stateChangedAt))]);
   fields.push(["serving name", detail.servingName ?? "-"]);
   const endpoint = endpointOf(detail, serverUrl);
   if (endpoint) fields.push(["endpoint", endpoint]);
@@ -142,7 +151,8 @@ export function renderBulk(result: BulkResult, words: { changed: string; none: s
 /** Why a wait ended badly, with what to do about it. */
 export function failureMessage(detail: Pick<Detail, "id" | "state" | "failureReason" | "failureRemediation">): string {
   const state = detail.state.replace("_", "-");
-  const reason = detail.failureReason ?? (detail.state === "stopped" || detail.state === "stopping" ? "It was stopped while waiting." : "No reason was recorded.");
+  const reason =
+    detail.failureReason ?? (detail.state === "stopped" || detail.state === "stopping" ? "It was stopped while waiting." : "No reason was recorded.");
   const remediation = detail.failureRemediation ? `\nremediation: ${detail.failureRemediation}` : "";
   return `Instance ${detail.id} is ${state}: ${reason}${remediation}`;
 }

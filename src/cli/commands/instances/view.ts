@@ -20,13 +20,22 @@ export async function catalog(cli: CliContext) {
   cli.out.result(answer, (result) =>
     [
       "GPU types (--gpu):",
-      renderTable(["id", "name", "vram"], result.gpus.map((gpu) => [gpu.id, gpu.name, `${gpu.vramGib} GiB`])),
+      renderTable(
+        ["id", "name", "vram"],
+        result.gpus.map((gpu) => [gpu.id, gpu.name, `${gpu.vramGib} GiB`]),
+      ),
       "",
       "Runtimes (--runtime):",
-      renderTable(["id", "name", "tasks", "formats"], result.runtimes.map((runtime) => [runtime.id, runtime.name, runtime.tasks.join(", "), runtime.formats.join(", ")])),
+      renderTable(
+        ["id", "name", "tasks", "formats"],
+        result.runtimes.map((runtime) => [runtime.id, runtime.name, runtime.tasks.join(", "), runtime.formats.join(", ")]),
+      ),
       "",
       "Templates (--template):",
-      renderTable(["id", "name", "runtime"], result.templates.map((template) => [template.id, template.name, template.runtimeId ?? "-"])),
+      renderTable(
+        ["id", "name", "runtime"],
+        result.templates.map((template) => [template.id, template.name, template.runtimeId ?? "-"]),
+      ),
     ].join("\n"),
   );
 }

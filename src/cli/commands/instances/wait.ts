@@ -32,10 +32,7 @@ export async function waitForInstance(cli: CliContext, client: Client, id: strin
       if (Date.now() >= deadline) {
         const state = detail ? `still ${detail.state}` : "not reachable";
         const what = goal === "running" ? "starting" : "stopping";
-        throw new CliError(
-          `Instance ${id} is ${state} after ${timeoutSeconds} s. It goes on ${what}: follow it with \`qdz instances show ${id}\`.`,
-          "TIMEOUT",
-        );
+        throw new CliError(`Instance ${id} is ${state} after ${timeoutSeconds} s. It goes on ${what}: follow it with \`qdz instances show ${id}\`.`, "TIMEOUT");
       }
       await Bun.sleep(Math.min(POLL_INTERVAL_MS, Math.max(0, deadline - Date.now())));
     }

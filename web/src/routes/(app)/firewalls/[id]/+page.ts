@@ -8,7 +8,10 @@ import type { PageLoad } from "./$types";
 export const load: PageLoad = ({ url, params }) =>
   loadOrSignIn(url, async () => {
     try {
-      const [firewall, events] = await Promise.all([trpc.firewalls.get.query({ id: params.id }), trpc.firewalls.events.query({ firewallId: params.id, limit: 20 })]);
+      const [firewall, events] = await Promise.all([
+        trpc.firewalls.get.query({ id: params.id }),
+        trpc.firewalls.events.query({ firewallId: params.id, limit: 20 }),
+      ]);
       return { firewall, events };
     } catch (caught) {
       if (caught instanceof TRPCClientError && caught.data?.code === "NOT_FOUND") error(404, "There is no such firewall in this account.");
