@@ -1,10 +1,10 @@
 import { Elysia } from "elysia";
 import type { Database } from "../db/client";
+import { UnauthenticatedError } from "../src/errors";
 import { heartbeatBody, sampleBody } from "../src/instances/agent-contract";
 import { AgentDirectory, handleHeartbeat, handleSamples } from "../src/instances/agent-reports";
 import type { HeartbeatBatcher } from "../src/instances/heartbeats";
 import type { JobQueue } from "../src/jobs/queue";
-import { UnauthenticatedError } from "../src/errors";
 import { jsonBody, rest } from "./rest";
 
 /**

@@ -1,4 +1,5 @@
 import { Elysia } from "elysia";
+import type { Services } from "../server/services";
 import type { ApiKeyScope } from "../src/auth/scopes";
 import { constantTimeEqual } from "../src/auth/secrets";
 import { createCheckout, topUpLimits } from "../src/billing/checkout";
@@ -7,7 +8,6 @@ import { listLedger, postEntry } from "../src/billing/ledger";
 import { ledgerEntryJson } from "../src/billing/ledger-json";
 import { checkoutInput, debitInput, ledgerQuery } from "../src/billing/schemas";
 import { ForbiddenError, UnauthenticatedError } from "../src/errors";
-import type { Services } from "../server/services";
 import { authenticate, jsonBody, parseWith, rest } from "./rest";
 
 /** A checkout (an amount and two URLs) or a debit fits in well under this; anything larger is refused unread. */

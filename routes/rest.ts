@@ -1,13 +1,13 @@
+import type { z } from "zod";
 import type { Executor } from "../db/client";
-import { resolveCaller, type Caller } from "../src/auth/caller";
+import type { KeyUsageRecorder } from "../src/api-keys/authenticate";
+import { type Caller, resolveCaller } from "../src/auth/caller";
 import { allowedOriginsFor, crossSiteRefusal } from "../src/auth/csrf";
-import { requireScope, type ApiKeyScope } from "../src/auth/scopes";
+import { type ApiKeyScope, requireScope } from "../src/auth/scopes";
 import type { AccountContext } from "../src/context";
-import { DomainError, ForbiddenError, InvalidInputError, UnauthenticatedError, type ErrorCode } from "../src/errors";
+import { DomainError, type ErrorCode, ForbiddenError, InvalidInputError, UnauthenticatedError } from "../src/errors";
 import { newRequestId } from "../src/ids";
 import { BodyTooLargeError, readBodyWithin } from "../src/request-body";
-import type { KeyUsageRecorder } from "../src/api-keys/authenticate";
-import type { z } from "zod";
 
 const statuses: Record<ErrorCode, number> = {
   INVALID_INPUT: 400,

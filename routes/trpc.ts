@@ -1,15 +1,15 @@
 import { fetchRequestHandler } from "@trpc/server/adapters/fetch";
 import type { Server } from "bun";
 import { Elysia } from "elysia";
+import type { Services } from "../server/services";
 import { resolveCaller } from "../src/auth/caller";
 import { clientAddress } from "../src/auth/client-address";
 import { allowedOriginsFor } from "../src/auth/csrf";
 import { DomainError } from "../src/errors";
 import { randomBase62 } from "../src/ids";
-import { appRouter } from "../src/trpc/router";
-import type { Services } from "../server/services";
-import type { TrpcContext } from "../src/trpc/init";
 import { toTRPCError } from "../src/trpc/errors";
+import type { TrpcContext } from "../src/trpc/init";
+import { appRouter } from "../src/trpc/router";
 import { TRPC_MAX_BATCH_CALLS } from "../src/trpc/wire";
 import { admitTrpcRequest } from "./trpc-admission";
 

@@ -1,8 +1,8 @@
-import { Elysia } from "elysia";
 import type { Server } from "bun";
+import { Elysia } from "elysia";
 import { endpointNotFound } from "../src/proxy/errors";
 import type { Endpoint } from "../src/proxy/forward";
-import { modelsCall, proxyCall, unknownCall, type ProxyDeps } from "../src/proxy/proxy";
+import { modelsCall, type ProxyDeps, proxyCall, unknownCall } from "../src/proxy/proxy";
 
 const endpoints = { "/v1/chat/completions": "chat/completions", "/v1/completions": "completions", "/v1/embeddings": "embeddings" } as const satisfies Record<
   string,

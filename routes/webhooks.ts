@@ -1,7 +1,7 @@
 import { Elysia } from "elysia";
+import type { Services } from "../server/services";
 import { handleWebhook } from "../src/billing/webhook";
 import { readBodyWithin } from "../src/request-body";
-import type { Services } from "../server/services";
 import { rest } from "./rest";
 
 /** A Stripe event is a few KiB; unauthenticated until its signature is checked, so nothing larger is read. */

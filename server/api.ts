@@ -1,13 +1,13 @@
 import { connect } from "../db/client";
 import { KeyUsageRecorder } from "../src/api-keys/authenticate";
-import { createApp } from "./app";
 import { config } from "../src/config";
 import { HeartbeatBatcher } from "../src/instances/heartbeats";
-import { ProxyCache } from "../src/proxy/cache";
 import { createQueue, jobQueue } from "../src/jobs/queue";
 import { warnIfPrivileged } from "../src/platform/role-check";
 import { exitWithSupervisor } from "../src/platform/supervised";
 import { buildProviders } from "../src/providers/registry";
+import { ProxyCache } from "../src/proxy/cache";
+import { createApp } from "./app";
 
 const settings = config();
 if (!settings.DATABASE_URL) {

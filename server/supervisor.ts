@@ -8,9 +8,9 @@ import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node
 import { join } from "node:path";
 import { connect } from "../db/client";
 import { config, projectRoot } from "../src/config";
-import { externalDatabaseAccess, type DatabaseAccess } from "../src/platform/database-access";
+import { type DatabaseAccess, externalDatabaseAccess } from "../src/platform/database-access";
 import { ensureDatabase } from "../src/platform/embedded-database";
-import { isAlive, startEmbeddedPostgres, type RunningPostgres } from "../src/platform/embedded-postgres";
+import { isAlive, type RunningPostgres, startEmbeddedPostgres } from "../src/platform/embedded-postgres";
 import { prepareDatabase } from "../src/platform/prepare-database";
 import { ensureWebBuild } from "../src/platform/web-build";
 

@@ -9,10 +9,10 @@ import { rmSync } from "node:fs";
 import { join } from "node:path";
 import postgres from "postgres";
 import { connect } from "../db/client";
-import { prepareDatabase } from "../src/platform/prepare-database";
-import { startEmbeddedPostgres, type RunningPostgres } from "../src/platform/embedded-postgres";
 import { quoteIdentifier } from "../src/platform/database-roles";
-import { externalTestRoles, freePort, removeAbandonedClusters, TEMPLATE_DB, testDataRoot, TEST_ROLES_ENV, type TestRoles } from "./support/cluster";
+import { type RunningPostgres, startEmbeddedPostgres } from "../src/platform/embedded-postgres";
+import { prepareDatabase } from "../src/platform/prepare-database";
+import { externalTestRoles, freePort, removeAbandonedClusters, TEMPLATE_DB, TEST_ROLES_ENV, type TestRoles, testDataRoot } from "./support/cluster";
 
 let cluster: RunningPostgres | undefined;
 const clusterDir = join(testDataRoot, `run-${process.pid}`);

@@ -1,8 +1,8 @@
 import { connect } from "../db/client";
 import { config } from "../src/config";
+import { createQueue, jobQueue } from "../src/jobs/queue";
 import { warnIfPrivileged } from "../src/platform/role-check";
 import { exitWithSupervisor } from "../src/platform/supervised";
-import { createQueue, jobQueue } from "../src/jobs/queue";
 import { buildProviders } from "../src/providers/registry";
 import { registerWorkers } from "./registry";
 

@@ -1,8 +1,8 @@
 import type { PgBoss } from "pg-boss";
-import { jobNames, type JobName, type JobPayloads } from "../src/jobs/names";
-import type { JobDefinition, WorkerServices } from "./job";
+import { type JobName, type JobPayloads, jobNames } from "../src/jobs/names";
 import { graceSweep } from "./grace-sweep";
 import { installRuntime } from "./install-runtime";
+import type { JobDefinition, WorkerServices } from "./job";
 import { ping } from "./ping";
 import { provision } from "./provision";
 import { reconcileJob } from "./reconcile";

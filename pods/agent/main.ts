@@ -6,12 +6,12 @@
  * and the workload's exit. The control plane answering 410 means this run is
  * over: the agent stops the workload and exits.
  */
-import { spawn, type ChildProcess } from "node:child_process";
+import { type ChildProcess, spawn } from "node:child_process";
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, writeFileSync, writeSync } from "node:fs";
 import { join } from "node:path";
 import { HubClient } from "../../src/hub/client";
-import { cpuSeconds, disk, gpuReadings, memoryTotalBytes, residentBytes } from "./resources";
 import type { AgentSpec, HeartbeatBody, SampleBody, WorkloadReport } from "../../src/instances/agent-contract";
+import { cpuSeconds, disk, gpuReadings, memoryTotalBytes, residentBytes } from "./resources";
 
 const spec: AgentSpec = JSON.parse(readFileSync(process.argv[2]!, "utf8"));
 // writeSync: stdout is the pod's log file, where a buffered console.log would show only at exit.

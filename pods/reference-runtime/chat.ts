@@ -1,10 +1,10 @@
+import { GenerationBudget, type GenerationContext, type ResponseMeta, SYSTEM_FINGERPRINT, stopList, tokenBudget, usage } from "./generation";
 import { hexDigest, rngFor, stableJson } from "./hash";
 import { valueFromSchema } from "./json-schema";
-import { tokenLogprobs, type TokenLogprob } from "./logprobs";
-import { GenerationBudget, type GenerationContext, type ResponseMeta, stopList, SYSTEM_FINGERPRINT, tokenBudget, usage } from "./generation";
+import { type TokenLogprob, tokenLogprobs } from "./logprobs";
 import type { ChatMessage, ChatRequest } from "./schemas";
 import type { StreamEvent } from "./sse";
-import { countTokens, limitOutput, placeholderText, REFERENCE_PREFIX, type Output } from "./text";
+import { countTokens, limitOutput, type Output, placeholderText, REFERENCE_PREFIX } from "./text";
 import { argumentPieces, chooseTools, messageText, type PlannedToolCall, toolCallFor } from "./tool-calls";
 
 interface TextChoice {

@@ -1,9 +1,9 @@
+import { GenerationBudget, type GenerationContext, type ResponseMeta, SYSTEM_FINGERPRINT, stopList, tokenBudget, usage } from "./generation";
 import { hexDigest, rngFor, stableJson } from "./hash";
-import { completionLogprobs, type CompletionLogprobs } from "./logprobs";
-import { GenerationBudget, type GenerationContext, type ResponseMeta, stopList, SYSTEM_FINGERPRINT, tokenBudget, usage } from "./generation";
+import { type CompletionLogprobs, completionLogprobs } from "./logprobs";
 import type { CompletionRequest } from "./schemas";
 import type { StreamEvent } from "./sse";
-import { countTokens, limitOutput, placeholderText, tokenize, type Output } from "./text";
+import { countTokens, limitOutput, type Output, placeholderText, tokenize } from "./text";
 
 /** OpenAI's default for the legacy endpoint: completions are short unless asked otherwise. */
 export const DEFAULT_COMPLETION_TOKENS = 16;

@@ -6,7 +6,7 @@ import { badRequest, fromZodError, RuntimeError } from "./errors";
 import type { ResponseMeta } from "./generation";
 import type { RuntimeOptions } from "./options";
 import { chatRequest, completionRequest, embeddingRequest } from "./schemas";
-import { type GenerationTracker, sleep, sseResponse, type StreamEvent } from "./sse";
+import { type GenerationTracker, type StreamEvent, sleep, sseResponse } from "./sse";
 
 /** The HTTP side of each endpoint: parse, plan with the pure modules, answer (streamed or not). */
 

@@ -1,8 +1,8 @@
 import { timingSafeEqual } from "node:crypto";
-import { bootStatus, type BootStatus } from "./boot";
+import { type BootStatus, bootStatus } from "./boot";
 import { chat, completions, embeddings, type Internals, listModels, oneModel } from "./endpoints";
 import { badRequest, openAiErrorBody, RuntimeError } from "./errors";
-import { resolveOptions, type RuntimeOptions, type RuntimeOptionsInput } from "./options";
+import { type RuntimeOptions, type RuntimeOptionsInput, resolveOptions } from "./options";
 import { GenerationTracker } from "./sse";
 
 export { DESCRIPTION, OWNED_BY } from "./endpoints";

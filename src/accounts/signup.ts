@@ -1,5 +1,5 @@
-import { accounts, memberships, users } from "../../db/schema";
 import type { Executor } from "../../db/client";
+import { accounts, memberships, users } from "../../db/schema";
 import { hashPassword } from "../auth/passwords";
 import { withTransaction } from "../context";
 import { ConflictError } from "../errors";

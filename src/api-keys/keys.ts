@@ -6,7 +6,7 @@ import { newSecret, sha256Hex } from "../auth/secrets";
 import type { AccountContext } from "../context";
 import { NotFoundError } from "../errors";
 import { newId } from "../ids";
-import { createApiKeyInput, type CreateApiKeyInput } from "./schemas";
+import { type CreateApiKeyInput, createApiKeyInput } from "./schemas";
 
 export const API_KEY_PREFIX = "qdz_";
 /** `qdz_` and 8 characters: enough to tell keys apart, far too little to guess the rest. */

@@ -1,5 +1,5 @@
 import type { Executor } from "../../db/client";
-import { SESSION_TOKEN_PREFIX, resolveSession, type SignedInUser } from "../accounts/sessions";
+import { resolveSession, SESSION_TOKEN_PREFIX, type SignedInUser } from "../accounts/sessions";
 import { authenticateApiKey, type KeyUsageRecorder } from "../api-keys/authenticate";
 import { API_KEY_PREFIX } from "../api-keys/keys";
 import type { Actor, Role } from "../context";

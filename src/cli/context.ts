@@ -1,5 +1,5 @@
-import { createClient, DEFAULT_URL, type Client } from "./client";
-import { configDir, CredentialStore, type StoredCredential } from "./credentials";
+import { type Client, createClient, DEFAULT_URL } from "./client";
+import { CredentialStore, configDir, type StoredCredential } from "./credentials";
 import { CliError, NOT_SIGNED_IN, UsageError } from "./errors";
 import { Output } from "./output";
 

@@ -1,9 +1,9 @@
 import { eq } from "drizzle-orm";
 import { instanceFirewalls } from "../../db/schema";
 import type { AccountContext } from "../context";
-import { firewallLookups } from "./lookup";
 import { firewallOf, instanceOf } from "./internal";
-import { attachFirewallInput, type AttachFirewallInput } from "./schemas";
+import { firewallLookups } from "./lookup";
+import { type AttachFirewallInput, attachFirewallInput } from "./schemas";
 
 /** Puts a firewall in front of an instance (replacing any other), or takes it away with `firewallId: null`. */
 export async function attachFirewall(ctx: AccountContext, input: AttachFirewallInput) {

@@ -1,7 +1,7 @@
 import { firewalls } from "../../db/schema";
 import type { AccountContext } from "../context";
 import { newId } from "../ids";
-import { createFirewallInput, type CreateFirewallInput } from "./schemas";
+import { type CreateFirewallInput, createFirewallInput } from "./schemas";
 import { withRules } from "./stored";
 
 export async function createFirewall(ctx: AccountContext, input: CreateFirewallInput) {

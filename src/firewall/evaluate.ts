@@ -1,8 +1,8 @@
-import { findCustom, type CustomScan, type Unscreened } from "./rules/custom-regex";
+import { type CustomScan, findCustom, type Unscreened } from "./rules/custom-regex";
 import { findDenied } from "./rules/deny-list";
 import { findPii } from "./rules/pii";
 import { findPromptInjection } from "./rules/prompt-injection";
-import { ScanBudget, scanLimits, type ScanLimits } from "./rules/scan-budget";
+import { ScanBudget, type ScanLimits, scanLimits } from "./rules/scan-budget";
 import type { Rule, RuleAction, RuleKind } from "./rules/schemas";
 import { findSecrets } from "./rules/secrets";
 import { mergeSpans, type Span } from "./rules/spans";

@@ -4,7 +4,7 @@ import { firewallEvents } from "../../db/schema";
 import type { AccountContext } from "../context";
 import type { FiredRule, PromptText } from "./evaluate";
 import { firewallOf, instanceOf } from "./internal";
-import { listEventsInput, type ListEventsInput } from "./schemas";
+import { type ListEventsInput, listEventsInput } from "./schemas";
 
 /** Enough of the prompt to see what fired, for accounts that opted in; never the whole prompt. */
 const EXCERPT_CHARS = 500;

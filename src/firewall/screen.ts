@@ -1,8 +1,8 @@
 import type { Executor } from "../../db/client";
 import { evaluate, type FiredRule } from "./evaluate";
 import { recordFirewallEvents } from "./events";
-import { firewallLookups, type FirewallLookups } from "./lookup";
-import { locateTexts, promptTextsOf, writeTexts, type ScreenedEndpoint } from "./prompt-texts";
+import { type FirewallLookups, firewallLookups } from "./lookup";
+import { locateTexts, promptTextsOf, type ScreenedEndpoint, writeTexts } from "./prompt-texts";
 
 export interface ScreenTarget {
   accountId: string;

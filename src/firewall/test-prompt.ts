@@ -1,7 +1,7 @@
 import type { AccountContext } from "../context";
 import { evaluate } from "./evaluate";
 import { firewallOf } from "./internal";
-import { testPromptInput, type TestPromptInput } from "./schemas";
+import { type TestPromptInput, testPromptInput } from "./schemas";
 
 /** The "test this prompt" box: the firewall's verdict on one user message. Records nothing. */
 export async function testPrompt(ctx: AccountContext, input: TestPromptInput) {

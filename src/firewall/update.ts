@@ -3,7 +3,7 @@ import { firewalls } from "../../db/schema";
 import type { AccountContext } from "../context";
 import { NotFoundError } from "../errors";
 import { firewallLookups } from "./lookup";
-import { updateFirewallInput, type UpdateFirewallInput } from "./schemas";
+import { type UpdateFirewallInput, updateFirewallInput } from "./schemas";
 import { withRules } from "./stored";
 
 export async function updateFirewall(ctx: AccountContext, input: UpdateFirewallInput) {

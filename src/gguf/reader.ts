@@ -8,12 +8,12 @@ import {
   GGUF_DEFAULT_ALIGNMENT,
   GGUF_MAGIC,
   GGUF_VALUE_SIZE,
-  GgufValueType,
   type GgufArray,
   type GgufEntry,
   type GgufScalar,
   type GgufSkippedArray,
   type GgufTensorInfo,
+  GgufValueType,
 } from "./format";
 
 export type GgufErrorCode = "BAD_MAGIC" | "UNSUPPORTED_VERSION" | "TRUNCATED" | "MALFORMED";

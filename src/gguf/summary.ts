@@ -2,7 +2,7 @@
  * The facts a launch is validated against, under their usual names:
  * architecture, size, context length, quantisation, chat template.
  */
-import { GGML_TYPE_NAMES, LLAMA_FILE_TYPE_NAMES, type GgufArray, type GgufEntry } from "./format";
+import { GGML_TYPE_NAMES, type GgufArray, type GgufEntry, LLAMA_FILE_TYPE_NAMES } from "./format";
 import { GgufError, type GgufHeader } from "./reader";
 
 export interface GgufSummary {

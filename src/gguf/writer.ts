@@ -8,11 +8,11 @@ import {
   GGUF_DEFAULT_ALIGNMENT,
   GGUF_MAGIC,
   GGUF_VALUE_SIZE,
-  GgufValueType,
   type GgufArray,
   type GgufEntry,
   type GgufScalar,
   type GgufSkippedArray,
+  GgufValueType,
 } from "./format";
 
 export interface F32Tensor {

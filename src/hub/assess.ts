@@ -5,15 +5,15 @@ import {
   architectureProblems,
   fitProblem,
   formatProblem,
+  type ModelFacts,
   missingFileProblem,
   modalityProblem,
+  type Problem,
   taskProblems,
   unknownSizeProblem,
-  type ModelFacts,
-  type Problem,
 } from "./problems";
-import { DEFAULT_USABLE_FRACTION, estimateVram, fitsOn, suggestGpus, usableGiB, type GpuSelection, type GpuType, type VramEstimate } from "./vram";
-import { chooseGgufFile, sizeWeights, type GgufFile } from "./weights";
+import { DEFAULT_USABLE_FRACTION, estimateVram, fitsOn, type GpuSelection, type GpuType, suggestGpus, usableGiB, type VramEstimate } from "./vram";
+import { chooseGgufFile, type GgufFile, sizeWeights } from "./weights";
 
 export type { Problem, ProblemCode } from "./problems";
 

@@ -1,11 +1,13 @@
-import { GgufError, readGgufHeader, type GgufPrefix } from "../gguf/reader";
+import { GgufError, type GgufPrefix, readGgufHeader } from "../gguf/reader";
+
 export type { HubResponse, LinkedFile } from "./response";
-import { downloadRepoFile, type DownloadOptions, type DownloadProgress, type DownloadResult } from "./download";
-import type { HubResponse, LinkedFile } from "./response";
+
+import { type DownloadOptions, type DownloadProgress, type DownloadResult, downloadRepoFile } from "./download";
 import { HubBadResponseError, HubError, HubGatedError, HubNotFoundError, HubUnreachableError } from "./errors";
 import { hasShape } from "./gguf-header";
 import { parseRepoFile, parseRepoId, repoFileUrlPath } from "./repo-id";
-import { modelInfoSchema, type ModelInfo } from "./schemas";
+import type { HubResponse, LinkedFile } from "./response";
+import { type ModelInfo, modelInfoSchema } from "./schemas";
 
 export const DEFAULT_HUB_ENDPOINT = "https://huggingface.co";
 

@@ -1,8 +1,8 @@
 import { mkdir, open, rename, rm, stat } from "node:fs/promises";
 import { dirname } from "node:path";
-import type { HubFileSource, HubResponse } from "./response";
 import { HubBadResponseError, HubError } from "./errors";
 import { repoFileUrlPath } from "./repo-id";
+import type { HubFileSource, HubResponse } from "./response";
 
 export interface DownloadProgress {
   receivedBytes: number;

@@ -2,7 +2,7 @@ import { baseModelOf, detectFormats } from "./capabilities";
 import type { HubClient } from "./client";
 import { HubError, HubGatedError } from "./errors";
 import { ggufAsConfig } from "./gguf-header";
-import { modelConfigSchema, type ModelConfig, type ModelInfo } from "./schemas";
+import { type ModelConfig, type ModelInfo, modelConfigSchema } from "./schemas";
 import type { SnapshotStore } from "./snapshots";
 import { chooseGgufFile } from "./weights";
 

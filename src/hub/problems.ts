@@ -1,15 +1,15 @@
 import { baseModelOf, describePipeline, type Modality, type RuntimeSupport, type Task, type WeightFormat } from "./capabilities";
 import type { ModelMetadata } from "./metadata";
 import {
+  type AttentionConfig,
   DEFAULT_USABLE_FRACTION,
   formatGiB,
   formatGpuChoices,
   formatGpus,
   GiB,
+  type GpuSelection,
   kvCacheBytesPerToken,
   usableGiB,
-  type AttentionConfig,
-  type GpuSelection,
   type VramEstimate,
 } from "./vram";
 

@@ -1,6 +1,6 @@
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { modelInfoSchema, type ModelInfo } from "./schemas";
+import { type ModelInfo, modelInfoSchema } from "./schemas";
 
 /**
  * Model metadata shipped with the product (`snapshots/<org>/<name>/`:

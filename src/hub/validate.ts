@@ -1,10 +1,10 @@
-import { assessModel, type AssessmentInput, type ModelAssessment, type Problem } from "./assess";
+import { type AssessmentInput, assessModel, type ModelAssessment, type Problem } from "./assess";
 import type { HubClient } from "./client";
 import { HubError } from "./errors";
 import { loadModelMetadata } from "./metadata";
 import { parseRepoId } from "./repo-id";
 import { bundledSnapshots, type SnapshotStore } from "./snapshots";
-import { usableGiB, DEFAULT_USABLE_FRACTION } from "./vram";
+import { DEFAULT_USABLE_FRACTION, usableGiB } from "./vram";
 
 export type { AssessmentInput, ModelAssessment, Problem, ProblemCode } from "./assess";
 

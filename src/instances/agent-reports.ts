@@ -1,9 +1,9 @@
 import { and, eq, isNull, sql } from "drizzle-orm";
 import type { Database } from "../../db/client";
 import { instanceRuns, instances } from "../../db/schema";
-import type { HeartbeatBody, SampleBody, WorkloadReport } from "./agent-contract";
 import { sha256Hex } from "../auth/secrets";
 import type { JobQueue } from "../jobs/queue";
+import type { HeartbeatBody, SampleBody, WorkloadReport } from "./agent-contract";
 import type { HeartbeatBatcher } from "./heartbeats";
 import type { InstanceState } from "./state-machine";
 import { transition } from "./transition";

@@ -1,7 +1,7 @@
 import { sql } from "drizzle-orm";
 import type { Executor } from "../../db/client";
-import { instanceRuns, instances, resourceSamples } from "../../db/schema";
 import type { BootProgress } from "../../db/schema";
+import { instanceRuns, instances, resourceSamples } from "../../db/schema";
 import type { SampleBody } from "./agent-contract";
 
 /** A pod clock this far from the api's is logged (once per run); it moves nothing either way. */

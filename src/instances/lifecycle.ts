@@ -1,14 +1,14 @@
 import { eq, inArray, sql } from "drizzle-orm";
 import type { Executor } from "../../db/client";
 import { instanceRuns, instances } from "../../db/schema";
-import { balanceSummary, assertLaunchFunded } from "../billing/grace";
+import { assertLaunchFunded, balanceSummary } from "../billing/grace";
 import { type AccountContext, type Actor, withTransaction } from "../context";
 import { newId } from "../ids";
 import type { JobQueue } from "../jobs/queue";
 import { maxHourlyRate } from "../pricing/snapshot";
 import { displayName, getInstance, getInstances } from "./queries";
 import { actions, IllegalTransitionError, type InstanceState } from "./state-machine";
-import { transition, type Instance } from "./transition";
+import { type Instance, transition } from "./transition";
 
 export interface LifecycleDeps {
   jobs: JobQueue;

@@ -5,10 +5,10 @@ import { newSecret, sha256Hex } from "../auth/secrets";
 import { newId } from "../ids";
 import type { PodHandle, PodSpec, Provider } from "../providers/provider";
 import type { Offer } from "../scheduler/offers";
-import { explain, rankOffers, type Ranking } from "../scheduler/placement";
+import { explain, type Ranking, rankOffers } from "../scheduler/placement";
 import { ProvisioningLease } from "./provisioning-lease";
 import { canTransition } from "./state-machine";
-import { transition, type Instance } from "./transition";
+import { type Instance, transition } from "./transition";
 
 export interface ProvisioningDeps {
   db: Database;

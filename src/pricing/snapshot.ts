@@ -1,11 +1,11 @@
 import { and, eq, inArray } from "drizzle-orm";
 import type { Executor } from "../../db/client";
-import { prices, type PricingSnapshot } from "../../db/schema";
+import { type PricingSnapshot, prices } from "../../db/schema";
 import { InvalidInputError } from "../errors";
 
 import type { ModelClass } from "./model-class";
 
-export { LARGE_MODEL_PARAMETERS, modelClassFor, type ModelClass } from "./model-class";
+export { LARGE_MODEL_PARAMETERS, type ModelClass, modelClassFor } from "./model-class";
 export type Tier = PricingSnapshot["tier"];
 
 /**

@@ -1,5 +1,5 @@
-import { eq } from "drizzle-orm";
 import { join } from "node:path";
+import { eq } from "drizzle-orm";
 import type { Executor } from "../../db/client";
 import { gpuTypes, prices } from "../../db/schema";
 import type { Config } from "../config";

@@ -1,6 +1,6 @@
 import type postgres from "postgres";
 import type { Executor } from "../../db/client";
-import { authenticateApiKey, type ApiKeyPrincipal } from "../api-keys/authenticate";
+import { type ApiKeyPrincipal, authenticateApiKey } from "../api-keys/authenticate";
 import { sha256Hex } from "../auth/secrets";
 import { LookupCache } from "./lookup-cache";
 import { loadRoute, type Route } from "./routing";

@@ -1,8 +1,8 @@
+import type { Executor } from "../../db/client";
 import { resolveSession } from "../accounts/sessions";
 import type { ApiKeyPrincipal } from "../api-keys/authenticate";
 import { SESSION_COOKIE } from "../auth/caller";
 import { allowedOriginsFor } from "../auth/csrf";
-import type { Executor } from "../../db/client";
 import { invalidApiKey, ProxyError } from "./errors";
 
 const KEY_SHAPE = /^qdz_[0-9A-Za-z]{43}$/;

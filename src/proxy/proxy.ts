@@ -1,16 +1,16 @@
 import type { Executor } from "../../db/client";
 import type { KeyUsageRecorder } from "../api-keys/authenticate";
+import { screenPrompt } from "../firewall/screen";
 import { newRequestId } from "../ids";
 import { parseProxyBody, readBody } from "./body";
 import type { ProxyCache } from "./cache";
 import { authenticateProxyCall, type ProxyPrincipal } from "./credentials";
-import { screenPrompt } from "../firewall/screen";
 import { errorAnswer, ProxyError } from "./errors";
-import { forward, type Endpoint } from "./forward";
-import { publicImagePolicy, type ImageFetchPolicy } from "./images/fetch-image";
+import { type Endpoint, forward } from "./forward";
+import { type ImageFetchPolicy, publicImagePolicy } from "./images/fetch-image";
 import { inlineImages } from "./images/inline";
 import { listModels } from "./models";
-import { rateLimitHeaders, RateLimiter, refusal } from "./rate-limit";
+import { RateLimiter, rateLimitHeaders, refusal } from "./rate-limit";
 import { upstreamFor } from "./routing";
 
 export interface ProxySettings {

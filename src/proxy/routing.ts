@@ -1,7 +1,7 @@
 import { and, eq, isNull, sql } from "drizzle-orm";
 import type { Executor } from "../../db/client";
 import { instanceRuns, instances } from "../../db/schema";
-import { ProxyError, modelNotFound } from "./errors";
+import { modelNotFound, ProxyError } from "./errors";
 
 /** What a serving name resolves to within one account. */
 export type Route = { kind: "missing" } | { kind: "instance"; instanceId: string; state: string; runtimeUrl: string | null; runtimeId: string | null };

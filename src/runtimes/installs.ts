@@ -1,10 +1,10 @@
 import { eq, sql } from "drizzle-orm";
 import type { Executor } from "../../db/client";
 import { runtimeInstalls } from "../../db/schema";
+import { requireOwner } from "../accounts/owners";
 import { type AccountContext, withTransaction } from "../context";
 import { ConflictError, InvalidInputError } from "../errors";
 import type { JobQueue } from "../jobs/queue";
-import { requireOwner } from "../accounts/owners";
 
 /** Runtimes this platform can build from source on its own machine. */
 export const INSTALLABLE = ["llama.cpp"] as const;

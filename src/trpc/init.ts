@@ -1,5 +1,6 @@
 import { initTRPC, TRPCError } from "@trpc/server";
 import { ZodError, z } from "zod";
+import type { Services } from "../../server/services";
 import type { Caller } from "../auth/caller";
 import { crossSiteRefusal } from "../auth/csrf";
 import { requireScope, scopeForProcedure } from "../auth/scopes";
@@ -7,7 +8,6 @@ import type { AccountContext } from "../context";
 import { DomainError, RateLimitedError } from "../errors";
 import { INTERNAL_MESSAGE, toTRPCError } from "./errors";
 import { transformer } from "./wire";
-import type { Services } from "../../server/services";
 
 export interface TrpcContext extends Services {
   requestId: string;

@@ -1,3 +1,4 @@
+import { createCallerFactory, router } from "./init";
 import { accountRouter } from "./routers/account";
 import { apiKeysRouter } from "./routers/api-keys";
 import { authRouter } from "./routers/auth";
@@ -6,7 +7,6 @@ import { firewallsRouter } from "./routers/firewalls";
 import { instancesRouter } from "./routers/instances";
 import { runtimesRouter } from "./routers/runtimes";
 import { sshKeysRouter } from "./routers/ssh-keys";
-import { createCallerFactory, router } from "./init";
 
 export const appRouter = router({
   auth: authRouter,

@@ -5,7 +5,7 @@
  */
 import type { PricingSnapshot } from "../../db/schema";
 import type { Offer } from "../../src/scheduler/offers";
-import { rankOffers, type PlacementConstraints } from "../../src/scheduler/placement";
+import { type PlacementConstraints, rankOffers } from "../../src/scheduler/placement";
 
 const gpus = ["L4", "RTX4090", "A100-40G", "L40S", "A100-80G", "H100-80G", "H200-141G"];
 const regions = ["local", "eu-west", "eu-central", "us-east", "us-west", "ap-south"];

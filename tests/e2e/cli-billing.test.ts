@@ -9,8 +9,8 @@ import { createClient } from "../../src/cli/client";
 import { CredentialStore } from "../../src/cli/credentials";
 import { projectRoot } from "../../src/config";
 import { randomBase62 } from "../../src/ids";
-import { cliRunner, newDataDir, removeDataDir, startPlatform, waitUntil, type CliResult, type CliRunner, type Platform } from "../support/platform";
 import { expectCopy, failed as failedRun, parsed } from "../support/cli-results";
+import { type CliResult, type CliRunner, cliRunner, newDataDir, type Platform, removeDataDir, startPlatform, waitUntil } from "../support/platform";
 
 /** Errors come after the progress notes these commands print on stderr. */
 const failed = (result: CliResult, exitCode = 1) => failedRun(result, exitCode, { notes: true });

@@ -7,8 +7,8 @@ import { describe, expect, test } from "bun:test";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { randomBase62 } from "../../src/ids";
-import { platformForFile, type CliResult, type CliRunner } from "../support/platform";
 import { failed, parsed } from "../support/cli-results";
+import { type CliResult, type CliRunner, platformForFile } from "../support/platform";
 
 const TIMEOUT = 60_000;
 const PASSWORD = "correct horse battery staple";

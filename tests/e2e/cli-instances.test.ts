@@ -12,8 +12,8 @@ import { createClient } from "../../src/cli/client";
 import { CredentialStore } from "../../src/cli/credentials";
 import { randomBase62 } from "../../src/ids";
 import { isAlive } from "../../src/platform/embedded-postgres";
-import { cliRunner, isPortOpen, newDataDir, removeDataDir, startPlatform, waitUntil, type CliResult, type CliRunner, type Platform } from "../support/platform";
 import { expectCopy, failed as failedRun, parsed } from "../support/cli-results";
+import { type CliResult, type CliRunner, cliRunner, isPortOpen, newDataDir, type Platform, removeDataDir, startPlatform, waitUntil } from "../support/platform";
 
 /** Errors come after the progress notes these commands print on stderr. */
 const failed = (result: CliResult, exitCode = 1) => failedRun(result, exitCode, { notes: true });

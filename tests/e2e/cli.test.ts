@@ -8,9 +8,9 @@ import { readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import sshpk from "sshpk";
 import { randomBase62 } from "../../src/ids";
-import { freePort } from "../support/cluster";
-import { platformForFile, type CliRunner } from "../support/platform";
 import { expectCopy, failed, parsed } from "../support/cli-results";
+import { freePort } from "../support/cluster";
+import { type CliRunner, platformForFile } from "../support/platform";
 
 const TIMEOUT = 60_000;
 const NOT_SIGNED_IN = "Not signed in. Run `qdz login` (or set QDZ_API_KEY).";

@@ -8,7 +8,7 @@ import { join } from "node:path";
 import postgres from "postgres";
 import { randomBase62 } from "../../src/ids";
 import { isAlive } from "../../src/platform/embedded-postgres";
-import { cliRunner, isPortOpen, newDataDir, removeDataDir, startPlatform, waitUntil, type CliRunner, type Platform } from "../support/platform";
+import { type CliRunner, cliRunner, isPortOpen, newDataDir, type Platform, removeDataDir, startPlatform, waitUntil } from "../support/platform";
 
 const TIMEOUT = 120_000;
 const PASSWORD = "correct horse battery staple";

@@ -1,10 +1,10 @@
 import { describe, expect, test } from "bun:test";
 import { eq } from "drizzle-orm";
 import { apiKeys } from "../../db/schema";
+import { createApp } from "../../server/app";
 import { KeyUsageRecorder } from "../../src/api-keys/authenticate";
 import type { ApiKeyScope } from "../../src/auth/scopes";
 import { sha256Hex } from "../../src/auth/secrets";
-import { createApp } from "../../server/app";
 import { freshDatabase } from "../support/db";
 import { expectTrpcError } from "../support/errors";
 import { newUser, testConfig, trpc } from "../support/factories";

@@ -10,7 +10,7 @@ import { screenPrompt } from "../../src/firewall/screen";
 import { newId } from "../../src/ids";
 import { freshDatabase } from "../support/db";
 import { expectTrpcError } from "../support/errors";
-import { newUser, testConfig, trpc, type TestUser } from "../support/factories";
+import { newUser, type TestUser, testConfig, trpc } from "../support/factories";
 
 const { db } = await freshDatabase();
 // A real socket, for the stall test: /healthz must keep answering while a prompt is screened.

@@ -6,7 +6,7 @@ import { InvalidInputError } from "../../src/errors";
 import { DEFAULT_HUB_ENDPOINT, HubClient } from "../../src/hub/client";
 import { HubBadResponseError, HubError, HubGatedError, HubNotFoundError, HubUnreachableError } from "../../src/hub/errors";
 import { ggufAsConfig } from "../../src/hub/gguf-header";
-import { ggufBytes, startFixtureHub, type FixtureHub } from "../support/fixture-hub";
+import { type FixtureHub, ggufBytes, startFixtureHub } from "../support/fixture-hub";
 
 const TOKEN = "hf_fixture_token_with_access";
 let hub: FixtureHub;

@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { HubClient } from "../../src/hub/client";
 import type { DownloadProgress } from "../../src/hub/download";
 import { HubBadResponseError, HubError } from "../../src/hub/errors";
-import { ggufBytes, startFixtureHub, type FixtureHub } from "../support/fixture-hub";
+import { type FixtureHub, ggufBytes, startFixtureHub } from "../support/fixture-hub";
 
 const REPO = "qdivzero/tiny-random-qwen2-gguf";
 const FILE = "tiny-random-qwen2.gguf";

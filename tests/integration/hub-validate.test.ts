@@ -8,7 +8,7 @@ import type { RuntimeSupport } from "../../src/hub/capabilities";
 import { HubClient } from "../../src/hub/client";
 import { validateModel } from "../../src/hub/validate";
 import { fitsOn } from "../../src/hub/vram";
-import { ggufBytes, startFixtureHub, type FixtureHub } from "../support/fixture-hub";
+import { type FixtureHub, ggufBytes, startFixtureHub } from "../support/fixture-hub";
 
 const TOKEN = "hf_fixture_token_with_access";
 const VLLM: RuntimeSupport = {

@@ -2,8 +2,8 @@ import { describe, expect, test } from "bun:test";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { isAlive } from "../../src/platform/embedded-postgres";
-import { expectTrpcError } from "../support/errors";
 import { referenceLaunch, startCompute, waitFor } from "../support/compute";
+import { expectTrpcError } from "../support/errors";
 
 const compute = await startCompute();
 const launch = referenceLaunch;

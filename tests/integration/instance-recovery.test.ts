@@ -1,7 +1,7 @@
 import { describe, expect, test } from "bun:test";
-import { eq, sql } from "drizzle-orm";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
+import { eq, sql } from "drizzle-orm";
 import { accountBalances, instanceRuns, instances, resourceSamples } from "../../db/schema";
 import { stopInstancesAfterGrace } from "../../src/billing/grace-sweep";
 import { postEntry } from "../../src/billing/ledger";

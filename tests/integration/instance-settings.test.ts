@@ -1,8 +1,8 @@
 import { expect, test } from "bun:test";
 import { eq } from "drizzle-orm";
 import { resourceSamples } from "../../db/schema";
-import { expectTrpcError } from "../support/errors";
 import { referenceLaunch, startCompute, waitFor } from "../support/compute";
+import { expectTrpcError } from "../support/errors";
 
 const compute = await startCompute();
 

@@ -2,7 +2,7 @@ import { describe, expect, test } from "bun:test";
 import { eq, sql } from "drizzle-orm";
 import fc from "fast-check";
 import { accountBalances, ledgerEntries } from "../../db/schema";
-import { findBalanceDrift, listLedger, postEntry, type LedgerKind } from "../../src/billing/ledger";
+import { findBalanceDrift, type LedgerKind, listLedger, postEntry } from "../../src/billing/ledger";
 import { freshDatabase } from "../support/db";
 import { rejectionMessages } from "../support/errors";
 import { newUser } from "../support/factories";

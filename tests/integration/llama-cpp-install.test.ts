@@ -8,13 +8,13 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { withBuildLock } from "../../src/runtimes/llama-cpp/build-lock";
 import {
-  LLAMA_CPP_TAG,
   buildPercent,
   findLlamaServer,
+  type InstallProgress,
   installLlamaServer,
+  LLAMA_CPP_TAG,
   llamaServerPath,
   qdzCacheDir,
-  type InstallProgress,
 } from "../../src/runtimes/llama-cpp/install";
 
 let dir: string;

@@ -7,7 +7,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { installLlamaServer } from "../../src/runtimes/llama-cpp/install";
 import { conformChatCompletion, conformError } from "../../src/runtimes/llama-cpp/openai-shape";
-import { startLlamaServer, type LlamaServerOptions, type RunningLlamaServer } from "../../src/runtimes/llama-cpp/server";
+import { type LlamaServerOptions, type RunningLlamaServer, startLlamaServer } from "../../src/runtimes/llama-cpp/server";
 import { freePort } from "../support/cluster";
 import { expectValid } from "../support/openapi";
 import { ensureLlamaServer, ensureTinyGguf } from "../support/tiny-gguf";

@@ -3,7 +3,7 @@ import { eq } from "drizzle-orm";
 import { placementDecisions } from "../../db/schema";
 import { provisionRun } from "../../src/instances/provisioning";
 import { readPodRecord } from "../../src/providers/local/pod-files";
-import { ProvisionError, type Provider } from "../../src/providers/provider";
+import { type Provider, ProvisionError } from "../../src/providers/provider";
 import type { Offer } from "../../src/scheduler/offers";
 import { referenceLaunch, startCompute, waitFor } from "../support/compute";
 

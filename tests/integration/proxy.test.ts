@@ -7,10 +7,10 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { eq, sql } from "drizzle-orm";
 import OpenAI from "openai";
 import { instanceRuns, instances } from "../../db/schema";
-import { KeyUsageRecorder } from "../../src/api-keys/authenticate";
-import { createApp } from "../../server/app";
-import type { Config } from "../../src/config";
 import { createReferenceRuntime, type ReferenceRuntime } from "../../pods/reference-runtime/server";
+import { createApp } from "../../server/app";
+import { KeyUsageRecorder } from "../../src/api-keys/authenticate";
+import type { Config } from "../../src/config";
 import { referenceLaunch, startCompute, waitFor } from "../support/compute";
 import { expectValid } from "../support/openapi";
 

@@ -1,6 +1,6 @@
 import { expect, test } from "bun:test";
-import { freshDatabase } from "../support/db";
 import { users } from "../../db/schema";
+import { freshDatabase } from "../support/db";
 
 test("a fresh database has the schema", async () => {
   const { db } = await freshDatabase();

@@ -1,10 +1,10 @@
+import { afterAll, beforeAll } from "bun:test";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
-import { afterAll, beforeAll } from "bun:test";
-import { chromium, type Browser, type BrowserContext, type Locator, type Page } from "playwright-core";
-import { randomBase62 } from "../../src/ids";
+import { type Browser, type BrowserContext, chromium, type Locator, type Page } from "playwright-core";
 import { createApp, webBuildDir } from "../../server/app";
 import { loadConfig } from "../../src/config";
+import { randomBase62 } from "../../src/ids";
 import { freePort } from "./cluster";
 import { freshDatabase } from "./db";
 

@@ -4,7 +4,7 @@ import { join } from "node:path";
 import postgres from "postgres";
 import { projectRoot } from "../../src/config";
 import { randomBase62 } from "../../src/ids";
-import { ensureLoginRole, withCredentials, type RoleAccess } from "../../src/platform/database-roles";
+import { ensureLoginRole, type RoleAccess, withCredentials } from "../../src/platform/database-roles";
 import { isAlive, waitForExit } from "../../src/platform/embedded-postgres";
 
 export const TEMPLATE_DB = "qdz_template";

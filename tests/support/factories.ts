@@ -1,18 +1,18 @@
 import type { Database } from "../../db/client";
+import { createApp } from "../../server/app";
+import type { Services } from "../../server/services";
 import { createSession } from "../../src/accounts/sessions";
 import { signUp } from "../../src/accounts/signup";
 import { createApiKey } from "../../src/api-keys/keys";
 import { resolveCaller } from "../../src/auth/caller";
 import type { ApiKeyScope } from "../../src/auth/scopes";
+import { gatewayFor } from "../../src/billing/gateway";
 import { loadConfig } from "../../src/config";
 import type { AccountContext } from "../../src/context";
 import { randomBase62 } from "../../src/ids";
-import { createApp } from "../../server/app";
-import { gatewayFor } from "../../src/billing/gateway";
 import { HeartbeatBatcher } from "../../src/instances/heartbeats";
-import { noJobQueue, type JobQueue } from "../../src/jobs/queue";
+import { type JobQueue, noJobQueue } from "../../src/jobs/queue";
 import type { Provider } from "../../src/providers/provider";
-import type { Services } from "../../server/services";
 import { createCaller } from "../../src/trpc/router";
 
 export const SCHEDULER_TOKEN = "scheduler-token-for-tests-0123456789abcdef";

@@ -8,12 +8,13 @@
  * The 3.4 MB document is read on first use and kept; each schema is compiled
  * the first time it is asked for, its `$ref`s resolved within the document.
  */
-import { join } from "node:path";
-import { projectRoot } from "../../src/config";
+
 import { expect } from "bun:test";
 import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import Ajv2020, { type ValidateFunction } from "ajv/dist/2020";
 import addFormats from "ajv-formats";
+import { projectRoot } from "../../src/config";
 
 // shared/ sits beside the checkout (here and in CI's fresh clone).
 export const OPENAI_OPENAPI_PATH = process.env.OPENAI_OPENAPI_PATH ?? join(projectRoot, "..", "shared", "contracts", "openai-openapi.json");

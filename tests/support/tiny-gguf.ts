@@ -3,7 +3,7 @@
  * source on a machine's first run, ~4–5 min on 2 cores, then cached) and a
  * tiny random-weight model around the Qwen2 tokenizer (generated, cached).
  */
-import { installLlamaServer, type InstallProgress } from "../../src/runtimes/llama-cpp/install";
+import { type InstallProgress, installLlamaServer } from "../../src/runtimes/llama-cpp/install";
 import { ensureTinyGguf as ensureCachedTinyGguf } from "../../src/runtimes/llama-cpp/make-tiny-gguf";
 
 /** Path of `tiny-random-qwen2.gguf`; fetches llama.cpp's source (not a build) the first time. */

@@ -2,7 +2,7 @@ import { afterEach, describe, expect, test } from "bun:test";
 import { chmodSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { configDir, CredentialStore, serverKey } from "../../src/cli/credentials";
+import { CredentialStore, configDir, serverKey } from "../../src/cli/credentials";
 import { CliError } from "../../src/cli/errors";
 
 const dirs: string[] = [];

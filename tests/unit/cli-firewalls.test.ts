@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { renderFirewall, renderVerdict, ruleOptions, type Firewall, type Rule, type Verdict } from "../../src/cli/commands/firewalls/render";
+import { type Firewall, type Rule, renderFirewall, renderVerdict, ruleOptions, type Verdict } from "../../src/cli/commands/firewalls/render";
 import { nameRuleFields, parseRulesFile, piiCategories, rulesFromFlags, withRuleIds } from "../../src/cli/commands/firewalls/rules";
 import { CliError, UsageError } from "../../src/cli/errors";
 

@@ -1,6 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import { InvalidArgumentError } from "commander";
-import { collectList, launchRequest, parseMaxPrice, wholeNumber, type LaunchFlags } from "../../src/cli/commands/instances/launch-options";
+import { collectList, type LaunchFlags, launchRequest, parseMaxPrice, wholeNumber } from "../../src/cli/commands/instances/launch-options";
 import { UsageError } from "../../src/cli/errors";
 
 const flags = (overrides: Partial<LaunchFlags> = {}): LaunchFlags => ({

@@ -1,7 +1,9 @@
 import { describe, expect, test } from "bun:test";
 import { progressBar, progressKey, progressLine, settle } from "../../src/cli/commands/instances/progress";
 import {
+  type Assessment,
   currentRun,
+  type Detail,
   failureMessage,
   formatGiB,
   formatParameters,
@@ -11,8 +13,6 @@ import {
   renderDetail,
   renderInstanceTable,
   renderRunning,
-  type Assessment,
-  type Detail,
 } from "../../src/cli/commands/instances/render";
 
 const SERVER = "http://localhost:3000";

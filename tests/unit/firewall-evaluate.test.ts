@@ -1,7 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import { evaluate, type PromptTexts } from "../../src/firewall/evaluate";
 import { locateTexts, promptTextsOf, writeTexts } from "../../src/firewall/prompt-texts";
-import { rulesSchema, type Rule, type RuleInput } from "../../src/firewall/rules/schemas";
+import { type Rule, type RuleInput, rulesSchema } from "../../src/firewall/rules/schemas";
 import { createFirewallInput, updateFirewallInput } from "../../src/firewall/schemas";
 
 function rules(input: RuleInput[]) {

@@ -1,8 +1,8 @@
 import { describe, expect, test } from "bun:test";
-import { assessModel, type AssessmentInput } from "../../src/hub/assess";
+import { type AssessmentInput, assessModel } from "../../src/hub/assess";
 import type { RuntimeSupport } from "../../src/hub/capabilities";
 import type { ModelMetadata } from "../../src/hub/metadata";
-import { modelInfoSchema, type ModelConfig } from "../../src/hub/schemas";
+import { type ModelConfig, modelInfoSchema } from "../../src/hub/schemas";
 import { bundledSnapshots } from "../../src/hub/snapshots";
 import { fitsOn } from "../../src/hub/vram";
 

@@ -1,7 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import { baseModelOf, detectFormats, detectModalities, detectTasks } from "../../src/hub/capabilities";
 import { attentionConfig, estimateParameterCount, maxContextLength } from "../../src/hub/model-shape";
-import { modelInfoSchema, type ModelConfig, type ModelInfoInput } from "../../src/hub/schemas";
+import { type ModelConfig, type ModelInfoInput, modelInfoSchema } from "../../src/hub/schemas";
 import { bundledSnapshots } from "../../src/hub/snapshots";
 import { chooseGgufFile, ggufFiles, sizeWeights } from "../../src/hub/weights";
 

@@ -3,7 +3,7 @@ import fc from "fast-check";
 import type { PricingSnapshot } from "../../db/schema";
 import { hourlyRate } from "../../src/pricing/snapshot";
 import type { Offer } from "../../src/scheduler/offers";
-import { defaultWeights, explain, rankOffers, type PlacementConstraints } from "../../src/scheduler/placement";
+import { defaultWeights, explain, type PlacementConstraints, rankOffers } from "../../src/scheduler/placement";
 
 const gpus = ["L4", "L40S", "A100-80G", "H100-80G"];
 const regions = ["eu-west", "eu-central", "us-east", "local"];

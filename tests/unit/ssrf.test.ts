@@ -6,11 +6,11 @@
  * cap on image parts per request.
  */
 import { describe, expect, test } from "bun:test";
+import { parseProxyBody } from "../../src/proxy/body";
 import { ProxyError } from "../../src/proxy/errors";
 import { publicOnly, publicOnlyExcept } from "../../src/proxy/images/addresses";
-import { connectionTo, fetchImage, publicImagePolicy, type ImageFetchPolicy } from "../../src/proxy/images/fetch-image";
+import { connectionTo, fetchImage, type ImageFetchPolicy, publicImagePolicy } from "../../src/proxy/images/fetch-image";
 import { imageSource } from "../../src/proxy/images/image-url";
-import { parseProxyBody } from "../../src/proxy/body";
 import { inlineImages } from "../../src/proxy/images/inline";
 import { imageParts } from "../../src/proxy/images/parts";
 import { tlsRefusal, verifiedTls } from "../../src/proxy/images/tls";

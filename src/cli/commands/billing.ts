@@ -1,4 +1,4 @@
-import { InvalidArgumentError, Option, type Command } from "commander";
+import { type Command, InvalidArgumentError, Option } from "commander";
 import { ledgerEntryJson } from "../../billing/ledger-json";
 import { action } from "../action";
 import type { Client, Outputs } from "../client";

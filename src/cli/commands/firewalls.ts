@@ -1,12 +1,12 @@
-import { Option, type Command } from "commander";
+import { type Command, Option } from "commander";
 import { action } from "../action";
-import { wholeNumber } from "./instances/launch-options";
 import { attach, detach } from "./firewalls/attachment";
 import { check } from "./firewalls/check";
-import { create, type CreateFlags } from "./firewalls/create";
+import { type CreateFlags, create } from "./firewalls/create";
 import { remove } from "./firewalls/remove";
 import { RULE_FLAGS, type RuleFlagUse } from "./firewalls/rules";
 import { events, list, show } from "./firewalls/view";
+import { wholeNumber } from "./instances/launch-options";
 
 export function firewallsCommands(program: Command): void {
   const firewalls = program

@@ -1,4 +1,4 @@
-import { Option, type Command } from "commander";
+import { type Command, Option } from "commander";
 import { action } from "../action";
 import { launch } from "./instances/launch";
 import { collectList, wholeNumber } from "./instances/launch-options";

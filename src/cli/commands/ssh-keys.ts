@@ -1,5 +1,5 @@
-import type { Command } from "commander";
 import { readFileSync } from "node:fs";
+import type { Command } from "commander";
 import { action } from "../action";
 import type { CliContext } from "../context";
 import { CliError } from "../errors";

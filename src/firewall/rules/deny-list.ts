@@ -1,4 +1,4 @@
-import { spansOf, type Span } from "./spans";
+import { type Span, spansOf } from "./spans";
 
 const cache = new WeakMap<readonly string[], RegExp>();
 

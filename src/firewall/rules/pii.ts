@@ -1,6 +1,6 @@
-import type { PiiCategory } from "./schemas";
 import { ibanValid, luhnValid } from "./checksums";
-import { mergeSpans, spansOf, type Span } from "./spans";
+import type { PiiCategory } from "./schemas";
+import { mergeSpans, type Span, spansOf } from "./spans";
 
 // The local part may not follow a word character's `@`-less neighbour: "foo@bar" has no TLD, "@handle" no local part.
 const email = /(?<![A-Za-z0-9._%+-])[A-Za-z0-9._%+-]{1,64}@(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,24}(?![A-Za-z0-9-]|\.[A-Za-z0-9])/g;

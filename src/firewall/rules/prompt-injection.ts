@@ -1,4 +1,4 @@
-import { phrase, spansOf, type Span } from "./spans";
+import { phrase, type Span, spansOf } from "./spans";
 
 /**
  * Curated prompt-injection and jailbreak phrasings. Spaces in a phrase

@@ -1,4 +1,4 @@
-import { spansOf, type Span } from "./spans";
+import { type Span, spansOf } from "./spans";
 
 /**
  * Credential formats, by their issuers' documented shapes. Each sits between

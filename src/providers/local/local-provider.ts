@@ -1,15 +1,15 @@
 import { spawn } from "node:child_process";
-import { closeSync, mkdirSync, openSync, readFileSync, existsSync, writeFileSync } from "node:fs";
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { join } from "node:path";
-import type { AgentSpec } from "../../instances/agent-contract";
-import { findLlamaServer } from "../../runtimes/llama-cpp/paths";
 import { projectRoot } from "../../config";
+import type { AgentSpec } from "../../instances/agent-contract";
 import { isAlive, waitForExit } from "../../platform/embedded-postgres";
+import { findLlamaServer } from "../../runtimes/llama-cpp/paths";
 import type { Offer } from "../../scheduler/offers";
-import { ProvisionError, type PodHandle, type PodSpec, type PodStatus, type Provider } from "../provider";
+import { type PodHandle, type PodSpec, type PodStatus, type Provider, ProvisionError } from "../provider";
 import type { LocalGpu } from "./inventory";
-import { listPodIds, podDir, readPodRecord, writePodRecord, type LocalPodRecord } from "./pod-files";
+import { type LocalPodRecord, listPodIds, podDir, readPodRecord, writePodRecord } from "./pod-files";
 
 export interface LocalProviderOptions {
   podsDir: string;

@@ -1,4 +1,5 @@
 import { writeSync } from "node:fs";
+
 /**
  * The process of a plain template pod on the local provider (Ubuntu,
  * PyTorch, A1111, …): it holds the template's ports and answers on each

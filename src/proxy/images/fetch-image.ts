@@ -1,5 +1,5 @@
 import { lookup } from "node:dns/promises";
-import { publicOnly, type AddressPolicy } from "./addresses";
+import { type AddressPolicy, publicOnly } from "./addresses";
 import { imageSource, tooLarge } from "./image-url";
 import { imageRefused } from "./refusals";
 import { tlsRefusal, verifiedTls } from "./tls";

@@ -13,16 +13,16 @@ import { availableParallelism, tmpdir } from "node:os";
 import { join } from "node:path";
 import { withBuildLock } from "./build-lock";
 import { LlamaCppInstallError, runCommand } from "./command";
-import { LLAMA_CPP_TAG, NODE_LLAMA_CPP_PACKAGE, llamaCppDir, llamaCppSourceDir, llamaServerPath } from "./paths";
+import { LLAMA_CPP_TAG, llamaCppDir, llamaCppSourceDir, llamaServerPath, NODE_LLAMA_CPP_PACKAGE } from "./paths";
 
 export { LlamaCppInstallError } from "./command";
 export {
-  LLAMA_CPP_TAG,
-  NODE_LLAMA_CPP_PACKAGE,
   findLlamaServer,
+  LLAMA_CPP_TAG,
   llamaCppDir,
   llamaCppSourceDir,
   llamaServerPath,
+  NODE_LLAMA_CPP_PACKAGE,
   qdzCacheDir,
 } from "./paths";
 

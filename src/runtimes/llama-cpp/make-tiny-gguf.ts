@@ -9,7 +9,7 @@
  */
 import { existsSync, mkdirSync, renameSync } from "node:fs";
 import { dirname, join } from "node:path";
-import { GgufValueType, type GgufEntry } from "../../gguf/format";
+import { type GgufEntry, GgufValueType } from "../../gguf/format";
 import { readGgufFile } from "../../gguf/reader";
 import { encodeGguf, type F32Tensor } from "../../gguf/writer";
 import { ensureLlamaCppSource } from "./install";

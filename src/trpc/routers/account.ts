@@ -1,9 +1,9 @@
 import { z } from "zod";
-import { safeString } from "../../validation";
 import { acceptInvite, createInvite, listPendingInvites, previewInvite, revokeInvite } from "../../accounts/invites";
 import { getAccount, leaveAccount, listMembers, removeMember, renameAccount, setMemberRole } from "../../accounts/members";
 import { accountName, createInviteInput, inviteToken, role } from "../../accounts/schemas";
 import { switchAccount } from "../../accounts/sessions";
+import { safeString } from "../../validation";
 import { accountProcedure, publicProcedure, router, userProcedure } from "../init";
 
 const userId = z.object({ userId: safeString().min(1).max(64) });

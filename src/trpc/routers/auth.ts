@@ -1,13 +1,13 @@
 import { z } from "zod";
-import { safeString } from "../../validation";
 import { logIn } from "../../accounts/login";
+import { listUserAccounts } from "../../accounts/members";
 import { loginInput, signupInput } from "../../accounts/schemas";
 import { createSession, endSession, switchAccount } from "../../accounts/sessions";
 import { signUp } from "../../accounts/signup";
-import { listUserAccounts } from "../../accounts/members";
 import { clearedSessionCookie, sessionCookie } from "../../auth/caller";
 import { RateLimitedError } from "../../errors";
-import { publicProcedure, router, userProcedure, type TrpcContext } from "../init";
+import { safeString } from "../../validation";
+import { publicProcedure, router, type TrpcContext, userProcedure } from "../init";
 
 /**
  * Browsers get an HTTP-only cookie and never see the token; the CLI asks

@@ -1,13 +1,13 @@
 import { z } from "zod";
-import { safeString } from "../../validation";
+import { burnRateCentsPerHour, runwaySeconds } from "../../billing/burn-rate";
 import { createCheckout, getCheckout, topUpLimits } from "../../billing/checkout";
 import { completeDevCheckout } from "../../billing/dev-checkout";
 import { DevGateway } from "../../billing/gateway";
-import { burnRateCentsPerHour, runwaySeconds } from "../../billing/burn-rate";
 import { balanceSummary } from "../../billing/grace";
 import { listLedger } from "../../billing/ledger";
 import { httpUrl, ledgerKinds } from "../../billing/schemas";
 import { NotFoundError } from "../../errors";
+import { safeString } from "../../validation";
 import { accountProcedure, router } from "../init";
 
 export const billingRouter = router({

@@ -1,5 +1,4 @@
 import { z } from "zod";
-import { safeString } from "../../validation";
 import { attachFirewall } from "../../firewall/attach";
 import { createFirewall } from "../../firewall/create";
 import { listFirewallEvents } from "../../firewall/events";
@@ -8,6 +7,7 @@ import { deleteFirewall } from "../../firewall/remove";
 import { attachFirewallInput, createFirewallInput, listEventsInput, testPromptInput, updateFirewallInput } from "../../firewall/schemas";
 import { testPrompt } from "../../firewall/test-prompt";
 import { updateFirewall } from "../../firewall/update";
+import { safeString } from "../../validation";
 import { accountProcedure, router } from "../init";
 
 const byId = z.object({ id: safeString().min(1).max(64) });

@@ -1,15 +1,15 @@
 import { z } from "zod";
-import { safeString } from "../../validation";
 import { balanceSummary } from "../../billing/grace";
 import { readCatalog } from "../../catalog/queries";
+import { InvalidInputError } from "../../errors";
 import { HubClient } from "../../hub/client";
-import { assess, launchInstance, type LaunchDeps } from "../../instances/launch";
+import { assess, type LaunchDeps, launchInstance } from "../../instances/launch";
 import { byWhom, deleteMany, requestStart, requestStop, stopMany } from "../../instances/lifecycle";
 import { launchInput, settingsInput } from "../../instances/schemas";
 import { updateSettings } from "../../instances/settings";
 import { instanceDetail, instanceLogs, listInstances, listItem } from "../../instances/views";
 import { hourlyRate, lockPricing, maxHourlyRate } from "../../pricing/snapshot";
-import { InvalidInputError } from "../../errors";
+import { safeString } from "../../validation";
 import { accountProcedure, router, type TrpcContext } from "../init";
 
 const id = z.object({ id: safeString().min(1).max(64) });

@@ -1,8 +1,8 @@
 import { z } from "zod";
-import { safeString } from "../../validation";
 import { readCatalog } from "../../catalog/queries";
 import { findRuntimeBinary } from "../../providers/local/local-provider";
 import { INSTALLABLE, installStates, requestInstall } from "../../runtimes/installs";
+import { safeString } from "../../validation";
 import { accountProcedure, router, userProcedure } from "../init";
 
 export const runtimesRouter = router({

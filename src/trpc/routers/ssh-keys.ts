@@ -1,7 +1,7 @@
 import { z } from "zod";
-import { safeString } from "../../validation";
 import { addSshKey, listSshKeys, removeSshKey } from "../../ssh-keys/keys";
 import { addSshKeyInput } from "../../ssh-keys/schemas";
+import { safeString } from "../../validation";
 import { accountProcedure, router } from "../init";
 
 export const sshKeysRouter = router({

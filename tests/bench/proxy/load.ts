@@ -12,8 +12,9 @@
  *   arrival time is taken as it is read; each frame must carry the next
  *   index, then `[DONE]`.
  */
-import { FRAMES } from "./shape";
+
 import { watchParent } from "./parent";
+import { FRAMES } from "./shape";
 
 export interface Target {
   name: string;

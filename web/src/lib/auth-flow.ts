@@ -1,5 +1,5 @@
-import { goto } from "$app/navigation";
 import { redirect } from "@sveltejs/kit";
+import { goto } from "$app/navigation";
 import { afterSignIn, type PageUrl } from "./navigation";
 import { toast } from "./toasts.svelte";
 import { describeError, trpc } from "./trpc";

@@ -1,10 +1,10 @@
-import type { Outputs } from "./trpc";
-// Type-only, as in trpc.ts: the shapes the api stores as JSON (placement decisions), never its code.
-import type { Offer } from "../../../src/scheduler/offers";
-import type { PlacementWeights } from "../../../src/scheduler/placement";
 // Pure, dependency-free rules shared with the api, so the Launch page shows what the api will do.
 import { servingNameFrom } from "../../../src/instances/serving-name";
 import { modelClassFor } from "../../../src/pricing/model-class";
+// Type-only, as in trpc.ts: the shapes the api stores as JSON (placement decisions), never its code.
+import type { Offer } from "../../../src/scheduler/offers";
+import type { PlacementWeights } from "../../../src/scheduler/placement";
+import type { Outputs } from "./trpc";
 
 export type InstanceItem = Outputs["instances"]["list"][number];
 export type InstanceDetail = Outputs["instances"]["get"];

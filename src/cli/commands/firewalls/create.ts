@@ -3,7 +3,7 @@ import type { CliContext } from "../../context";
 import { CliError, toCliError } from "../../errors";
 import { readStdin } from "../../input";
 import { renderFirewall } from "./render";
-import { nameRuleFields, parseRulesFile, rulesFromFlags, withRuleIds, type RegexAction, type RuleFlagUse } from "./rules";
+import { nameRuleFields, parseRulesFile, type RegexAction, type RuleFlagUse, rulesFromFlags, withRuleIds } from "./rules";
 
 export interface CreateFlags {
   rules?: string;

@@ -1,5 +1,5 @@
-import type { Client } from "../../client";
 import type { PiiCategory } from "../../../firewall/rules/schemas";
+import type { Client } from "../../client";
 import { CliError, UsageError } from "../../errors";
 
 /** A rule as `firewalls.create` takes it. */

@@ -2,8 +2,8 @@ import type { Client, Outputs } from "../../client";
 import type { CliContext } from "../../context";
 import { CliError, toCliError } from "../../errors";
 import { readSecretFromStdin } from "../../input";
-import { launchRequest, type LaunchFlags, type LaunchRequest } from "./launch-options";
-import { gpuLabel, renderAssessment, renderProblems, renderRunning, type Assessment } from "./render";
+import { type LaunchFlags, type LaunchRequest, launchRequest } from "./launch-options";
+import { type Assessment, gpuLabel, renderAssessment, renderProblems, renderRunning } from "./render";
 import { waitForInstance } from "./wait";
 
 type Catalog = Outputs["instances"]["catalog"];

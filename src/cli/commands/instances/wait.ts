@@ -1,8 +1,8 @@
 import type { Client } from "../../client";
 import type { CliContext } from "../../context";
 import { CliError, toCliError } from "../../errors";
-import { progressKey, progressLine, settle, type Goal } from "./progress";
-import { failureMessage, type Detail } from "./render";
+import { type Goal, progressKey, progressLine, settle } from "./progress";
+import { type Detail, failureMessage } from "./render";
 
 const POLL_INTERVAL_MS = 1_000;
 export const DEFAULT_WAIT_SECONDS = 600;
