@@ -20,6 +20,7 @@ export interface JobDefinition<N extends JobName> {
   /** Cron (UTC) for jobs that run on a schedule. */
   schedule?: string;
   /** Jobs are delivered at least once: a handler must be safe to run twice. */
+  // biome-ignore lint/suspicious/noConfusingVoidType: a handler either reports what it did or returns nothing
   handle(payload: JobPayloads[N], services: WorkerServices, job: Job<JobPayloads[N]>): Promise<object | void>;
 }
 

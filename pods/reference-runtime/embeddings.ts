@@ -93,7 +93,7 @@ export function embeddingVector(key: Uint8Array, maxDimensions: number, dimensio
 /** Little-endian float32, base64-encoded: OpenAI's `encoding_format: "base64"`. */
 export function encodeBase64(vector: readonly number[]): string {
   const view = new DataView(new ArrayBuffer(vector.length * 4));
-  vector.forEach((value, i) => view.setFloat32(i * 4, value, true));
+  for (const [i, value] of vector.entries()) view.setFloat32(i * 4, value, true);
   return Buffer.from(view.buffer).toString("base64");
 }
 

@@ -51,7 +51,7 @@ export function mentionedTools(tools: readonly Tool[], text: string): Tool[] {
   const lower = text.toLowerCase();
   return tools.filter((tool) => {
     const name = tool.function.name.toLowerCase();
-    return [name, name.replace(/[_-]+/g, " ")].some((form) => new RegExp(`(?<![\\p{L}\\p{N}_])${escape(form)}(?![\\p{L}\\p{N}_])`, "u").test(lower));
+    return [name, name.replace(/[_-]+/g, " ")].some((form) => new RegExp(`(?<![\\p{L}\\p{N}_])${escapeRegExp(form)}(?![\\p{L}\\p{N}_])`, "u").test(lower));
   });
 }
 
@@ -83,6 +83,6 @@ export function argumentPieces(argumentsJson: string): string[] {
   return tokenize(argumentsJson);
 }
 
-function escape(text: string): string {
+function escapeRegExp(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 }

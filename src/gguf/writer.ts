@@ -105,7 +105,10 @@ class ByteWriter {
   }
 
   value(type: GgufValueType, value: GgufScalar | GgufArray | GgufSkippedArray): void {
-    if (type === GgufValueType.STRING) return this.string(value as string);
+    if (type === GgufValueType.STRING) {
+      this.string(value as string);
+      return;
+    }
     if (type === GgufValueType.ARRAY) {
       const array = value as GgufArray | GgufSkippedArray;
       if (!("items" in array)) throw new Error("an array read with skipArrayItems has no items to write");
@@ -124,27 +127,37 @@ class ByteWriter {
     this.at += size;
     switch (type) {
       case GgufValueType.UINT8:
-        return v.setUint8(at, value as number);
+        v.setUint8(at, value as number);
+        return;
       case GgufValueType.INT8:
-        return v.setInt8(at, value as number);
+        v.setInt8(at, value as number);
+        return;
       case GgufValueType.BOOL:
-        return v.setUint8(at, value ? 1 : 0);
+        v.setUint8(at, value ? 1 : 0);
+        return;
       case GgufValueType.UINT16:
-        return v.setUint16(at, value as number, true);
+        v.setUint16(at, value as number, true);
+        return;
       case GgufValueType.INT16:
-        return v.setInt16(at, value as number, true);
+        v.setInt16(at, value as number, true);
+        return;
       case GgufValueType.UINT32:
-        return v.setUint32(at, value as number, true);
+        v.setUint32(at, value as number, true);
+        return;
       case GgufValueType.INT32:
-        return v.setInt32(at, value as number, true);
+        v.setInt32(at, value as number, true);
+        return;
       case GgufValueType.FLOAT32:
-        return v.setFloat32(at, value as number, true);
+        v.setFloat32(at, value as number, true);
+        return;
       case GgufValueType.FLOAT64:
-        return v.setFloat64(at, value as number, true);
+        v.setFloat64(at, value as number, true);
+        return;
       case GgufValueType.UINT64:
-        return v.setBigUint64(at, BigInt(value as number | bigint), true);
+        v.setBigUint64(at, BigInt(value as number | bigint), true);
+        return;
       default:
-        return v.setBigInt64(at, BigInt(value as number | bigint), true);
+        v.setBigInt64(at, BigInt(value as number | bigint), true);
     }
   }
 

@@ -13,7 +13,7 @@ import {
   unknownSizeProblem,
 } from "./problems";
 import { DEFAULT_USABLE_FRACTION, estimateVram, fitsOn, type GpuSelection, type GpuType, suggestGpus, usableGiB, type VramEstimate } from "./vram";
-import { chooseGgufFile, type GgufFile, sizeWeights } from "./weights";
+import { chooseGgufFile, sizeWeights } from "./weights";
 
 export type { Problem, ProblemCode } from "./problems";
 

@@ -96,7 +96,7 @@ export function handleSamples(batcher: HeartbeatBatcher, run: AgentRun, body: Sa
 async function markRunning(db: Database, run: AgentRun): Promise<InstanceState | null> {
   return db.transaction(async (tx) => {
     const [instance] = await tx.select().from(instances).where(eq(instances.id, run.instanceId)).for("update");
-    if (!instance || instance.state !== "pending" || instance.currentRunId !== run.runId) return instance?.state ?? null;
+    if (instance?.state !== "pending" || instance.currentRunId !== run.runId) return instance?.state ?? null;
     await tx.update(instanceRuns).set({ runningAt: sql`now()`, lastHeartbeatAt: sql`now()` }).where(eq(instanceRuns.id, run.runId));
     await transition(tx, run.instanceId, { to: "running", cause: "the runtime passed its health check", patch: { progress: null } });
     return "running";

@@ -1,5 +1,5 @@
-import { and, eq, isNull, lt, or, sql } from "drizzle-orm";
-import type { Database, Executor, Transaction } from "../../db/client";
+import { and, eq, isNull, sql } from "drizzle-orm";
+import type { Database, Executor } from "../../db/client";
 import { instanceRuns, instances, placementDecisions, sshKeys } from "../../db/schema";
 import { newSecret, sha256Hex } from "../auth/secrets";
 import { newId } from "../ids";

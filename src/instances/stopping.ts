@@ -24,7 +24,7 @@ export async function settleStop(db: Database, providers: Provider[], instanceId
       .set({ endedAt: new Date(), endReason: "stopped" })
       .where(and(eq(instanceRuns.id, runId), isNull(instanceRuns.endedAt)));
     const [instance] = await tx.select().from(instances).where(eq(instances.id, instanceId)).for("update");
-    if (!instance || instance.state !== "stopping") return "skipped";
+    if (instance?.state !== "stopping") return "skipped";
     await transition(tx, instanceId, { to: "stopped", cause: "pod terminated and released", patch: { progress: null } });
     return "stopped";
   });

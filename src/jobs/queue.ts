@@ -42,6 +42,7 @@ export function jobQueue(boss: PgBoss): JobQueue {
         if (!(await boss.getQueue(name))) await boss.createQueue(name);
         known.add(name);
       }
+      // biome-ignore lint/suspicious/noExplicitAny: pg-boss types its adapter against drizzle generics a joined transaction does not name
       return boss.send(name, payload, tx ? { ...sendOptions, db: fromDrizzle(tx as any, sql as any) } : sendOptions);
     },
   };

@@ -78,7 +78,10 @@ export class LookupCache<V> {
     this.#entries.set(key, { value, expiresAt: this.#now() + this.options.ttlMs, tag });
     if (tag !== null) {
       let keys = this.#byTag.get(tag);
-      if (!keys) this.#byTag.set(tag, (keys = new Set()));
+      if (!keys) {
+        keys = new Set();
+        this.#byTag.set(tag, keys);
+      }
       keys.add(key);
     }
   }

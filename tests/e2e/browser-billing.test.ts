@@ -12,7 +12,7 @@ import { instances, memberships, users } from "../../db/schema";
 import { createApp, webBuildDir } from "../../server/app";
 import { postEntry } from "../../src/billing/ledger";
 import { loadConfig } from "../../src/config";
-import { newId, randomBase62 } from "../../src/ids";
+import { newId } from "../../src/ids";
 import { browserForFile, seen, signUpInBrowser, TEST_PASSWORD } from "../support/browser";
 import { freePort } from "../support/cluster";
 import { freshDatabase } from "../support/db";

@@ -281,7 +281,7 @@ describe("an instance's life through the CLI", () => {
       const human = await cli([...tooBig, "--validate-only"]);
       expect(human.code).toBe(1);
       expect(human.stdout).toStartWith("Qwen/Qwen3-8B on vLLM with 1×L4: cannot launch (1 problem).\n");
-      expect(human.stdout).toMatch(/\n- Qwen3-8B needs ~23 GiB of VRAM .*\n  remediation: pick 1×A100-40G or 1×L40S/);
+      expect(human.stdout).toMatch(/\n- Qwen3-8B needs ~23 GiB of VRAM .*\n {2}remediation: pick 1×A100-40G or 1×L40S/);
       expect(human.stderr).toStartWith("error: Qwen/Qwen3-8B cannot launch on vLLM with 1×L4:\n");
 
       // Without --validate-only the same check refuses the launch, before the balance is even looked at.

@@ -94,7 +94,7 @@ describe("fuzzing /v1", () => {
 
   test("mistyped headers and methods", async () => {
     const weird: Record<string, string>[] = [
-      { authorization: "Bearer " + "qdz_".repeat(100) },
+      { authorization: `Bearer ${"qdz_".repeat(100)}` },
       { authorization: `Bearer ${key}`, "content-length": "abc" },
       { authorization: `Bearer ${key}`, accept: "\t" },
       { authorization: `Bearer ${key} extra` },

@@ -169,7 +169,7 @@ describe("the OpenAI SDK through /v1", () => {
 describe("errors, in OpenAI's shape and classes", () => {
   test("401 for a missing, malformed, unknown key: AuthenticationError", async () => {
     expect(
-      await sdk("qdz_" + "x".repeat(43))
+      await sdk(`qdz_${"x".repeat(43)}`)
         .models.list()
         .catch((e) => e),
     ).toBeInstanceOf(OpenAI.AuthenticationError);

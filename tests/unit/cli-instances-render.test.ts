@@ -198,7 +198,7 @@ describe("renderDetail", () => {
       runs: [],
     });
     const text = renderDetail(pending, SERVER);
-    expect(text).toMatch(/\nprogress:\s+pending \d+s · downloading model \[#####\.+\]  25% · Downloading\n/);
+    expect(text).toMatch(/\nprogress:\s+pending \d+s · downloading model \[#####\.+\] {2}25% · Downloading\n/);
     expect(text).toContain("\nplacement:     not placed yet: 1×L4/L40S (secure, smart)\n");
   });
 

@@ -1,7 +1,7 @@
 import { type Command, InvalidArgumentError, Option } from "commander";
 import { ledgerEntryJson } from "../../billing/ledger-json";
 import { action } from "../action";
-import type { Client, Outputs } from "../client";
+import type { Client } from "../client";
 import type { CliContext } from "../context";
 import { CliError, toCliError } from "../errors";
 import { formatEur, formatSignedEur, parseEur } from "../money";

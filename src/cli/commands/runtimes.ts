@@ -60,7 +60,7 @@ async function install(cli: CliContext, runtimeId: string, options: { timeout: s
 
 function installState(row: RuntimeRow): string {
   if (!row.installable) return "—";
-  if (!row.install) return "not built (qdz runtimes install " + row.id + ")";
+  if (!row.install) return `not built (qdz runtimes install ${row.id})`;
   if (row.install.state === "installing") return `building: ${row.install.message ?? row.install.phase}`;
   return row.install.state === "installed" ? `built (${row.install.version})` : `failed: ${row.install.error}`;
 }

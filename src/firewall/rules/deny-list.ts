@@ -2,7 +2,7 @@ import { type Span, spansOf } from "./spans";
 
 const cache = new WeakMap<readonly string[], RegExp>();
 
-function escape(term: string): string {
+function escapeRegExp(term: string): string {
   return term.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 }
 
@@ -14,7 +14,7 @@ function escape(term: string): string {
 function patternFor(terms: readonly string[]): RegExp {
   let pattern = cache.get(terms);
   if (!pattern) {
-    const alternatives = [...terms].sort((a, b) => b.length - a.length).map((t) => escape(t.trim()).split(/\s+/).join("\\s+"));
+    const alternatives = [...terms].sort((a, b) => b.length - a.length).map((t) => escapeRegExp(t.trim()).split(/\s+/).join("\\s+"));
     pattern = new RegExp(`(?<![\\p{L}\\p{N}_])(?:${alternatives.join("|")})(?![\\p{L}\\p{N}_])`, "giu");
     cache.set(terms, pattern);
   }

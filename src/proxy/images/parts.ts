@@ -14,10 +14,10 @@ export interface ImagePart {
 export function imageParts(input: unknown): ImagePart[] {
   const found: ImagePart[] = [];
   if (Array.isArray(input)) {
-    input.forEach((item, i) => {
-      if (Array.isArray(item)) item.forEach((part, j) => collect(part, `input[${i}][${j}]`, found));
+    for (const [i, item] of input.entries()) {
+      if (Array.isArray(item)) for (const [j, part] of item.entries()) collect(part, `input[${i}][${j}]`, found);
       else collect(item, `input[${i}]`, found);
-    });
+    }
   } else collect(input, "input", found);
   return found;
 }

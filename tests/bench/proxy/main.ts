@@ -227,19 +227,17 @@ async function setUp() {
       currentRunId: runId,
     });
     await tx.insert(instanceEvents).values({ instanceId, fromState: null, toState: "running", cause: "bench" });
-    await tx
-      .insert(instanceRuns)
-      .values({
-        id: runId,
-        instanceId,
-        number: 1,
-        providerId: "local",
-        region: "local",
-        gpuType: "L4",
-        rateCentsPerHour: 80,
-        runtimeUrl: mockUrl,
-        runningAt: new Date(),
-      });
+    await tx.insert(instanceRuns).values({
+      id: runId,
+      instanceId,
+      number: 1,
+      providerId: "local",
+      region: "local",
+      gpuType: "L4",
+      rateCentsPerHour: 80,
+      runtimeUrl: mockUrl,
+      runningAt: new Date(),
+    });
   });
   // Auth and a firewall on, as the issue asks: representative rules that every prompt is screened with (none fires).
   const owner = {
@@ -721,11 +719,11 @@ try {
   const ramp = PHASES.has("ramp") ? await rampPhase(streamTargets) : { steps: [], stoppedByDeadline: false };
   if (process.env.BENCH_PHASES || TARGETS || process.env.BENCH_CONCURRENCIES) {
     log("a diagnostic run (BENCH_PHASES/BENCH_TARGETS/BENCH_CONCURRENCIES): the log above is its result; no table written");
-    latency.forEach((row) =>
+    for (const row of latency) {
       log(
         `c=${row.concurrency} ${row.target}: CPU µs/req ${JSON.stringify(Object.fromEntries(Object.entries(row.cpuUsPerRequest).map(([k, v]) => [k, Math.round(v)])))}`,
-      ),
-    );
+      );
+    }
   } else {
     const markdown = report({
       started,

@@ -176,7 +176,8 @@ export function ruleErrorsOf(message: string): Record<number, Record<string, str
     const [, index, path, text] = match;
     const segments = path!.split(".");
     const field = segments[0] === "options" ? (segments[1] ?? "options") : segments[0]!;
-    const byField = (errors[Number(index)] ??= {});
+    errors[Number(index)] ??= {};
+    const byField = errors[Number(index)]!;
     byField[field] ??= text!;
   }
   return errors;

@@ -16,7 +16,7 @@ export function signInUrl(url: PageUrl): string {
 /** Where to go after signing in: a same-site path from `?next=`, else the instances list. */
 export function afterSignIn(url: PageUrl): string {
   const next = url.searchParams.get("next");
-  return next && next.startsWith("/") && !next.startsWith("//") ? next : "/instances";
+  return next?.startsWith("/") && !next.startsWith("//") ? next : "/instances";
 }
 
 /** For page loads: a session that ended mid-visit sends the person to sign in, then back. */

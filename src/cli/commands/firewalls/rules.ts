@@ -36,7 +36,10 @@ export function rulesFromFlags(uses: RuleFlagUse[], regexAction?: RegexAction): 
   let denied: string[] | undefined;
   for (const { flag, value } of uses) {
     if (flag === "deny") {
-      if (!denied) rules.push({ kind: "deny_list", action: "block", options: { terms: (denied = []) } });
+      if (!denied) {
+        denied = [];
+        rules.push({ kind: "deny_list", action: "block", options: { terms: denied } });
+      }
       denied.push(value ?? "");
       continue;
     }

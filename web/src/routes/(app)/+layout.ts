@@ -6,6 +6,6 @@ import type { LayoutLoad } from "./$types";
 /** Every page of the app needs a signed-in person; the rest are sent to sign in and brought back. */
 export const load: LayoutLoad = async ({ url }) => {
   const me = await trpc.auth.me.query();
-  if (!me || me.kind !== "user" || !me.email) redirect(307, signInUrl(url));
+  if (me?.kind !== "user" || !me.email) redirect(307, signInUrl(url));
   return { me: { ...me, email: me.email } };
 };

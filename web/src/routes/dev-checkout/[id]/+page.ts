@@ -8,7 +8,7 @@ import type { PageLoad } from "./$types";
  */
 export const load: PageLoad = async ({ params, url }) => {
   const me = await trpc.auth.me.query();
-  if (!me || me.kind !== "user") redirect(307, `/login?next=${encodeURIComponent(url.pathname)}`);
+  if (me?.kind !== "user") redirect(307, `/login?next=${encodeURIComponent(url.pathname)}`);
   const checkout = await trpc.billing.checkout.query({ id: params.id }).catch((error: unknown) => {
     // Another account's checkout answers exactly like one that does not exist.
     if (["NOT_FOUND", "BAD_REQUEST"].includes(describeError(error).code)) return null;

@@ -46,8 +46,7 @@ export async function readChatStream(response: Response, onDelta: (text: string)
     if (done) break;
     buffer += value;
     // Events end with a blank line; a partial one waits for the next chunk.
-    let end: number;
-    while ((end = buffer.indexOf("\n\n")) >= 0) {
+    for (let end = buffer.indexOf("\n\n"); end >= 0; end = buffer.indexOf("\n\n")) {
       const event = buffer.slice(0, end);
       buffer = buffer.slice(end + 2);
       for (const line of event.split("\n")) {
