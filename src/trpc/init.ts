@@ -60,6 +60,8 @@ const base = t.procedure.use(async ({ ctx, type, next }) => {
   const result = await next();
   if (result.ok) return result;
   const cause = result.error.cause;
+  // HTTP's own header too, for clients that read only that; the body's data carries it as well.
+  if (cause instanceof RateLimitedError) ctx.resHeaders.set("retry-after", String(cause.retryAfterSeconds));
   // tRPC wraps whatever a procedure throws; a domain error inside gets its own code here.
   if (cause instanceof DomainError) throw toTRPCError(cause);
   // Input that failed its schema: say which field and why, in words, not zod's JSON.

@@ -5,7 +5,6 @@ import { loginInput, signupInput } from "../../accounts/schemas";
 import { createSession, endSession, switchAccount } from "../../accounts/sessions";
 import { signUp } from "../../accounts/signup";
 import { clearedSessionCookie, sessionCookie } from "../../auth/caller";
-import { RateLimitedError } from "../../errors";
 import { safeString } from "../../validation";
 import { publicProcedure, router, type TrpcContext, userProcedure } from "../init";
 
@@ -23,35 +22,19 @@ function handOver(ctx: TrpcContext, session: { token: string; expiresAt: Date },
 
 const isHttps = (ctx: TrpcContext) => ctx.config.PUBLIC_URL.startsWith("https:");
 
-/** A refusal for too many attempts also says when to retry in HTTP's own header, for clients that only read that. */
-async function withRetryAfter<T>(ctx: TrpcContext, work: Promise<T>): Promise<T> {
-  try {
-    return await work;
-  } catch (error) {
-    if (error instanceof RateLimitedError) ctx.resHeaders.set("retry-after", String(error.retryAfterSeconds));
-    throw error;
-  }
-}
-
 export const authRouter = router({
   signup: publicProcedure.input(signupInput.extend({ client })).mutation(async ({ ctx, input }) => {
-    const user = await withRetryAfter(
-      ctx,
-      signUp(ctx.db, input, { ip: ctx.ip, maxPerIp: ctx.config.SIGNUP_MAX_PER_IP, windowMinutes: ctx.config.SIGNUP_WINDOW_MINUTES }),
-    );
+    const user = await signUp(ctx.db, input, { ip: ctx.ip, maxPerIp: ctx.config.SIGNUP_MAX_PER_IP, windowMinutes: ctx.config.SIGNUP_WINDOW_MINUTES });
     const session = await createSession(ctx.db, user, ctx.config.SESSION_TTL_DAYS);
     return { userId: user.userId, accountId: user.accountId, email: user.email, ...handOver(ctx, session, input.client) };
   }),
 
   login: publicProcedure.input(loginInput.extend({ client })).mutation(async ({ ctx, input }) => {
-    const session = await withRetryAfter(
-      ctx,
-      logIn(ctx.db, input, ctx.ip, {
-        maxFailures: ctx.config.LOGIN_MAX_FAILURES,
-        windowMinutes: ctx.config.LOGIN_WINDOW_MINUTES,
-        sessionTtlDays: ctx.config.SESSION_TTL_DAYS,
-      }),
-    );
+    const session = await logIn(ctx.db, input, ctx.ip, {
+      maxFailures: ctx.config.LOGIN_MAX_FAILURES,
+      windowMinutes: ctx.config.LOGIN_WINDOW_MINUTES,
+      sessionTtlDays: ctx.config.SESSION_TTL_DAYS,
+    });
     return { userId: session.userId, accountId: session.accountId, ...handOver(ctx, session, input.client) };
   }),
 
