@@ -26,6 +26,7 @@ import { type AppRouter, appRouter } from "../../src/trpc/router";
 import { TRPC_MAX_BATCH_CALLS, transformer } from "../../src/trpc/wire";
 import { freshDatabase } from "../support/db";
 import { newUser, SCHEDULER_TOKEN, testConfig } from "../support/factories";
+import { HEALTH_BOUND_MS, whilePollingHealth } from "../support/health";
 
 const { db } = await freshDatabase();
 const app = createApp({ db, config: testConfig });
@@ -33,35 +34,6 @@ const site = "http://localhost:3000";
 const served = createApp({ db, config: testConfig }).listen({ port: 0, hostname: "127.0.0.1" });
 const base = `http://127.0.0.1:${served.server!.port}`;
 afterAll(() => served.stop(true));
-
-/** Generous: a healthy event loop answers in a few ms; the stalls this guards against lasted seconds. */
-const HEALTH_BOUND_MS = 500;
-
-/** Runs `hostile` while /healthz is polled over the socket; the slowest health answer says whether the api stalled. */
-async function whilePollingHealth<T>(hostile: () => Promise<T>): Promise<{ result: T; slowestHealthMs: number; polls: number }> {
-  let done = false;
-  let slowestHealthMs = 0;
-  let polls = 0;
-  const poller = (async () => {
-    while (!done) {
-      const started = performance.now();
-      const response = await fetch(`${base}/healthz`);
-      expect(response.status).toBe(200);
-      await response.text();
-      slowestHealthMs = Math.max(slowestHealthMs, performance.now() - started);
-      polls++;
-      await Bun.sleep(10);
-    }
-  })();
-  try {
-    // Let the first poll land before the hostile request goes out.
-    await Bun.sleep(20);
-    return { result: await hostile(), slowestHealthMs, polls };
-  } finally {
-    done = true;
-    await poller;
-  }
-}
 
 const trpcUrl = (path: string, input?: unknown) => `${base}/trpc/${path}${input === undefined ? "" : `?input=${encodeURIComponent(JSON.stringify(input))}`}`;
 /** A tRPC error answer out of superjson's envelope (outputs, errors included, stay superjson). */
@@ -86,7 +58,7 @@ function expectNoLeak(text: string) {
 
 describe("item 1: tRPC inputs are plain JSON; superjson never reads what a client sends", () => {
   test("a meta.values that made superjson recurse is answered 400 at once, /healthz unaffected", async () => {
-    const { result, slowestHealthMs, polls } = await whilePollingHealth(() =>
+    const { result, slowestHealthMs, polls } = await whilePollingHealth(base, () =>
       fetch(trpcUrl("account.previewInvite", { json: { token: "x" }, meta: { values: "x" } })),
     );
     expect(result.status).toBe(400);
@@ -107,7 +79,7 @@ describe("item 1: tRPC inputs are plain JSON; superjson never reads what a clien
         headers: { "content-type": "application/json" },
         body: JSON.stringify({ json: { email: "a@example.com", password: "x" }, meta: { values: { email: ["custom", "x"] } } }),
       });
-    const { result, slowestHealthMs } = await whilePollingHealth(() => Promise.all([login(), login(), login()]));
+    const { result, slowestHealthMs } = await whilePollingHealth(base, () => Promise.all([login(), login(), login()]));
     for (const response of result) {
       expect(response.status).toBe(400);
       expect((await trpcErrorOf(response)).message).toContain("email: ");
@@ -125,7 +97,7 @@ describe("item 1: tRPC inputs are plain JSON; superjson never reads what a clien
 
   test("a mebibyte of nested arrays is refused before JSON.parse, /healthz unaffected", async () => {
     const depth = 500_000;
-    const { result, slowestHealthMs } = await whilePollingHealth(() =>
+    const { result, slowestHealthMs } = await whilePollingHealth(base, () =>
       fetch(trpcUrl("auth.login"), { method: "POST", headers: { "content-type": "application/json" }, body: "[".repeat(depth) + "]".repeat(depth) }),
     );
     expect(result.status).toBe(400);
@@ -150,7 +122,7 @@ describe("item 4: a batch holds at most TRPC_MAX_BATCH_CALLS calls", () => {
   const batchOf = (count: number) => fetch(`${base}/trpc/${Array(count).fill("auth.me").join(",")}?batch=1&input=${encodeURIComponent("{}")}`);
 
   test.each([26, 1000])("%i calls are refused with a 400 naming the limit, before any runs", async (count) => {
-    const { result, slowestHealthMs } = await whilePollingHealth(() => batchOf(count));
+    const { result, slowestHealthMs } = await whilePollingHealth(base, () => batchOf(count));
     expect(result.status).toBe(400);
     const error = await trpcErrorOf(result);
     expect(error.message).toBe(`A batch may hold at most ${TRPC_MAX_BATCH_CALLS} calls; this one has ${count}.`);
@@ -230,7 +202,7 @@ async function headOnly(head: string): Promise<string> {
 
 describe("item 3: every route reads at most its own limit, answering 413 before buffering", () => {
   test("five 120 MB streamed webhook bodies: 413 each in the REST shape, streams left unread, /healthz unaffected", async () => {
-    const { result, slowestHealthMs } = await whilePollingHealth(async () => {
+    const { result, slowestHealthMs } = await whilePollingHealth(base, async () => {
       const posts = Array.from({ length: 5 }, () => postStreamed("/webhooks/stripe", { "stripe-signature": "t=1,v1=x" }));
       return { responses: await Promise.all(posts.map((p) => p.response)), states: posts.map((p) => p.state) };
     });
@@ -250,7 +222,7 @@ describe("item 3: every route reads at most its own limit, answering 413 before 
   });
 
   test("a 120 MB streamed auth.login: 413 in tRPC's shape, stream left unread", async () => {
-    const { result, slowestHealthMs } = await whilePollingHealth(async () => {
+    const { result, slowestHealthMs } = await whilePollingHealth(base, async () => {
       const post = postStreamed("/trpc/auth.login");
       return { response: await post.response, state: post.state };
     });
