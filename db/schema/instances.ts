@@ -111,6 +111,9 @@ export const instanceEvents = pgTable(
 );
 
 /** One pod's life: from placement to release. Heartbeats extend it; metering reads it. */
+/** Why a run ended: a user's (or schedule's) stop, the grace window, a delete, a crash, a lost pod, a reclaimed spot pod, a runtime that never became healthy, or no offer that could be provisioned. */
+export const runEndReason = pgEnum("run_end_reason", ["stopped", "grace", "deleted", "failed", "lost", "reclaimed", "non_bootstrap", "placement_failed"]);
+
 export const instanceRuns = pgTable(
   "instance_runs",
   {
@@ -140,10 +143,27 @@ export const instanceRuns = pgTable(
     ...createdAt,
     runningAt: timestamptz("running_at"),
     lastHeartbeatAt: timestamptz("last_heartbeat_at"),
+    /** When billing for the run ended (the database clock): the stop request, the failure or loss detected, the reclaim. */
     endedAt: timestamptz("ended_at"),
+    /** Why it ended, in words people read (the provider's error, the exit code). */
     endReason: text("end_reason"),
+    /** Why it ended, as metering and refunds read it. */
+    endedBecause: runEndReason("ended_because"),
+    /** Whole billable seconds already turned into debits (cumulative; the tick and settlement only move it forward). */
+    billedSeconds: integer("billed_seconds").notNull().default(0),
+    /** Cents debited for the run so far: always floor(billed_seconds × rate_cents_per_hour / 3600). */
+    billedCents: bigint("billed_cents", { mode: "number" }).notNull().default(0),
+    /** When the ended run was settled to its end (and refunded, when it failed early); null until then. */
+    settledAt: timestamptz("settled_at"),
   },
-  (t) => [uniqueIndex("instance_runs_instance_number_key").on(t.instanceId, t.number), uniqueIndex("instance_runs_agent_token_key").on(t.agentTokenHash)],
+  (t) => [
+    uniqueIndex("instance_runs_instance_number_key").on(t.instanceId, t.number),
+    uniqueIndex("instance_runs_agent_token_key").on(t.agentTokenHash),
+    // The billing tick's claim: live runs that have reached running.
+    index("instance_runs_billable_idx").on(t.id).where(sql`${t.endedAt} is null and ${t.runningAt} is not null`),
+    // Settlement's work list: ended runs not yet settled.
+    index("instance_runs_unsettled_idx").on(t.endedAt).where(sql`${t.endedAt} is not null and ${t.settledAt} is null`),
+  ],
 );
 
 /** Why an instance went where it went: every offer considered, its score, or why it was ruled out. */
