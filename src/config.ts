@@ -68,6 +68,8 @@ const schema = z
     GRACE_WINDOW_HOURS: positiveInt.default(24),
     /** A launch must be covered for this long at its hourly rate. */
     MIN_RUNWAY_HOURS: z.coerce.number().min(0).default(1),
+    /** How often running instances are billed, in seconds (every tick bills whole seconds, so a shorter one only shows charges sooner). */
+    BILLING_TICK_SECONDS: z.coerce.number().int().min(5).default(60),
     /** The scheduler's credential for POST /billing/debit; unset turns that endpoint off. */
     BILLING_INTERNAL_TOKEN: z.string().min(32, { message: "use at least 32 characters" }).optional(),
 

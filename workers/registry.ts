@@ -1,11 +1,13 @@
 import type { PgBoss } from "pg-boss";
 import { type JobName, type JobPayloads, jobNames } from "../src/jobs/names";
+import { billingTick } from "./billing-tick";
 import { graceSweep } from "./grace-sweep";
 import { installRuntime } from "./install-runtime";
 import type { JobDefinition, WorkerServices } from "./job";
 import { ping } from "./ping";
 import { provision } from "./provision";
 import { reconcileJob } from "./reconcile";
+import { settleRun } from "./settle-run";
 import { stop } from "./stop";
 
 /** One handler per job name; the type refuses a missing name at compile time. */
@@ -16,6 +18,8 @@ export const registry: { [N in JobName]: JobDefinition<N> } = {
   "instances.reconcile": reconcileJob,
   "runtimes.install": installRuntime,
   "billing.grace-sweep": graceSweep,
+  "billing.tick": billingTick,
+  "billing.settle-run": settleRun,
 };
 
 /** The same rule at run time, for names added to the list without a handler. */

@@ -16,6 +16,10 @@ export interface JobPayloads {
   "runtimes.install": { runtimeId: string };
   /** Stops the instances of accounts whose grace window ended with a negative balance. */
   "billing.grace-sweep": Record<string, never>;
+  /** Bills every running run up to its last heartbeat, and settles ended runs whose settlement was lost. */
+  "billing.tick": Record<string, never>;
+  /** Bills an ended run up to its end and refunds an early failure; enqueued with the end of the run. */
+  "billing.settle-run": { runId: string };
 }
 
 export type JobName = keyof JobPayloads;
@@ -28,4 +32,6 @@ export const jobNames = [
   "instances.reconcile",
   "runtimes.install",
   "billing.grace-sweep",
+  "billing.tick",
+  "billing.settle-run",
 ] as const satisfies readonly JobName[];
