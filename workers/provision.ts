@@ -9,10 +9,11 @@ import { defineJob } from "./job";
 export const provision = defineJob({
   name: "instances.provision",
   queue: { retryLimit: 3, retryDelay: 2, retryBackoff: true, expireInSeconds: 300 },
-  async handle({ instanceId, runId }, { db, config, providers }) {
+  async handle({ instanceId, runId }, { db, config, jobs, providers }) {
     const outcome = await provisionRun(
       {
         db,
+        jobs,
         providers,
         controlUrl: config.AGENT_CONTROL_URL,
         hubEndpoint: config.HF_ENDPOINT,

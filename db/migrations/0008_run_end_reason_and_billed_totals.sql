@@ -14,3 +14,11 @@ UPDATE "instance_runs" SET "ended_because" = CASE
   ELSE 'failed'
 END::run_end_reason
 WHERE "ended_at" IS NOT NULL;
+--> statement-breakpoint
+-- A run ends when billing must stop: for a stop, the request. Runs already stopping end at that moment.
+UPDATE "instance_runs" AS r SET "ended_at" = i."state_changed_at", "ended_because" = 'stopped', "end_reason" = 'stopped'
+FROM "instances" AS i
+WHERE i."current_run_id" = r."id" AND i."state" = 'stopping' AND r."ended_at" IS NULL;
+--> statement-breakpoint
+-- Nothing was ever charged before metering: runs that ended before it are closed as they stand, never billed after the fact.
+UPDATE "instance_runs" SET "settled_at" = "ended_at" WHERE "ended_at" IS NOT NULL AND "settled_at" IS NULL;

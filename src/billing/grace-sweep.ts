@@ -2,12 +2,13 @@ import { and, eq, inArray, isNotNull, isNull, lt, sql } from "drizzle-orm";
 import type { Database } from "../../db/client";
 import { accountBalances, instances } from "../../db/schema";
 import { stopInstance } from "../instances/lifecycle";
+import { canStop, liveRunStates } from "../instances/state-machine";
 import type { JobQueue } from "../jobs/queue";
 
 /**
  * When an account's grace window ends with the balance still negative, its
  * running and pending instances are stopped (never deleted), each with the
- * cause recorded. Safe to run twice: a stopping instance is not stopped again.
+ * cause recorded and its run ended as `grace`. Safe to run twice: a stopping instance is not stopped again.
  */
 export async function stopInstancesAfterGrace(db: Database, jobs: JobQueue, graceWindowHours: number): Promise<string[]> {
   const due = await db
@@ -19,7 +20,7 @@ export async function stopInstancesAfterGrace(db: Database, jobs: JobQueue, grac
         isNotNull(accountBalances.graceStartedAt),
         lt(accountBalances.balanceCents, 0),
         lt(accountBalances.graceStartedAt, sql`now() - make_interval(hours => ${graceWindowHours})`),
-        inArray(instances.state, ["pending", "running"]),
+        inArray(instances.state, [...liveRunStates]),
         isNull(instances.deletedAt),
       ),
     );
@@ -30,8 +31,8 @@ export async function stopInstancesAfterGrace(db: Database, jobs: JobQueue, grac
       const [balance] = await tx.select().from(accountBalances).where(eq(accountBalances.accountId, instance.accountId)).for("update");
       if (!balance || balance.balanceCents >= 0) return;
       const [current] = await tx.select().from(instances).where(eq(instances.id, instance.id)).for("update");
-      if (!current || !["pending", "running"].includes(current.state)) return;
-      await stopInstance(tx, jobs, current, `stopped by the platform: the ${graceWindowHours} h grace window ended with a negative balance`);
+      if (!current || !canStop(current.state)) return;
+      await stopInstance(tx, jobs, current, `stopped by the platform: the ${graceWindowHours} h grace window ended with a negative balance`, "grace");
       stopped.push(instance.id);
     });
   }

@@ -1,11 +1,12 @@
-import { and, eq, isNull, sql } from "drizzle-orm";
+import { eq } from "drizzle-orm";
 import type { Database } from "../../db/client";
 import { instanceRuns, instances } from "../../db/schema";
 import { sha256Hex } from "../auth/secrets";
 import type { JobQueue } from "../jobs/queue";
 import type { HeartbeatBody, SampleBody, WorkloadReport } from "./agent-contract";
 import type { HeartbeatBatcher } from "./heartbeats";
-import type { InstanceState } from "./state-machine";
+import { endRun, markRunning } from "./runs";
+import { type InstanceState, isLiveRunState, liveRunStates } from "./state-machine";
 import { transition } from "./transition";
 
 /** The run an agent token belongs to, with what the hot path needs to know about its instance. */
@@ -80,10 +81,12 @@ export async function handleHeartbeat(db: Database, jobs: JobQueue, batcher: Hea
   batcher.recordBeat(run.runId, run.instanceId, body.at, progress);
 
   if (workload.state === "ready" && run.state === "pending") {
-    run.state = (await markRunning(db, run)) ?? run.state;
-  } else if (workload.state === "exited" && (run.state === "pending" || run.state === "running")) {
-    run.state = (await markFailed(db, jobs, run, workload)) ?? run.state;
+    run.state = (await reportReady(db, run)) ?? run.state;
+  } else if (workload.state === "exited" && isLiveRunState(run.state)) {
+    run.state = (await reportExit(db, jobs, run, workload)) ?? run.state;
   }
+  // The cached entry too: once the instance has left the live states its run has ended, and later reports are refused.
+  if (!isLiveRunState(run.state)) run.ended = true;
   return "ok";
 }
 
@@ -93,33 +96,37 @@ export function handleSamples(batcher: HeartbeatBatcher, run: AgentRun, body: Sa
   return "ok";
 }
 
-async function markRunning(db: Database, run: AgentRun): Promise<InstanceState | null> {
+async function reportReady(db: Database, run: AgentRun): Promise<InstanceState | null> {
   return db.transaction(async (tx) => {
     const [instance] = await tx.select().from(instances).where(eq(instances.id, run.instanceId)).for("update");
     if (instance?.state !== "pending" || instance.currentRunId !== run.runId) return instance?.state ?? null;
-    await tx.update(instanceRuns).set({ runningAt: sql`now()`, lastHeartbeatAt: sql`now()` }).where(eq(instanceRuns.id, run.runId));
+    await markRunning(tx, run.runId);
     await transition(tx, run.instanceId, { to: "running", cause: "the runtime passed its health check", patch: { progress: null } });
     return "running";
   });
 }
 
-async function markFailed(db: Database, jobs: JobQueue, run: AgentRun, exit: Extract<WorkloadReport, { state: "exited" }>): Promise<InstanceState | null> {
+/** The runtime's process died: the run ends as `failed` now, and the pod is released by the stop job. */
+async function reportExit(db: Database, jobs: JobQueue, run: AgentRun, exit: Extract<WorkloadReport, { state: "exited" }>): Promise<InstanceState | null> {
   return db.transaction(async (tx) => {
     const [instance] = await tx.select().from(instances).where(eq(instances.id, run.instanceId)).for("update");
-    if (!instance || !["pending", "running"].includes(instance.state) || instance.currentRunId !== run.runId) return instance?.state ?? null;
+    if (!instance || !isLiveRunState(instance.state) || instance.currentRunId !== run.runId) return instance?.state ?? null;
     const how = exit.signal ? `was killed by ${exit.signal}` : `exited with code ${exit.exitCode ?? "unknown"}`;
     const reason = `The runtime process ${how}${instance.state === "pending" ? " while starting" : ""}.`;
     const remediation = remediationFor(exit, instance.state);
-    await tx
-      .update(instanceRuns)
-      .set({ endedAt: sql`now()`, endReason: reason })
-      .where(and(eq(instanceRuns.id, run.runId), isNull(instanceRuns.endedAt)));
-    await transition(tx, run.instanceId, {
-      to: "failed",
-      cause: reason,
-      detail: { exitCode: exit.exitCode, signal: exit.signal, lastLines: exit.lastLines, remediation },
-      patch: { failureReason: reason, failureRemediation: remediation, progress: null },
+    const ended = await endRun(tx, jobs, {
+      runId: run.runId,
+      reason: "failed",
+      detail: reason,
+      from: liveRunStates,
+      transition: {
+        to: "failed",
+        cause: reason,
+        detail: { exitCode: exit.exitCode, signal: exit.signal, lastLines: exit.lastLines, remediation },
+        patch: { failureReason: reason, failureRemediation: remediation, progress: null },
+      },
     });
+    if (!ended) return instance.state;
     // Release the pod at its provider (its GPUs go back to the pool); the same job stops pods.
     await jobs.send("instances.stop", { instanceId: run.instanceId, runId: run.runId }, { tx, singletonKey: `stop:${run.runId}` });
     return "failed";

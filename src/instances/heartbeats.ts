@@ -1,8 +1,9 @@
 import { sql } from "drizzle-orm";
 import type { Executor } from "../../db/client";
 import type { BootProgress } from "../../db/schema";
-import { instanceRuns, instances, resourceSamples } from "../../db/schema";
+import { instances, resourceSamples } from "../../db/schema";
 import type { SampleBody } from "./agent-contract";
+import { recordHeartbeats } from "./runs";
 
 /** A pod clock this far from the api's is logged (once per run); it moves nothing either way. */
 const SKEW_LOGGED_MS = 5 * 60_000;
@@ -72,16 +73,10 @@ export class HeartbeatBatcher {
     this.beats = new Map();
     this.samples = [];
     if (beats.length) {
+      // The runs' last heartbeats: written by runs.ts, the one writer of runs (live runs only).
+      await recordHeartbeats(this.db, beats);
       const batch = JSON.stringify(beats);
       const received = sql`now() - b.age_ms * interval '1 millisecond'`;
-      // greatest(): a beat that arrives late never moves the heartbeat backwards (metering reads it). A stored
-      // heartbeat in the future was written from a pod's clock before reports were timed on receipt: replaced.
-      await this.db.execute(sql`
-        update ${instanceRuns} set last_heartbeat_at = case
-          when ${instanceRuns.lastHeartbeatAt} > now() then ${received}
-          else greatest(${instanceRuns.lastHeartbeatAt}, ${received}) end
-        from jsonb_to_recordset(${batch}::jsonb) as b(run_id text, age_ms float8)
-        where ${instanceRuns.id} = b.run_id and ${instanceRuns.endedAt} is null`);
       await this.db.execute(sql`
         update ${instances} set progress = b.progress || jsonb_build_object('at', to_char((${received}) at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'))
         from jsonb_to_recordset(${batch}::jsonb) as b(instance_id text, age_ms float8, progress jsonb)

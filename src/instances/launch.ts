@@ -1,6 +1,6 @@
 import { eq } from "drizzle-orm";
 import type { Executor } from "../../db/client";
-import { instanceEvents, instanceRuns, instances, type RuntimeConfig } from "../../db/schema";
+import { instanceEvents, instances, type RuntimeConfig } from "../../db/schema";
 import { assertLaunchFunded, balanceSummary } from "../billing/grace";
 import { type Catalog, type Runtime, readCatalog } from "../catalog/queries";
 import { type AccountContext, withTransaction } from "../context";
@@ -11,6 +11,7 @@ import { newId } from "../ids";
 import type { JobQueue } from "../jobs/queue";
 import { isUniqueViolation } from "../platform/pg-errors";
 import { lockPricing, maxHourlyRate, modelClassFor } from "../pricing/snapshot";
+import { beginRun } from "./runs";
 import type { LaunchInput } from "./schemas";
 import { servingNameFrom } from "./serving-name";
 import type { Instance } from "./transition";
@@ -82,7 +83,7 @@ export async function launchInstance(ctx: AccountContext, deps: LaunchDeps, inpu
         })
         .returning();
       await tx.insert(instanceEvents).values({ instanceId, fromState: null, toState: "pending", cause: "launched" });
-      await tx.insert(instanceRuns).values({ id: runId, instanceId, number: 1 });
+      await beginRun(tx, instanceId, runId);
       await deps.jobs.send("instances.provision", { instanceId, runId }, { tx, singletonKey: `provision:${runId}` });
       return instance!;
     });

@@ -1,13 +1,13 @@
-import { eq, inArray, sql } from "drizzle-orm";
+import { inArray, sql } from "drizzle-orm";
 import type { Executor } from "../../db/client";
-import { instanceRuns, instances } from "../../db/schema";
+import { instances } from "../../db/schema";
 import { assertLaunchFunded, balanceSummary } from "../billing/grace";
 import { type AccountContext, type Actor, withTransaction } from "../context";
-import { newId } from "../ids";
 import type { JobQueue } from "../jobs/queue";
 import { maxHourlyRate } from "../pricing/snapshot";
 import { displayName, getInstance, getInstances } from "./queries";
-import { actions, IllegalTransitionError, type InstanceState } from "./state-machine";
+import { beginRun, endRun, type RunEndReason } from "./runs";
+import { canStart, canStop, IllegalTransitionError, type InstanceState } from "./state-machine";
 import { type Instance, transition } from "./transition";
 
 export interface LifecycleDeps {
@@ -24,27 +24,29 @@ export function byWhom(actor: Actor, email?: string | null): string {
 }
 
 /**
- * Stop: the instance goes to `stopping` and a job terminates its pod and
- * settles it as `stopped`. Both commit together, so a stop is never lost.
+ * Stop: the run ends now, as the instance enters `stopping` (billing stops at the request, not when the pod
+ * is gone), and a job releases its pod and settles the instance as `stopped`. All commit together, so a stop
+ * is never lost. `reason` says who wanted it: the user (or a schedule), the grace window, a delete.
  */
-export async function stopInstance(db: Executor, jobs: JobQueue, instance: Instance, cause: string): Promise<Instance> {
+export async function stopInstance(
+  db: Executor,
+  jobs: JobQueue,
+  instance: Instance,
+  cause: string,
+  reason: Extract<RunEndReason, "stopped" | "grace" | "deleted"> = "stopped",
+): Promise<Instance> {
   return withTransaction(db, async (tx) => {
-    const stopping = await transition(tx, instance.id, { to: "stopping", cause });
-    if (stopping.currentRunId) {
-      await jobs.send("instances.stop", { instanceId: stopping.id, runId: stopping.currentRunId }, { tx, singletonKey: `stop:${stopping.currentRunId}` });
-    }
+    const runId = instance.currentRunId;
+    if (!runId) return transition(tx, instance.id, { to: "stopping", cause });
+    const { instance: stopping } = (await endRun(tx, jobs, { runId, reason, detail: cause, transition: { to: "stopping", cause } }))!;
+    await jobs.send("instances.stop", { instanceId: stopping.id, runId }, { tx, singletonKey: `stop:${runId}` });
     return stopping;
   });
 }
 
 /** A new run for the instance, back in `pending`, with its provisioning job (smart mode re-places it). */
 export async function startRun(tx: Executor, jobs: JobQueue, instance: Instance, cause: string): Promise<Instance> {
-  const [last] = await tx
-    .select({ number: sql<number>`coalesce(max(${instanceRuns.number}), 0)` })
-    .from(instanceRuns)
-    .where(eq(instanceRuns.instanceId, instance.id));
-  const runId = newId("run");
-  await tx.insert(instanceRuns).values({ id: runId, instanceId: instance.id, number: Number(last?.number ?? 0) + 1 });
+  const runId = await beginRun(tx, instance.id);
   const pending = await transition(tx, instance.id, {
     to: "pending",
     cause,
@@ -70,7 +72,7 @@ export async function requestStop(ctx: AccountContext, jobs: JobQueue, instanceI
 export async function requestStart(ctx: AccountContext, deps: LifecycleDeps, instanceId: string, cause: string): Promise<Instance> {
   return withTransaction(ctx.db, async (tx) => {
     const instance = await getInstance({ ...ctx, db: tx }, instanceId, { lock: true });
-    if (!(actions.start as readonly InstanceState[]).includes(instance.state)) {
+    if (!canStart(instance.state)) {
       throw new IllegalTransitionError(instance.state, "pending", `Instance '${displayName(instance)}'`);
     }
     const summary = await balanceSummary(tx, ctx.accountId, deps.graceWindowHours);
@@ -90,7 +92,7 @@ export async function stopMany(ctx: AccountContext, jobs: JobQueue, instanceIds:
   return withTransaction(ctx.db, async (tx) => {
     const result: BulkResult = { changed: [], skipped: [] };
     for (const instance of await getInstances({ ...ctx, db: tx }, instanceIds)) {
-      if ((actions.stop as readonly InstanceState[]).includes(instance.state)) {
+      if (canStop(instance.state)) {
         await stopInstance(tx, jobs, instance, cause);
         result.changed.push(instance.id);
       } else {
@@ -102,7 +104,7 @@ export async function stopMany(ctx: AccountContext, jobs: JobQueue, instanceIds:
 }
 
 /**
- * Delete: a live pod is stopped first (billed time is not refunded), then
+ * Delete: a live pod is stopped first, its run ending as `deleted` (billed time is not refunded), then
  * the instance leaves every list and its serving name is free again. The
  * row stays, because the ledger and the usage history refer to it.
  */
@@ -110,7 +112,8 @@ export async function deleteMany(ctx: AccountContext, jobs: JobQueue, instanceId
   return withTransaction(ctx.db, async (tx) => {
     const found = await getInstances({ ...ctx, db: tx }, instanceIds);
     for (const instance of found) {
-      if ((actions.stop as readonly InstanceState[]).includes(instance.state)) await stopInstance(tx, jobs, instance, `${cause} (deleted)`);
+      // A stopped (or failed) instance has no live run: nothing to end.
+      if (canStop(instance.state)) await stopInstance(tx, jobs, instance, `${cause} (deleted)`, "deleted");
     }
     const changed = found.map((instance) => instance.id);
     if (changed.length > 0) await tx.update(instances).set({ deletedAt: sql`now()`, updatedAt: sql`now()` }).where(inArray(instances.id, changed));

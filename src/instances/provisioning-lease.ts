@@ -1,13 +1,13 @@
-import { and, eq, isNull, lt, or, sql } from "drizzle-orm";
 import type { Database, Transaction } from "../../db/client";
-import { instanceRuns } from "../../db/schema";
+import { type ClaimedWrite, claimRun, lockClaimed, type RunClaim, renewClaim, writeClaimed } from "./runs";
 
 /**
  * A provisioner's hold on a run, kept in `instance_runs.claimed_at` by the database clock: renewed every
  * third of the lease while provisioning; one not renewed for the whole lease belongs to a worker that died,
- * and the next provisioner may take it (the reconciler enqueues one). The claim time, truncated to
- * milliseconds so it survives the round trip, is also the holder's token: every write of the holder is
- * conditional on it. Writes and renewals run one at a time, so the token a write compares is the latest.
+ * and the next provisioner may take it (the reconciler enqueues one). The claim time is also the holder's
+ * token: every write of the holder is conditional on it. Writes and renewals run one at a time, so the token
+ * a write compares is the latest. This class keeps only the timing and the ordering: its writes are
+ * `runs.ts`'s, the one writer of runs.
  */
 export class ProvisioningLease {
   lost = false;
@@ -16,8 +16,7 @@ export class ProvisioningLease {
 
   private constructor(
     private readonly db: Database,
-    private readonly runId: string,
-    private token: Date,
+    private claim: RunClaim,
     leaseSeconds: number,
   ) {
     this.timer = setInterval(() => void this.renew(), (leaseSeconds * 1000) / 3);
@@ -26,25 +25,9 @@ export class ProvisioningLease {
 
   /** Claims a run that has no pod yet, unless a live lease holds it; returns the pod a previous holder may have left. */
   static async claim(db: Database, runId: string, leaseSeconds: number): Promise<{ lease: ProvisioningLease; leftoverPodId: string | null } | null> {
-    const [claimed] = await db
-      .update(instanceRuns)
-      .set({ claimedAt: sql`date_trunc('milliseconds', now())` })
-      .where(
-        and(
-          eq(instanceRuns.id, runId),
-          isNull(instanceRuns.podId),
-          isNull(instanceRuns.endedAt),
-          or(isNull(instanceRuns.claimedAt), lt(instanceRuns.claimedAt, sql`now() - make_interval(secs => ${leaseSeconds})`)),
-        ),
-      )
-      .returning({ claimedAt: instanceRuns.claimedAt, leftoverPodId: instanceRuns.provisioningPodId });
+    const claimed = await claimRun(db, runId, leaseSeconds);
     if (!claimed) return null;
-    return { lease: new ProvisioningLease(db, runId, claimed.claimedAt!, leaseSeconds), leftoverPodId: claimed.leftoverPodId };
-  }
-
-  /** The run, while this lease holds it and it still has no pod. */
-  private held() {
-    return and(eq(instanceRuns.id, this.runId), eq(instanceRuns.claimedAt, this.token), isNull(instanceRuns.podId), isNull(instanceRuns.endedAt));
+    return { lease: new ProvisioningLease(db, claimed.claim, leaseSeconds), leftoverPodId: claimed.leftoverPodId };
   }
 
   serial<T>(operation: () => Promise<T>): Promise<T> {
@@ -55,17 +38,17 @@ export class ProvisioningLease {
 
   /** Inside a transaction: locks the run if the lease still holds it (until commit, so nobody takes it over meanwhile). */
   async lock(tx: Transaction): Promise<boolean> {
-    const [row] = await tx.select({ id: instanceRuns.id }).from(instanceRuns).where(this.held()).for("update");
-    if (!row) this.lost = true;
-    return Boolean(row);
+    const locked = await lockClaimed(tx, this.claim);
+    if (!locked) this.lost = true;
+    return locked;
   }
 
   /** Writes to the run only while the lease holds it. */
-  update(values: Partial<typeof instanceRuns.$inferInsert>): Promise<boolean> {
+  update(values: ClaimedWrite): Promise<boolean> {
     return this.serial(async () => {
-      const rows = await this.db.update(instanceRuns).set(values).where(this.held()).returning({ id: instanceRuns.id });
-      if (rows.length === 0) this.lost = true;
-      return rows.length > 0;
+      const written = await writeClaimed(this.db, this.claim, values);
+      if (!written) this.lost = true;
+      return written;
     });
   }
 
@@ -82,17 +65,13 @@ export class ProvisioningLease {
     try {
       await this.serial(async () => {
         if (this.lost) return;
-        const [row] = await this.db
-          .update(instanceRuns)
-          .set({ claimedAt: sql`date_trunc('milliseconds', now())` })
-          .where(this.held())
-          .returning({ claimedAt: instanceRuns.claimedAt });
-        if (row) this.token = row.claimedAt!;
+        const token = await renewClaim(this.db, this.claim);
+        if (token) this.claim = { ...this.claim, token };
         else this.lost = true;
       });
     } catch (error) {
       // The database unreachable for a moment: try again at the next tick; the lease lapses only after a whole lease.
-      console.error(`provisioning lease on ${this.runId}: renewal failed`, error);
+      console.error(`provisioning lease on ${this.claim.runId}: renewal failed`, error);
     }
   }
 }

@@ -1,17 +1,21 @@
-import { and, eq, isNull, sql } from "drizzle-orm";
+import { eq } from "drizzle-orm";
 import type { Database, Executor } from "../../db/client";
 import { instanceRuns, instances, placementDecisions, sshKeys } from "../../db/schema";
 import { newSecret, sha256Hex } from "../auth/secrets";
 import { newId } from "../ids";
+import type { JobQueue } from "../jobs/queue";
 import type { PodHandle, PodSpec, Provider } from "../providers/provider";
 import type { Offer } from "../scheduler/offers";
 import { explain, type Ranking, rankOffers } from "../scheduler/placement";
 import { ProvisioningLease } from "./provisioning-lease";
+import { attachPod, endRun } from "./runs";
 import { canTransition } from "./state-machine";
-import { type Instance, transition } from "./transition";
+import type { Instance } from "./transition";
 
 export interface ProvisioningDeps {
   db: Database;
+  /** For the settlement a failed placement enqueues with the run's end. */
+  jobs: JobQueue;
   providers: Provider[];
   /** The api's base URL as pods reach it, for the sidecar agent's reports. */
   controlUrl: string;
@@ -113,19 +117,21 @@ async function placeAndProvision(
 
   const ended = await lease.serial(() =>
     deps.db.transaction(async (tx) => {
+      // The instance first, then the run (the lease's lock), as every writer of runs takes them.
       await tx.select({ id: instances.id }).from(instances).where(eq(instances.id, instance.id)).for("update");
       if (!(await lease.lock(tx))) return false;
       await recordDecision(tx, instance, runId, ranking, attempts, null);
-      await tx
-        .update(instanceRuns)
-        .set({ endedAt: sql`now()`, endReason: "placement failed" })
-        .where(and(eq(instanceRuns.id, runId), isNull(instanceRuns.endedAt)));
       const { reason, remediation } = placementFailure(ranking, attempts);
-      await transition(tx, instance.id, {
-        to: "failed",
-        cause: `placement failed: ${reason}`,
-        detail: { reason, remediation },
-        patch: { failureReason: reason, failureRemediation: remediation, progress: null },
+      await endRun(tx, deps.jobs, {
+        runId,
+        reason: "placement_failed",
+        detail: `placement failed: ${reason}`,
+        transition: {
+          to: "failed",
+          cause: `placement failed: ${reason}`,
+          detail: { reason, remediation },
+          patch: { failureReason: reason, failureRemediation: remediation, progress: null },
+        },
       });
       return true;
     }),
@@ -154,19 +160,15 @@ async function recordPod(
       // Still stoppable (pending, or already running on this pod's first report): a later stop will find the pod.
       if (!current || current.currentRunId !== runId || !canTransition(current.state, "stopping")) return false;
       if (!(await lease.lock(tx))) return false;
-      await tx
-        .update(instanceRuns)
-        .set({
-          providerId: pod.providerId,
-          podId: pod.podId,
-          provisioningPodId: null,
-          region: pod.region,
-          gpuType: choice.offer.gpuType,
-          rateCentsPerHour: choice.priceCentsPerHour,
-          runtimeUrl: pod.runtimeUrl,
-          ports: pod.ports,
-        })
-        .where(eq(instanceRuns.id, runId));
+      await attachPod(tx, runId, {
+        providerId: pod.providerId,
+        podId: pod.podId,
+        region: pod.region,
+        gpuType: choice.offer.gpuType,
+        rateCentsPerHour: choice.priceCentsPerHour,
+        runtimeUrl: pod.runtimeUrl,
+        ports: pod.ports,
+      });
       await tx
         .update(instances)
         .set({

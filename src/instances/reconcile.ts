@@ -3,8 +3,8 @@ import type { Database } from "../../db/client";
 import { instanceRuns, instances } from "../../db/schema";
 import type { JobQueue } from "../jobs/queue";
 import type { Provider } from "../providers/provider";
+import { endRun } from "./runs";
 import { podStates } from "./state-machine";
-import { transition } from "./transition";
 
 export interface ReconcileDeps {
   db: Database;
@@ -57,19 +57,24 @@ async function releaseNonBootstrap(deps: ReconcileDeps, report: ReconcileReport)
     const reason = `The runtime did not become healthy within ${deadline(deps.bootstrapDeadlineSeconds)} of placement.`;
     const remediation =
       "The model may be too large for the GPUs, its weights broken, or the pod out of memory: check the runtime log, pick larger GPUs or a shorter context, then Start again.";
-    await deps.db.transaction(async (tx) => {
-      await tx
-        .update(instanceRuns)
-        .set({ endedAt: sql`now()`, endReason: "non_bootstrap" })
-        .where(and(eq(instanceRuns.id, run.id), isNull(instanceRuns.endedAt)));
-      await transition(tx, instance.id, {
-        to: "non_bootstrap",
-        cause: reason,
-        detail: { remediation },
-        patch: { failureReason: reason, failureRemediation: remediation, progress: null },
+    const ended = await deps.db.transaction(async (tx) => {
+      // Re-checked under the lock: the runtime may have become healthy since the query.
+      const result = await endRun(tx, deps.jobs, {
+        runId: run.id,
+        reason: "non_bootstrap",
+        detail: reason,
+        from: [instance.state],
+        transition: {
+          to: "non_bootstrap",
+          cause: reason,
+          detail: { remediation },
+          patch: { failureReason: reason, failureRemediation: remediation, progress: null },
+        },
       });
-      await deps.jobs.send("instances.stop", { instanceId: instance.id, runId: run.id }, { tx, singletonKey: `stop:${run.id}` });
+      if (result) await deps.jobs.send("instances.stop", { instanceId: instance.id, runId: run.id }, { tx, singletonKey: `stop:${run.id}` });
+      return result !== null;
     });
+    if (!ended) continue;
     report.nonBootstrap.push(instance.id);
   }
 }
@@ -95,19 +100,19 @@ async function failLostPods(deps: ReconcileDeps, report: ReconcileReport) {
     if (status.state === "running") continue; // alive, only out of touch: its next heartbeat settles it
     const reason = `The pod stopped responding: ${status.state === "exited" ? status.reason : "its provider no longer has it"}.`;
     const remediation = "Start the instance again; if it keeps happening, check the runtime log or try another GPU type or region.";
-    await deps.db.transaction(async (tx) => {
-      await tx
-        .update(instanceRuns)
-        .set({ endedAt: sql`now()`, endReason: reason })
-        .where(and(eq(instanceRuns.id, run.id), isNull(instanceRuns.endedAt)));
-      await transition(tx, instance.id, {
-        to: "failed",
-        cause: reason,
-        detail: { remediation },
-        patch: { failureReason: reason, failureRemediation: remediation, progress: null },
+    const ended = await deps.db.transaction(async (tx) => {
+      // Re-checked under the lock: a stop or a crash report may have ended the run since the query.
+      const result = await endRun(tx, deps.jobs, {
+        runId: run.id,
+        reason: "lost",
+        detail: reason,
+        from: [instance.state],
+        transition: { to: "failed", cause: reason, detail: { remediation }, patch: { failureReason: reason, failureRemediation: remediation, progress: null } },
       });
-      await deps.jobs.send("instances.stop", { instanceId: instance.id, runId: run.id }, { tx, singletonKey: `stop:${run.id}` });
+      if (result) await deps.jobs.send("instances.stop", { instanceId: instance.id, runId: run.id }, { tx, singletonKey: `stop:${run.id}` });
+      return result !== null;
     });
+    if (!ended) continue;
     report.lost.push(instance.id);
   }
 }

@@ -42,8 +42,26 @@ export function assertTransition(from: InstanceState, to: InstanceState, what = 
 /** States in which a pod exists (or is being made or released) at a provider. */
 export const podStates: readonly InstanceState[] = ["pending", "running", "stopping"];
 
+/**
+ * States whose run is live (being placed, booting or serving): the run ends when the instance leaves them,
+ * by a stop, a crash, grace expiry or a delete. From `stopping` on, the run has already ended.
+ */
+export const liveRunStates = ["pending", "running"] as const satisfies readonly InstanceState[];
+
 /** The user actions and the states they start from. */
 export const actions = {
   start: ["stopped", "failed", "non_bootstrap"],
-  stop: ["pending", "running"],
+  stop: liveRunStates,
 } as const satisfies Record<string, readonly InstanceState[]>;
+
+export function isLiveRunState(state: InstanceState): boolean {
+  return (liveRunStates as readonly InstanceState[]).includes(state);
+}
+
+export function canStart(state: InstanceState): boolean {
+  return (actions.start as readonly InstanceState[]).includes(state);
+}
+
+export function canStop(state: InstanceState): boolean {
+  return (actions.stop as readonly InstanceState[]).includes(state);
+}

@@ -1,14 +1,14 @@
-import { and, eq, isNull } from "drizzle-orm";
+import { eq } from "drizzle-orm";
 import type { Database } from "../../db/client";
 import { instanceRuns, instances } from "../../db/schema";
 import type { Provider } from "../providers/provider";
 import { transition } from "./transition";
 
 /**
- * The stop job: terminates the run's pod at its provider, ends the run, and
- * settles the instance as `stopped`. Also releases the pod of a run that
- * failed (the instance then stays `failed`). Idempotent: stopping a gone pod
- * is a no-op and an instance no longer `stopping` is left as it is.
+ * The stop job: terminates the run's pod at its provider and settles the instance as `stopped`. The run
+ * itself ended earlier, with the stop request (or the failure) that sent this job: billing never waits for a
+ * provider. Also releases the pod of a run that failed (the instance then stays `failed`). Idempotent:
+ * stopping a gone pod is a no-op and an instance no longer `stopping` is left as it is.
  */
 export async function settleStop(db: Database, providers: Provider[], instanceId: string, runId: string): Promise<"stopped" | "skipped"> {
   const [run] = await db.select().from(instanceRuns).where(eq(instanceRuns.id, runId));
@@ -19,12 +19,8 @@ export async function settleStop(db: Database, providers: Provider[], instanceId
     await provider.stop(run.podId);
   }
   return db.transaction(async (tx) => {
-    await tx
-      .update(instanceRuns)
-      .set({ endedAt: new Date(), endReason: "stopped" })
-      .where(and(eq(instanceRuns.id, runId), isNull(instanceRuns.endedAt)));
     const [instance] = await tx.select().from(instances).where(eq(instances.id, instanceId)).for("update");
-    if (instance?.state !== "stopping") return "skipped";
+    if (instance?.state !== "stopping" || instance.currentRunId !== runId) return "skipped";
     await transition(tx, instanceId, { to: "stopped", cause: "pod terminated and released", patch: { progress: null } });
     return "stopped";
   });

@@ -78,6 +78,7 @@ export async function instanceDetail(ctx: AccountContext, instanceId: string) {
       lastHeartbeatAt: r.lastHeartbeatAt,
       endedAt: r.endedAt,
       endReason: r.endReason,
+      endedBecause: r.endedBecause,
     })),
   };
 }

@@ -59,6 +59,7 @@ describe("failover", () => {
     const outcome = await provisionRun(
       {
         db: compute.db,
+        jobs: compute.jobs,
         providers: [flaky, compute.provider],
         controlUrl: compute.url,
         hubEndpoint: compute.config.HF_ENDPOINT,
@@ -89,7 +90,15 @@ describe("failover", () => {
     const { api, instance, runId } = await pendingInstance("bounded");
     const flaky = vanishingProvider("flaky", [{}, { region: "local" }, { latencyMs: 5 }, { latencyMs: 9 }]);
     const outcome = await provisionRun(
-      { db: compute.db, providers: [flaky], controlUrl: compute.url, hubEndpoint: compute.config.HF_ENDPOINT, maxAttempts: 2, leaseSeconds: 30 },
+      {
+        db: compute.db,
+        jobs: compute.jobs,
+        providers: [flaky],
+        controlUrl: compute.url,
+        hubEndpoint: compute.config.HF_ENDPOINT,
+        maxAttempts: 2,
+        leaseSeconds: 30,
+      },
       instance.id,
       runId,
     );
@@ -106,6 +115,7 @@ describe("failover", () => {
     const { instance, runId } = await pendingInstance("idempotent");
     const deps = {
       db: compute.db,
+      jobs: compute.jobs,
       providers: [compute.provider],
       controlUrl: compute.url,
       hubEndpoint: compute.config.HF_ENDPOINT,

@@ -17,6 +17,7 @@ const leaseSeconds = compute.config.PROVISION_LEASE_SECONDS;
 const local = compute.provider;
 const deps = (providers: Provider[] = [local]) => ({
   db: compute.db,
+  jobs: compute.jobs,
   providers,
   controlUrl: compute.url,
   hubEndpoint: compute.config.HF_ENDPOINT,
