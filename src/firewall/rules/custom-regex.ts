@@ -13,7 +13,7 @@ export interface CustomScan {
 }
 
 /** A pattern compiled (or refused), and what compiling it cost: saving a firewall is bounded by that. */
-export type CompiledPattern = ({ re: RE2JS } | { refusal: string }) & { compileMs: number };
+export type CompiledPattern = { re: RE2JS } | { refusal: string };
 
 const MAX_COMPILED = 1000;
 const compiledPatterns = new Map<string, CompiledPattern>();
@@ -27,8 +27,7 @@ export function compiledPattern(pattern: string, caseInsensitive: boolean): Comp
   const key = `${caseInsensitive ? "i" : "-"}${pattern}`;
   let compiled = compiledPatterns.get(key);
   if (!compiled) {
-    const started = performance.now();
-    compiled = { ...compileCustom(pattern, caseInsensitive), compileMs: performance.now() - started };
+    compiled = compileCustom(pattern, caseInsensitive);
     if (compiledPatterns.size >= MAX_COMPILED) compiledPatterns.delete(compiledPatterns.keys().next().value!);
     compiledPatterns.set(key, compiled);
   }

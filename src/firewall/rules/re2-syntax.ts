@@ -117,3 +117,15 @@ function syntaxRefusal(error: unknown): string {
   if (fragment.startsWith("\\u")) return "`\\u` escapes are JavaScript syntax: write a code point as `\\x{263A}`.";
   return `Not RE2 syntax: ${error.error}${fragment ? ` at \`${fragment}\`` : ""}.`;
 }
+
+/** How many Unicode property classes (`\p…`, `\P…`) a pattern names; an escaped backslash (`\\p`) is a literal, not one. */
+export function unicodeClassCount(pattern: string): number {
+  let count = 0;
+  for (let i = 0; i < pattern.length; i++) {
+    if (pattern[i] !== "\\") continue;
+    const next = pattern[i + 1];
+    if (next === "p" || next === "P") count++;
+    i++; // whatever follows a backslash is escaped
+  }
+  return count;
+}

@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { safeString } from "../../validation";
 import { compiledPattern } from "./custom-regex";
+import { unicodeClassCount } from "./re2-syntax";
 
 export const ruleActions = ["block", "redact", "flag"] as const;
 export type RuleAction = (typeof ruleActions)[number];
@@ -76,32 +77,34 @@ const lengthLimitRule = z.object({
 export const ruleSchema = z.discriminatedUnion("kind", [promptInjectionRule, secretsRule, piiRule, denyListRule, regexRule, lengthLimitRule]);
 
 /**
- * What compiling one firewall's custom patterns may cost, together. RE2
- * compiles most patterns in well under a millisecond, but one packed with
- * large Unicode classes (`(?i)\pL` a hundred times) takes hundreds: without
- * a cap, a hundred of them would hold the event loop for seconds on every
- * save (and on the first prompt screened after it).
+ * What compiling one firewall's custom patterns may cost, together, counted
+ * rather than timed, so whether a firewall saves never depends on how busy the
+ * machine is. RE2 compiles most patterns in well under a millisecond; what is
+ * slow is a Unicode property class (`\pL`, `\P{Greek}`), above all with
+ * case-insensitivity: ~1 ms apiece here, so a hundred patterns packed with
+ * them would hold the event loop for seconds on every save (and on the first
+ * prompt screened after it). At most this many per firewall: ~50 ms at worst.
  */
-const MAX_COMPILE_MS = 250;
+export const MAX_UNICODE_CLASSES = 48;
 
 /**
  * Every custom pattern compiles as RE2 (the same compiled pattern then serves
- * screening), and all of them within the budget; past it, nothing more is
- * compiled. Refinements run on what did not parse too, hence the checks.
+ * screening), within the firewall's Unicode class allowance; past it, nothing
+ * more is compiled. Refinements run on what did not parse too, hence the checks.
  */
 function checkPatterns(rules: readonly Rule[], ctx: z.RefinementCtx) {
-  let compileMs = 0;
+  let unicodeClasses = 0;
   for (const [index, rule] of rules.entries()) {
     if (rule?.kind !== "regex" || typeof rule.options?.pattern !== "string" || rule.options.pattern.length > MAX_PATTERN_CHARS) continue;
     const path = [index, "options", "pattern"];
-    const compiled = compiledPattern(rule.options.pattern, rule.options.caseInsensitive === true);
-    compileMs += compiled.compileMs;
-    if ("refusal" in compiled) ctx.addIssue({ code: "custom", path, message: compiled.refusal });
-    if (compileMs > MAX_COMPILE_MS) {
-      const message = `This firewall's custom patterns take over ${MAX_COMPILE_MS} ms to compile together (this one ${Math.round(compiled.compileMs)} ms). Large Unicode classes, above all with case-insensitivity, cost most: simplify or drop a pattern.`;
+    unicodeClasses += unicodeClassCount(rule.options.pattern);
+    if (unicodeClasses > MAX_UNICODE_CLASSES) {
+      const message = `This firewall's custom patterns use ${unicodeClasses} Unicode property classes (\\p…) so far; at most ${MAX_UNICODE_CLASSES} per firewall, as each takes time to compile. Use plain classes such as [a-z] where they will do, or drop a pattern.`;
       ctx.addIssue({ code: "custom", path, message });
       return;
     }
+    const compiled = compiledPattern(rule.options.pattern, rule.options.caseInsensitive === true);
+    if ("refusal" in compiled) ctx.addIssue({ code: "custom", path, message: compiled.refusal });
   }
 }
 
