@@ -127,6 +127,9 @@ describe("instances in the browser", () => {
     expect(await page.getByRole("region", { name: "curl example" }).textContent()).toContain('"model": "qwen2.5-0.5b-instruct"');
     expect(await page.getByTestId("run-row").count()).toBe(1);
     expect(await page.getByTestId("timeline-event").count()).toBe(2);
+    // The metering of the live run: its locked rate, and one row per run.
+    expect(await seen(page.getByTestId("metering-rate").getByText("€0.79/h"))).toBe(true);
+    expect(await page.getByTestId("metering-run-row").count()).toBe(1);
 
     await goToList(page);
     await chat.getByRole("button", { name: "Stop chat-a" }).click();

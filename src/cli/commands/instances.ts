@@ -15,6 +15,7 @@ export function instancesCommands(program: Command): void {
     .command("show")
     .description("show an instance: state, endpoint, placement, failure and remediation, events, the current run")
     .argument("<id>", "the instance's id (inst_…), from `qdz instances list`")
+    .option("--metered", "print the metering as JSON: billed seconds, rate, charge so far, and the ledger's debits and refunds, per run and in total")
     .action(action(show));
   instances.command("catalog").description("list the GPU types, runtimes and templates `launch` takes").action(action(catalog));
 

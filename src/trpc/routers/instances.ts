@@ -8,6 +8,7 @@ import { byWhom, deleteMany, requestStart, requestStop, stopMany } from "../../i
 import { launchInput, settingsInput } from "../../instances/schemas";
 import { updateSettings } from "../../instances/settings";
 import { instanceDetail, instanceLogs, listInstances, listItem } from "../../instances/views";
+import { meteredInstance } from "../../metering/metered";
 import { hourlyRate, lockPricing, maxHourlyRate } from "../../pricing/snapshot";
 import { safeString } from "../../validation";
 import { accountProcedure, router, type TrpcContext } from "../init";
@@ -55,6 +56,8 @@ export const instancesRouter = router({
 
   list: accountProcedure.query(({ ctx }) => listInstances(ctx.account)),
   get: accountProcedure.input(id).query(({ ctx, input }) => instanceDetail(ctx.account, input.id)),
+  /** Billed seconds, rate, charge so far and the ledger's debits and refunds, per run and in total (`show --metered`). */
+  metered: accountProcedure.input(id).query(({ ctx, input }) => meteredInstance(ctx.account, input.id)),
   /** The runtime's (or the agent's) captured output, last lines first kept. */
   logs: accountProcedure
     .input(

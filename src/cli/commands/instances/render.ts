@@ -7,6 +7,7 @@ export type ListItem = Outputs["instances"]["list"][number];
 export type Detail = Outputs["instances"]["get"];
 export type Assessment = Outputs["instances"]["validate"];
 export type BulkResult = Outputs["instances"]["stopMany"];
+export type Metered = Outputs["instances"]["metered"];
 
 /** `1×L4` once placed; before that the preferences, most preferred first: `1×L4/L40S`. */
 export function gpuLabel(instance: Pick<ListItem, "gpuType" | "gpuCount" | "gpuPreferences">): string {
@@ -83,6 +84,11 @@ export function renderDetail(detail: Detail, serverUrl: string): string {
     detail.events.map((event) => [formatSecond(event.at), event.from ?? "-", event.to, event.cause]),
   );
   return `${renderFields(fields)}\n\nEvents:\n${events}`;
+}
+
+/** `show --metered` is JSON by nature (the numbers are there to be checked), with or without `--json`. */
+export function renderMetered(metered: Metered): string {
+  return JSON.stringify(metered, null, 2);
 }
 
 function modelLabel(detail: Detail): string {

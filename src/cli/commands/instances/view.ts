@@ -1,6 +1,6 @@
 import type { CliContext } from "../../context";
 import { renderTable } from "../../output";
-import { renderDetail, renderInstanceTable } from "./render";
+import { renderDetail, renderInstanceTable, renderMetered } from "./render";
 
 export async function list(cli: CliContext) {
   const instances = await cli.signedIn().instances.list.query();
@@ -9,7 +9,12 @@ export async function list(cli: CliContext) {
   );
 }
 
-export async function show(cli: CliContext, id: string) {
+export async function show(cli: CliContext, id: string, options: { metered?: boolean } = {}) {
+  if (options.metered) {
+    const metered = await cli.signedIn().instances.metered.query({ id });
+    cli.out.result(metered, renderMetered);
+    return;
+  }
   const detail = await cli.signedIn().instances.get.query({ id });
   cli.out.result(detail, (instance) => renderDetail(instance, cli.url));
 }

@@ -4,12 +4,16 @@ import { loadOrSignIn } from "#lib/navigation.ts";
 import { trpc } from "#lib/trpc.ts";
 import type { PageLoad } from "./$types";
 
-/** The instance and the catalog (Settings offers its GPU types). Another account's id reads as one that does not exist. */
+/** The instance, its metering and the catalog (Settings offers its GPU types). Another account's id reads as one that does not exist. */
 export const load: PageLoad = ({ url, params }) =>
   loadOrSignIn(url, async () => {
     try {
-      const [instance, catalog] = await Promise.all([trpc.instances.get.query({ id: params.id }), trpc.instances.catalog.query()]);
-      return { instance, catalog };
+      const [instance, metered, catalog] = await Promise.all([
+        trpc.instances.get.query({ id: params.id }),
+        trpc.instances.metered.query({ id: params.id }),
+        trpc.instances.catalog.query(),
+      ]);
+      return { instance, metered, catalog };
     } catch (caught) {
       if (caught instanceof TRPCClientError && caught.data?.code === "NOT_FOUND") error(404, "There is no such instance in this account.");
       throw caught;
