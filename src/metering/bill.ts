@@ -45,7 +45,8 @@ export async function billRuns(tx: Transaction, scope: BillScope): Promise<BillR
     ),
     runs as (
       update instance_runs r set billed_seconds = b.seconds, billed_cents = b.cents
-      from billed b where r.id = b.id
+      -- The ANY gives the planner the primary key: joined alone, it scans every run once per batch.
+      from billed b where r.id = b.id and r.id = any(array(select id from billed))
       returning r.id
     ),
     entries as (
