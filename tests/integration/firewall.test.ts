@@ -1,7 +1,7 @@
 import { afterAll, describe, expect, test } from "bun:test";
 import { eq } from "drizzle-orm";
 import type { Database } from "../../db/client";
-import { firewallEvents, instances } from "../../db/schema";
+import { firewallEvents } from "../../db/schema";
 import { createApp } from "../../server/app";
 import { createClient } from "../../src/cli/client";
 import { FirewallLookups } from "../../src/firewall/lookup";
@@ -10,7 +10,7 @@ import { screenPrompt } from "../../src/firewall/screen";
 import { newId } from "../../src/ids";
 import { freshDatabase } from "../support/db";
 import { expectTrpcError } from "../support/errors";
-import { newUser, type TestUser, testConfig, trpc } from "../support/factories";
+import { insertInstanceRow, newUser, type TestUser, testConfig, trpc } from "../support/factories";
 import { HEALTH_BOUND_MS, whilePollingHealth } from "../support/health";
 
 const { db } = await freshDatabase();
@@ -22,27 +22,11 @@ afterAll(() => served.stop(true));
 /** A bare instance row: screening needs only its id and account. */
 async function newInstance(db: Database, user: TestUser): Promise<string> {
   const id = newId("instance");
-  await db.insert(instances).values({
+  await insertInstanceRow(db, {
     id,
     accountId: user.accountId,
     servingName: `chat-${id.slice(-6).toLowerCase()}`,
-    state: "running",
-    modelClass: "llm",
     gpuPreferences: ["RTX 4090"],
-    gpuCount: 1,
-    tier: "secure",
-    pricingSnapshot: { lockedAt: new Date().toISOString(), modelClass: "llm", tier: "secure", gpuCount: 1, rows: [] },
-    runtimeConfig: {
-      runtimeId: null,
-      templateId: null,
-      image: "x",
-      command: [],
-      localBinary: null,
-      port: null,
-      healthPath: null,
-      ports: [],
-      contextLength: null,
-    },
   });
   return id;
 }

@@ -9,7 +9,7 @@ import { settleRun } from "../../src/metering/settle";
 import { billingTick } from "../../src/metering/tick";
 import { freshDatabase } from "../support/db";
 import { expectTrpcError } from "../support/errors";
-import { newApiKey, newUser, type TestUser, trpc } from "../support/factories";
+import { insertInstanceRow, newApiKey, newUser, type TestUser, trpc } from "../support/factories";
 
 const { db } = await freshDatabase();
 
@@ -25,27 +25,10 @@ async function funded() {
 /** A running instance of the user's account with no run yet: runs are added by `addRun`, as metering.test.ts seeds them. */
 async function newInstance(user: TestUser, rate: number): Promise<string> {
   const instanceId = newId("instance");
-  await db.insert(instances).values({
+  await insertInstanceRow(db, {
     id: instanceId,
     accountId: user.accountId,
-    state: "running",
-    modelClass: "llm",
-    gpuPreferences: ["L4"],
-    gpuCount: 1,
-    tier: "secure",
     rateCentsPerHour: rate,
-    pricingSnapshot: { lockedAt: new Date().toISOString(), modelClass: "llm", tier: "secure", gpuCount: 1, rows: [] },
-    runtimeConfig: {
-      runtimeId: null,
-      templateId: null,
-      image: "x",
-      command: [],
-      localBinary: null,
-      port: null,
-      healthPath: null,
-      ports: [],
-      contextLength: null,
-    },
   });
   return instanceId;
 }

@@ -1,7 +1,7 @@
 import { afterAll, describe, expect, test } from "bun:test";
 import { eq, sql } from "drizzle-orm";
 import fc from "fast-check";
-import { accountBalances, accounts, instanceRuns, instances, ledgerEntries } from "../../db/schema";
+import { accountBalances, accounts, instanceRuns, ledgerEntries } from "../../db/schema";
 import { findBalanceDrift, postEntry } from "../../src/billing/ledger";
 import { newId } from "../../src/ids";
 import { createQueue, enqueue, jobQueue } from "../../src/jobs/queue";
@@ -11,7 +11,7 @@ import { settleRun } from "../../src/metering/settle";
 import { billingTick } from "../../src/metering/tick";
 import { registerWorkers } from "../../workers/registry";
 import { freshDatabase } from "../support/db";
-import { testConfig } from "../support/factories";
+import { insertInstanceRow, testConfig } from "../support/factories";
 
 const database = await freshDatabase();
 const { db } = database;
@@ -30,28 +30,12 @@ async function newAccount(balance = 100_000): Promise<string> {
 async function newRun(accountId: string, rate: number, ranSeconds: number | null): Promise<{ instanceId: string; runId: string }> {
   const instanceId = newId("instance");
   const runId = newId("run");
-  await db.insert(instances).values({
+  await insertInstanceRow(db, {
     id: instanceId,
     accountId,
     state: ranSeconds === null ? "pending" : "running",
-    modelClass: "llm",
-    gpuPreferences: ["L4"],
-    gpuCount: 1,
-    tier: "secure",
     rateCentsPerHour: rate,
     currentRunId: runId,
-    pricingSnapshot: { lockedAt: new Date().toISOString(), modelClass: "llm", tier: "secure", gpuCount: 1, rows: [] },
-    runtimeConfig: {
-      runtimeId: null,
-      templateId: null,
-      image: "x",
-      command: [],
-      localBinary: null,
-      port: null,
-      healthPath: null,
-      ports: [],
-      contextLength: null,
-    },
   });
   await db.insert(instanceRuns).values({
     id: runId,

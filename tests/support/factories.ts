@@ -1,4 +1,5 @@
 import type { Database } from "../../db/client";
+import { instances } from "../../db/schema";
 import { createApp } from "../../server/app";
 import type { Services } from "../../server/services";
 import { createSession } from "../../src/accounts/sessions";
@@ -9,7 +10,7 @@ import type { ApiKeyScope } from "../../src/auth/scopes";
 import { gatewayFor } from "../../src/billing/gateway";
 import { loadConfig } from "../../src/config";
 import type { AccountContext } from "../../src/context";
-import { randomBase62 } from "../../src/ids";
+import { newId, randomBase62 } from "../../src/ids";
 import { HeartbeatBatcher } from "../../src/instances/heartbeats";
 import { type JobQueue, noJobQueue } from "../../src/jobs/queue";
 import type { Provider } from "../../src/providers/provider";
@@ -91,4 +92,34 @@ export function servicesFor(db: Database, options: { jobs?: JobQueue; heartbeats
 
 function bearer(token: string): Request {
   return new Request("http://localhost/", { headers: { authorization: `Bearer ${token}` } });
+}
+
+/**
+ * A bare instance row of `accountId`, written directly (no placement, no pod):
+ * for tests of what reads instances (screening, metering) rather than of launching.
+ */
+export async function insertInstanceRow(db: Database, values: Partial<typeof instances.$inferInsert> & { accountId: string }): Promise<string> {
+  const id = values.id ?? newId("instance");
+  await db.insert(instances).values({
+    state: "running",
+    modelClass: "llm",
+    gpuPreferences: ["L4"],
+    gpuCount: 1,
+    tier: "secure",
+    pricingSnapshot: { lockedAt: new Date().toISOString(), modelClass: "llm", tier: "secure", gpuCount: 1, rows: [] },
+    runtimeConfig: {
+      runtimeId: null,
+      templateId: null,
+      image: "x",
+      command: [],
+      localBinary: null,
+      port: null,
+      healthPath: null,
+      ports: [],
+      contextLength: null,
+    },
+    ...values,
+    id,
+  });
+  return id;
 }
