@@ -126,10 +126,7 @@ async function reportExit(db: Database, jobs: JobQueue, run: AgentRun, exit: Ext
         patch: { failureReason: reason, failureRemediation: remediation, progress: null },
       },
     });
-    if (!ended) return instance.state;
-    // Release the pod at its provider (its GPUs go back to the pool); the same job stops pods.
-    await jobs.send("instances.stop", { instanceId: run.instanceId, runId: run.runId }, { tx, singletonKey: `stop:${run.runId}` });
-    return "failed";
+    return ended ? "failed" : instance.state;
   });
 }
 

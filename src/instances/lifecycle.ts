@@ -38,9 +38,7 @@ export async function stopInstance(
   return withTransaction(db, async (tx) => {
     const runId = instance.currentRunId;
     if (!runId) return transition(tx, instance.id, { to: "stopping", cause });
-    const { instance: stopping } = (await endRun(tx, jobs, { runId, reason, detail: cause, transition: { to: "stopping", cause } }))!;
-    await jobs.send("instances.stop", { instanceId: stopping.id, runId }, { tx, singletonKey: `stop:${runId}` });
-    return stopping;
+    return (await endRun(tx, jobs, { runId, reason, detail: cause, transition: { to: "stopping", cause } }))!.instance;
   });
 }
 

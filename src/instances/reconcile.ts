@@ -4,6 +4,7 @@ import { instanceRuns, instances } from "../../db/schema";
 import type { JobQueue } from "../jobs/queue";
 import type { Provider } from "../providers/provider";
 import { endRun } from "./runs";
+import type { InstanceState } from "./state-machine";
 import { podStates } from "./state-machine";
 
 export interface ReconcileDeps {
@@ -57,25 +58,8 @@ async function releaseNonBootstrap(deps: ReconcileDeps, report: ReconcileReport)
     const reason = `The runtime did not become healthy within ${deadline(deps.bootstrapDeadlineSeconds)} of placement.`;
     const remediation =
       "The model may be too large for the GPUs, its weights broken, or the pod out of memory: check the runtime log, pick larger GPUs or a shorter context, then Start again.";
-    const ended = await deps.db.transaction(async (tx) => {
-      // Re-checked under the lock: the runtime may have become healthy since the query.
-      const result = await endRun(tx, deps.jobs, {
-        runId: run.id,
-        reason: "non_bootstrap",
-        detail: reason,
-        from: [instance.state],
-        transition: {
-          to: "non_bootstrap",
-          cause: reason,
-          detail: { remediation },
-          patch: { failureReason: reason, failureRemediation: remediation, progress: null },
-        },
-      });
-      if (result) await deps.jobs.send("instances.stop", { instanceId: instance.id, runId: run.id }, { tx, singletonKey: `stop:${run.id}` });
-      return result !== null;
-    });
-    if (!ended) continue;
-    report.nonBootstrap.push(instance.id);
+    // Re-checked under the lock: the runtime may have become healthy since the query.
+    if (await endSilentRun(deps, instance.state, run.id, "non_bootstrap", reason, remediation)) report.nonBootstrap.push(instance.id);
   }
 }
 
@@ -100,21 +84,26 @@ async function failLostPods(deps: ReconcileDeps, report: ReconcileReport) {
     if (status.state === "running") continue; // alive, only out of touch: its next heartbeat settles it
     const reason = `The pod stopped responding: ${status.state === "exited" ? status.reason : "its provider no longer has it"}.`;
     const remediation = "Start the instance again; if it keeps happening, check the runtime log or try another GPU type or region.";
-    const ended = await deps.db.transaction(async (tx) => {
-      // Re-checked under the lock: a stop or a crash report may have ended the run since the query.
-      const result = await endRun(tx, deps.jobs, {
-        runId: run.id,
-        reason: "lost",
-        detail: reason,
-        from: [instance.state],
-        transition: { to: "failed", cause: reason, detail: { remediation }, patch: { failureReason: reason, failureRemediation: remediation, progress: null } },
-      });
-      if (result) await deps.jobs.send("instances.stop", { instanceId: instance.id, runId: run.id }, { tx, singletonKey: `stop:${run.id}` });
-      return result !== null;
-    });
-    if (!ended) continue;
-    report.lost.push(instance.id);
+    // Re-checked under the lock: a stop or a crash report may have ended the run since the query.
+    if (await endSilentRun(deps, instance.state, run.id, "lost", reason, remediation)) report.lost.push(instance.id);
   }
+}
+
+/** Ends a run the reconciler found silent (never healthy, or gone), unless its instance left `state` meanwhile. */
+async function endSilentRun(deps: ReconcileDeps, state: InstanceState, runId: string, because: "non_bootstrap" | "lost", reason: string, remediation: string) {
+  const ended = await endRun(deps.db, deps.jobs, {
+    runId,
+    reason: because,
+    detail: reason,
+    from: [state],
+    transition: {
+      to: because === "lost" ? "failed" : "non_bootstrap",
+      cause: reason,
+      detail: { remediation },
+      patch: { failureReason: reason, failureRemediation: remediation, progress: null },
+    },
+  });
+  return ended !== null;
 }
 
 async function requeueLostJobs(deps: ReconcileDeps, report: ReconcileReport) {

@@ -146,8 +146,8 @@ export interface EndRunResult {
 /**
  * Ends a run where billing must stop: stamps `ended_at` with the database clock (the same `now()` as the
  * transition's event, one transaction), the typed reason and the words, only if the run has not ended yet;
- * writes the instance's transition; and enqueues the run's settlement with them, so an end is never left
- * unsettled. Returns null (nothing written) when `from` no longer holds.
+ * writes the instance's transition; and enqueues the run's settlement and the pod's release with them, so
+ * an end is never left unsettled or its pod running. Returns null (nothing written) when `from` no longer holds.
  */
 export async function endRun(db: Executor, jobs: JobQueue, input: EndRunInput): Promise<EndRunResult | null> {
   return withTransaction(db, async (tx) => {
@@ -163,7 +163,11 @@ export async function endRun(db: Executor, jobs: JobQueue, input: EndRunInput): 
       .where(and(eq(instanceRuns.id, input.runId), isNull(instanceRuns.endedAt)))
       .returning({ id: instanceRuns.id });
     const instance = await transition(tx, run.instanceId, input.transition);
-    if (ended.length > 0) await jobs.send("billing.settle-run", { runId: input.runId }, { tx });
+    if (ended.length > 0) {
+      await jobs.send("billing.settle-run", { runId: input.runId }, { tx });
+      // Every end releases the pod (if any) and settles a stop as `stopped`: one job, idempotent.
+      await jobs.send("instances.stop", { instanceId: run.instanceId, runId: input.runId }, { tx, singletonKey: `stop:${input.runId}` });
+    }
     return { instance, ended: ended.length > 0 };
   });
 }
