@@ -5,7 +5,6 @@ import { eq, sql } from "drizzle-orm";
 import { accountBalances, instanceRuns, instances, resourceSamples } from "../../db/schema";
 import { stopInstancesAfterGrace } from "../../src/billing/grace-sweep";
 import { postEntry } from "../../src/billing/ledger";
-import { reconcile } from "../../src/instances/reconcile";
 import { waitForExit } from "../../src/platform/embedded-postgres";
 import { referenceLaunch, startCompute, waitFor } from "../support/compute";
 
@@ -14,17 +13,7 @@ const compute = await startCompute();
 const slowCompute = await startCompute({ bootMs: 60_000 });
 const launch = referenceLaunch;
 const reconcileNow = (overrides: { bootstrapDeadlineSeconds?: number; heartbeatTimeoutSeconds?: number; orphanGraceSeconds?: number } = {}) =>
-  reconcile({
-    db: compute.db,
-    jobs: compute.jobs,
-    providers: [compute.provider],
-    bootstrapDeadlineSeconds: 900,
-    heartbeatTimeoutSeconds: 3,
-    provisionLeaseSeconds: 30,
-    ...overrides,
-  });
-
-const slowDeps = { db: slowCompute.db, jobs: slowCompute.jobs, providers: [slowCompute.provider], heartbeatTimeoutSeconds: 30, provisionLeaseSeconds: 30 };
+  compute.reconcileNow({ heartbeatTimeoutSeconds: 3, ...overrides });
 
 async function runningInstance(api: Awaited<ReturnType<typeof compute.fundedUser>>["api"], servingName: string) {
   const launched = await api.instances.launch({ ...launch, servingName });
@@ -47,9 +36,9 @@ describe("the reconciler", () => {
       "booting",
     );
     expect(pending.state).toBe("pending");
-    expect(await reconcile({ ...slowDeps, bootstrapDeadlineSeconds: 900 })).toMatchObject({ nonBootstrap: [] });
+    expect(await slowCompute.reconcileNow({ bootstrapDeadlineSeconds: 900 })).toMatchObject({ nonBootstrap: [] });
     await Bun.sleep(1100);
-    const report = await reconcile({ ...slowDeps, bootstrapDeadlineSeconds: 1 });
+    const report = await slowCompute.reconcileNow({ bootstrapDeadlineSeconds: 1 });
     expect(report.nonBootstrap).toEqual([launched.id]);
     const released = await api.instances.get({ id: launched.id });
     expect(released.state).toBe("non_bootstrap");

@@ -5,7 +5,6 @@ import { instanceRuns } from "../../db/schema";
 import { projectRoot } from "../../src/config";
 import { newId } from "../../src/ids";
 import { provisionRun } from "../../src/instances/provisioning";
-import { reconcile } from "../../src/instances/reconcile";
 import type { JobPayloads } from "../../src/jobs/names";
 import { readPodRecord } from "../../src/providers/local/pod-files";
 import type { Provider } from "../../src/providers/provider";
@@ -24,15 +23,7 @@ const deps = (providers: Provider[] = [local]) => ({
   maxAttempts: 3,
   leaseSeconds,
 });
-const reconcileNow = () =>
-  reconcile({
-    db: compute.db,
-    jobs: compute.jobs,
-    providers: [local],
-    bootstrapDeadlineSeconds: 900,
-    heartbeatTimeoutSeconds: 30,
-    provisionLeaseSeconds: leaseSeconds,
-  });
+const reconcileNow = () => compute.reconcileNow({ provisionLeaseSeconds: leaseSeconds });
 
 // This process's provisioning workers stay off (as if dead) until a test lets them run; reconcile runs by hand.
 await compute.boss.offWork("instances.provision");

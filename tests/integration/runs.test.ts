@@ -6,7 +6,6 @@ import { accountBalances, instanceEvents, instanceRuns } from "../../db/schema";
 import { stopInstancesAfterGrace } from "../../src/billing/grace-sweep";
 import { postEntry } from "../../src/billing/ledger";
 import { provisionRun } from "../../src/instances/provisioning";
-import { reconcile } from "../../src/instances/reconcile";
 import type { InstanceState } from "../../src/instances/state-machine";
 import { waitForExit } from "../../src/platform/embedded-postgres";
 import { type Provider, ProvisionError } from "../../src/providers/provider";
@@ -116,14 +115,7 @@ describe("a run ends when billing must stop", () => {
     const { id, runId, podId } = await runningInstance(api, "runs-lost");
     await silencedPod(podId);
     await Bun.sleep(3500);
-    const report = await reconcile({
-      db: compute.db,
-      jobs: compute.jobs,
-      providers: [compute.provider],
-      bootstrapDeadlineSeconds: 900,
-      heartbeatTimeoutSeconds: 3,
-      provisionLeaseSeconds: 30,
-    });
+    const report = await compute.reconcileNow({ bootstrapDeadlineSeconds: 900, heartbeatTimeoutSeconds: 3 });
     expect(report.lost).toContain(id);
     const run = await runRow(runId);
     expect(run.endedBecause).toBe("lost");
@@ -207,14 +199,7 @@ describe("runs that never served", () => {
     const { api } = await compute.fundedUser();
     const { id, runId } = await pending(api, "runs-non-bootstrap");
     await Bun.sleep(1100);
-    const report = await reconcile({
-      db: compute.db,
-      jobs: compute.jobs,
-      providers: [compute.provider],
-      bootstrapDeadlineSeconds: 1,
-      heartbeatTimeoutSeconds: 30,
-      provisionLeaseSeconds: 30,
-    });
+    const report = await compute.reconcileNow({ bootstrapDeadlineSeconds: 1, heartbeatTimeoutSeconds: 30 });
     expect(report.nonBootstrap).toContain(id);
     const run = await runRow(runId);
     expect(run.endedBecause).toBe("non_bootstrap");

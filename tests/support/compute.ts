@@ -11,6 +11,7 @@ import { createApp } from "../../server/app";
 import { postEntry } from "../../src/billing/ledger";
 import { loadConfig, projectRoot } from "../../src/config";
 import { HeartbeatBatcher } from "../../src/instances/heartbeats";
+import { type ReconcileDeps, reconcile } from "../../src/instances/reconcile";
 import { createQueue, jobQueue } from "../../src/jobs/queue";
 import { parseInventory } from "../../src/providers/local/inventory";
 import { findRuntimeBinary, LocalProvider } from "../../src/providers/local/local-provider";
@@ -79,7 +80,19 @@ export async function startCompute(options: { bootMs?: number; hubFilesDir?: str
     return { user, api: await trpc(database.db, user.sessionToken, { jobs, providers: [provider] }) };
   }
 
-  return { db: database.db, config, provider, boss, jobs, heartbeats, podsDir, url: `http://127.0.0.1:${port}`, fundedUser };
+  /** One reconcile pass now, as the workers' job runs it, with a test's short deadlines. */
+  const reconcileNow = (settings: Partial<Omit<ReconcileDeps, "db" | "jobs">> = {}) =>
+    reconcile({
+      db: database.db,
+      jobs,
+      providers: [provider],
+      bootstrapDeadlineSeconds: 900,
+      heartbeatTimeoutSeconds: 30,
+      provisionLeaseSeconds: 30,
+      ...settings,
+    });
+
+  return { db: database.db, config, provider, boss, jobs, heartbeats, podsDir, url: `http://127.0.0.1:${port}`, fundedUser, reconcileNow };
 }
 
 /** A launch of the small chat model on the reference runtime: ready in well under a second. */
