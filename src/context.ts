@@ -19,7 +19,3 @@ export async function withTransaction<T>(db: Executor, fn: (tx: Transaction) => 
   if (db instanceof PgTransaction) return fn(db as Transaction);
   return db.transaction(fn);
 }
-
-export function actingUserId(actor: Actor): string | null {
-  return actor.kind === "user" ? actor.userId : null;
-}

@@ -60,10 +60,6 @@ export class AgentDirectory {
     this.cache.set(hash, { run, fetchedAt: Date.now() });
     return run;
   }
-
-  forget(token: string): void {
-    this.cache.delete(sha256Hex(token));
-  }
 }
 
 export type HeartbeatOutcome = "ok" | "gone";
