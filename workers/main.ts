@@ -24,14 +24,21 @@ await registerWorkers(boss, {
 });
 console.log("workers started");
 
-// Reconcile now (a restart is when the database and the providers most likely disagree), then
-// every 10 s; the singleton key keeps many worker replicas from piling up the same job.
-const reconcileSoon = () => boss.send("instances.reconcile", {}, { singletonKey: "reconcile", singletonSeconds: 10 }).catch(() => null);
-void reconcileSoon();
-const reconcileTimer = setInterval(reconcileSoon, 10_000);
+/**
+ * Asks for `name` now and every `seconds` after, from every worker replica: the singleton slot makes it one
+ * job per slot however many replicas ask, and while any replica lives the job keeps coming (a chain of jobs
+ * each queuing the next breaks when the replica holding it is killed).
+ */
+function every(name: "instances.reconcile" | "billing.tick", seconds: number): Timer {
+  const send = () => boss.send(name, {}, { singletonKey: name, singletonSeconds: seconds }).catch(() => null);
+  void send();
+  return setInterval(send, seconds * 1000);
+}
+// Reconcile now (a restart is when the database and the providers most likely disagree), then every 10 s.
+const timers = [every("instances.reconcile", 10), every("billing.tick", settings.BILLING_TICK_SECONDS)];
 
 async function shutdown() {
-  clearInterval(reconcileTimer);
+  for (const timer of timers) clearInterval(timer);
   // Lets running jobs finish (pg-boss waits for them), then releases the database.
   await boss.stop({ graceful: true, timeout: 10_000 });
   await database.close();

@@ -50,7 +50,9 @@ export async function registerWorkers(boss: PgBoss, services: WorkerServices, ta
     // The api may have created the queue first (with defaults): make sure the job's own options hold.
     if (await boss.getQueue(job.name)) await boss.updateQueue(job.name, job.queue);
     else await boss.createQueue(job.name, job.queue);
+    // A schedule a job no longer has (a database from an older version) is dropped.
     if (job.schedule) await boss.schedule(job.name, job.schedule, {}, { tz: "UTC" });
+    else await boss.unschedule(job.name);
     await boss.work<JobPayloads[JobName]>(job.name, { pollingIntervalSeconds: 0.5 }, async (jobs) => {
       const results = [];
       for (const item of jobs) results.push(await job.handle(item.data, services, item));
