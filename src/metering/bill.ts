@@ -1,7 +1,7 @@
 import { sql } from "drizzle-orm";
 import type { Transaction } from "../../db/client";
 import { newId } from "../ids";
-import { billableSecondsSql } from "./billable";
+import { billableSecondsSql, liveRunSql } from "./billable";
 
 /** Which runs one billing statement claims: a batch of live runs after a cursor, or one run (settlement). */
 export type BillScope = { live: true; afterId: string; limit: number } | { runId: string };
@@ -25,7 +25,7 @@ export interface BillResult {
  * second are claimed, so a repeated tick claims nothing and writes nothing.
  */
 export async function billRuns(tx: Transaction, scope: BillScope): Promise<BillResult> {
-  const claim = "runId" in scope ? sql`r.id = ${scope.runId}` : sql`r.ended_at is null and r.running_at is not null and r.id > ${scope.afterId}`;
+  const claim = "runId" in scope ? sql`r.id = ${scope.runId}` : sql`${liveRunSql("r")} and r.id > ${scope.afterId}`;
   const limit = "runId" in scope ? 1 : scope.limit;
   // Ledger ids come from the one generator, handed in and paired with debits by row number.
   const ids = JSON.stringify(Array.from({ length: limit }, () => newId("ledgerEntry")));

@@ -47,3 +47,12 @@ export function billableSecondsSql(alias: string): SQL {
   return sql`coalesce(greatest(0, floor(extract(epoch from
     least(coalesce(${r}.ended_at, 'infinity'::timestamptz), coalesce(${r}.last_heartbeat_at, ${r}.running_at)) - ${r}.running_at)))::integer, 0)`;
 }
+
+/**
+ * The runs being billed now, over an `instance_runs` row aliased `alias`: reached running and not ended.
+ * The tick claims these (`bill.ts`, served by `instance_runs_billable_idx`); the live burn rate sums them.
+ */
+export function liveRunSql(alias: string): SQL {
+  const r = sql.raw(alias);
+  return sql`${r}.ended_at is null and ${r}.running_at is not null`;
+}

@@ -12,10 +12,11 @@ const sources = [
   "tsconfig.json",
   "package.json",
   "../package-lock.json",
-  // What the web app imports from the api's side: the router's types and the rules the Launch page shares.
+  // What the web app imports from the api's side: the router's types, the rules the Launch page shares and the runway's words.
   "../src/trpc",
   "../src/instances/serving-name.ts",
   "../src/pricing/model-class.ts",
+  "../src/metering/forecast.ts",
 ];
 
 /** A hash of the web app's sources (paths and contents). */

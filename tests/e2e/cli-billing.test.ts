@@ -116,8 +116,12 @@ describe("balance and top-up through the development gateway", () => {
         balance_cents: 0,
         currency: "eur",
         grace: { active: false, started_at: null, ends_at: null },
+        burn_rate_cents_per_hour: 0,
+        running_instances: 0,
+        runway_seconds: null,
+        low_runway: false,
       });
-      expect(await cli(["balance"])).toEqual({ code: 0, stdout: "Balance: €0.00\n", stderr: "" });
+      expect(await cli(["balance"])).toEqual({ code: 0, stdout: "Balance:    €0.00\nBurn rate:  nothing running\nRunway:     -\n", stderr: "" });
 
       // Without --wait: the checkout's id and URL, and nothing is credited yet.
       const opened = parsed(await cli(["topup", "50", "--json"]));
@@ -136,7 +140,7 @@ describe("balance and top-up through the development gateway", () => {
       await Bun.sleep(1_500); // at least one poll sees the checkout still open
       expect(waiting.running()).toBe(true);
       const { redirectTo } = await browser.billing.completeDevCheckout.mutate({ id, outcome: "pay" });
-      expect(redirectTo).toBe(`${platform!.url}/billing/top-up/success`);
+      expect(redirectTo).toBe(`${platform!.url}/billing/top-up/success?session_id=${id}`);
       const done = await waiting.result();
       expect(done.code).toBe(0);
       expect(JSON.parse(done.stdout)).toEqual({ id, status: "paid", balance_cents: 2500 });
@@ -144,7 +148,7 @@ describe("balance and top-up through the development gateway", () => {
       expect(done.stderr).toBe(`Open this URL to pay €25.00: ${platform!.url}/dev-checkout/${id}\n`);
 
       expect(parsed(await cli(["balance", "--json"])).balance_cents).toBe(2500);
-      expect((await cli(["balance"])).stdout).toBe("Balance: €25.00\n");
+      expect((await cli(["balance"])).stdout).toStartWith("Balance:    €25.00\n");
 
       const ledger = parsed(await cli(["ledger", "--json"]));
       expect(ledger.next_cursor).toBeNull();
@@ -308,7 +312,7 @@ describe("grace window", () => {
 
       const human = await cli(["balance"]);
       expect(human.code).toBe(0);
-      expect(human.stdout).toBe("Balance: -€3.75\n");
+      expect(human.stdout).toStartWith("Balance:    -€3.75\nBurn rate:  nothing running\n");
       const endsAt = `${new Date(summary.grace.ends_at).toISOString().slice(0, 16).replace("T", " ")} UTC`;
       expect(human.stderr).toBe(
         `warning: your balance is negative, so new launches are paused. Running instances are stopped at ${endsAt} ` +
@@ -323,8 +327,12 @@ describe("grace window", () => {
         balance_cents: 125,
         currency: "eur",
         grace: { active: false, started_at: null, ends_at: null },
+        burn_rate_cents_per_hour: 0,
+        running_instances: 0,
+        runway_seconds: null,
+        low_runway: false,
       });
-      expect(await cli(["balance"])).toEqual({ code: 0, stdout: "Balance: €1.25\n", stderr: "" });
+      expect(await cli(["balance"])).toEqual({ code: 0, stdout: "Balance:    €1.25\nBurn rate:  nothing running\nRunway:     -\n", stderr: "" });
     },
     TIMEOUT,
   );

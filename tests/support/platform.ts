@@ -10,6 +10,7 @@ import { join } from "node:path";
 import { projectRoot } from "../../src/config";
 import { randomBase62 } from "../../src/ids";
 import { isAlive, waitForExit } from "../../src/platform/embedded-postgres";
+import { listPodIds, readPodRecord } from "../../src/providers/local/pod-files";
 import { freePort } from "./cluster";
 
 const UP_LINE = "QDivZero Compute is up: ";
@@ -144,6 +145,19 @@ export async function removeDataDir(dataDir: string): Promise<void> {
   rmSync(dataDir, { recursive: true, force: true });
 }
 
+/** `kill -9` of every local pod still running under `podsDir`: its agent leads a process group that holds the workload. */
+export function stopPods(podsDir: string): void {
+  for (const podId of listPodIds(podsDir)) {
+    const pid = readPodRecord(podsDir, podId)?.agentPid;
+    if (!pid || !isAlive(pid)) continue;
+    try {
+      process.kill(-pid, "SIGKILL");
+    } catch {
+      // exited meanwhile
+    }
+  }
+}
+
 function readPid(file: string): number | null {
   if (!existsSync(file)) return null;
   const pid = Number.parseInt(readFileSync(file, "utf8").split("\n")[0] ?? "", 10);
@@ -242,18 +256,20 @@ export function cliRunner(url: string): CliRunner {
  * data dir, stopped and removed after them, with every CLI made through
  * `cli()` cleaned up too.
  */
-export function platformForFile() {
+export function platformForFile(options: StartOptions = {}) {
   const dataDir = newDataDir();
   let platform: Platform | undefined;
   const runners: CliRunner[] = [];
   beforeAll(async () => {
-    platform = await startPlatform(dataDir);
+    platform = await startPlatform(dataDir, options);
   }, 120_000);
   afterAll(async () => {
     for (const runner of runners) runner.cleanup();
     try {
       await platform?.stop();
     } finally {
+      // Pods are detached from the platform by design: a failed test can leave one running.
+      stopPods(join(dataDir, "pods"));
       await removeDataDir(dataDir);
     }
   }, 60_000);
@@ -262,6 +278,8 @@ export function platformForFile() {
       if (!platform) throw new Error("the platform is not started yet: use it inside a test");
       return platform.url;
     },
+    /** The data directory (the local provider keeps its pods under `pods/`). */
+    dataDir,
     /** A new person at a new terminal (its own config dir). */
     cli(url?: string): CliRunner {
       const runner = cliRunner(url ?? this.url);

@@ -6,6 +6,7 @@ import type { CliContext } from "../context";
 import { CliError, toCliError } from "../errors";
 import { formatEur, formatSignedEur, parseEur } from "../money";
 import { formatTime, renderTable } from "../output";
+import { balanceJson, balanceWarning, renderBalance } from "./balance";
 
 const LEDGER_KINDS = ["topup", "debit", "refund", "adjustment"] as const;
 const POLL_INTERVAL_MS = 1_000;
@@ -25,7 +26,10 @@ interface TopUpOptions {
 }
 
 export function billingCommands(program: Command): void {
-  program.command("balance").description("show the account's balance, and the grace window when it is negative").action(action(balance));
+  program
+    .command("balance")
+    .description("show the account's balance, its burn rate and runway, and the grace window when it is negative")
+    .action(action(balance));
 
   program
     .command("ledger")
@@ -47,17 +51,9 @@ export function billingCommands(program: Command): void {
 
 async function balance(cli: CliContext) {
   const summary = await cli.signedIn().billing.balance.query();
-  const { grace } = summary;
-  cli.out.result(
-    { balance_cents: summary.balanceCents, currency: summary.currency, grace: { active: grace.active, started_at: grace.startedAt, ends_at: grace.endsAt } },
-    (result) => `Balance: ${formatEur(result.balance_cents)}`,
-  );
-  if (grace.active) {
-    cli.out.note(
-      `warning: your balance is negative, so new launches are paused. Running instances are stopped at ${formatTime(grace.endsAt)} ` +
-        "unless you top up to at least €0.00 before then (`qdz topup <eur>`).",
-    );
-  }
+  cli.out.result(balanceJson(summary), renderBalance);
+  const warning = balanceWarning(summary);
+  if (warning) cli.out.note(warning);
 }
 
 async function ledger(cli: CliContext, options: LedgerOptions) {
@@ -94,8 +90,10 @@ async function topUp(cli: CliContext, amount: string, options: TopUpOptions) {
   const client = cli.signedIn();
   const checkout = await client.billing.createCheckout.mutate({
     amountCents,
-    successUrl: `${cli.url}/billing/top-up/success`,
-    cancelUrl: `${cli.url}/billing`,
+    // The web app's own return pages, as its top-up dialog names them: the gateway fills in the session id
+    // (Stripe's template), without which the success page cannot say which top-up it is watching.
+    successUrl: `${cli.url}/billing/top-up/success?session_id={CHECKOUT_SESSION_ID}`,
+    cancelUrl: `${cli.url}/billing?top_up=canceled`,
   });
   if (!options.wait) {
     cli.out.result({ id: checkout.id, url: checkout.url }, (result) => `Open this URL to pay: ${result.url}`);

@@ -1,5 +1,4 @@
 import { z } from "zod";
-import { burnRateCentsPerHour, runwaySeconds } from "../../billing/burn-rate";
 import { createCheckout, getCheckout, topUpLimits } from "../../billing/checkout";
 import { completeDevCheckout } from "../../billing/dev-checkout";
 import { DevGateway } from "../../billing/gateway";
@@ -7,22 +6,25 @@ import { balanceSummary } from "../../billing/grace";
 import { listLedger } from "../../billing/ledger";
 import { httpUrl, ledgerKinds } from "../../billing/schemas";
 import { NotFoundError } from "../../errors";
+import { accountRunway } from "../../metering/runway";
 import { safeString } from "../../validation";
 import { accountProcedure, router } from "../init";
 
 export const billingRouter = router({
-  /** Balance, grace state and the gateway in use (the web app labels the development gateway). */
+  /** Balance, grace state, the live burn rate and the runway at it, and the gateway in use (the web app labels the development gateway). */
   balance: accountProcedure.query(async ({ ctx }) => {
-    const summary = await balanceSummary(ctx.db, ctx.account.accountId, ctx.config.GRACE_WINDOW_HOURS);
-    const burn = await burnRateCentsPerHour(ctx.db, ctx.account.accountId);
+    const [summary, runway] = await Promise.all([
+      balanceSummary(ctx.db, ctx.account.accountId, ctx.config.GRACE_WINDOW_HOURS),
+      accountRunway(ctx.account, { minRunwayHours: ctx.config.MIN_RUNWAY_HOURS }),
+    ]);
+    // The runway's balance last: the one its forecast was measured from.
     return {
       ...summary,
+      ...runway,
+      minRunwayHours: ctx.config.MIN_RUNWAY_HOURS,
       currency: "eur" as const,
       gateway: ctx.gateway.kind,
       topUpLimits: topUpLimits(ctx.config),
-      /** The running instances' hourly rates together: the runway forecast divides the balance by it. */
-      burnRateCentsPerHour: burn,
-      runwaySeconds: runwaySeconds(summary.balanceCents, burn),
     };
   }),
 

@@ -1,3 +1,6 @@
+// The runway in words comes from the api's own forecast rules, so Billing, the instance pages and `qdz balance` say the same.
+export { formatRunway, runwayPhrase } from "../../../src/metering/forecast";
+
 const eur = new Intl.NumberFormat("en-IE", { style: "currency", currency: "EUR" });
 const signedEur = new Intl.NumberFormat("en-IE", { style: "currency", currency: "EUR", signDisplay: "exceptZero" });
 
@@ -60,19 +63,4 @@ export function centsToInput(cents: number): string {
   const euros = Math.trunc(cents / 100);
   const rest = cents % 100;
   return rest === 0 ? String(euros) : `${euros}.${String(rest).padStart(2, "0")}`;
-}
-
-/**
- * How long a balance lasts, as a forecast: rounded to what matters at
- * each scale ("45 min", "3 h 12 min", "2 d 4 h", "12 days").
- */
-export function formatRunway(seconds: number): string {
-  const minutes = Math.floor(seconds / 60);
-  if (minutes < 1) return "less than a minute";
-  if (minutes < 60) return `${minutes} min`;
-  const hours = Math.floor(minutes / 60);
-  if (hours < 24) return minutes % 60 === 0 ? `${hours} h` : `${hours} h ${minutes % 60} min`;
-  const days = Math.floor(hours / 24);
-  if (days < 7) return hours % 24 === 0 ? `${days} d` : `${days} d ${hours % 24} h`;
-  return `${days} days`;
 }
