@@ -8,6 +8,7 @@ import { listLedger, postEntry } from "../src/billing/ledger";
 import { ledgerEntryJson } from "../src/billing/ledger-json";
 import { checkoutInput, debitInput, ledgerQuery } from "../src/billing/schemas";
 import { ForbiddenError, UnauthenticatedError } from "../src/errors";
+import { accountRunway } from "../src/metering/runway";
 import { authenticate, jsonBody, parseWith, rest } from "./rest";
 
 /** A checkout (an amount and two URLs) or a debit fits in well under this; anything larger is refused unread. */
@@ -36,11 +37,19 @@ export function billingRoutes(services: Services) {
       .get("/billing/balance", ({ request }) =>
         rest(async () => {
           const ctx = await auth(request, "read");
-          const summary = await balanceSummary(db, ctx.accountId, config.GRACE_WINDOW_HOURS);
+          const [summary, runway] = await Promise.all([
+            balanceSummary(db, ctx.accountId, config.GRACE_WINDOW_HOURS),
+            accountRunway(ctx, { minRunwayHours: config.MIN_RUNWAY_HOURS }),
+          ]);
+          // The same body as `qdz balance --json`.
           return {
             balance_cents: summary.balanceCents,
             currency: "eur",
             grace: { active: summary.grace.active, started_at: summary.grace.startedAt, ends_at: summary.grace.endsAt },
+            burn_rate_cents_per_hour: runway.burnRateCentsPerHour,
+            running_instances: runway.runningInstances,
+            runway_seconds: runway.runwaySeconds,
+            low_runway: runway.lowRunway,
           };
         }),
       )

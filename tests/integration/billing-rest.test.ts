@@ -75,6 +75,10 @@ describe("GET /billing/balance and /billing/ledger", () => {
       balance_cents: 0,
       currency: "eur",
       grace: { active: false, started_at: null, ends_at: null },
+      burn_rate_cents_per_hour: 0,
+      running_instances: 0,
+      runway_seconds: null,
+      low_runway: false,
     });
     await postEntry(db, { accountId: user.accountId, kind: "debit", amountCents: -250, reference: "debit:inst_a:1" });
     const { balance_cents, grace } = await (await call("GET", "/billing/balance", key)).json();
