@@ -4,11 +4,16 @@ import type { ApiKeyScope } from "../src/auth/scopes";
 import { constantTimeEqual } from "../src/auth/secrets";
 import { createCheckout, topUpLimits } from "../src/billing/checkout";
 import { balanceSummary } from "../src/billing/grace";
-import { listLedger, postEntry } from "../src/billing/ledger";
+import { listLedger } from "../src/billing/ledger";
 import { ledgerEntryJson } from "../src/billing/ledger-json";
 import { checkoutInput, debitInput, ledgerQuery } from "../src/billing/schemas";
 import { ForbiddenError, UnauthenticatedError } from "../src/errors";
 import { accountRunway } from "../src/metering/runway";
+import { accountUsage } from "../src/usage/account";
+import { instanceUsage } from "../src/usage/instance";
+import { usageJson } from "../src/usage/json";
+import { postInstanceEntry } from "../src/usage/rollup";
+import { usageRestQuery } from "../src/usage/schemas";
 import { authenticate, jsonBody, parseWith, rest } from "./rest";
 
 /** A checkout (an amount and two URLs) or a debit fits in well under this; anything larger is refused unread. */
@@ -61,6 +66,15 @@ export function billingRoutes(services: Services) {
           return { data: page.entries.map(ledgerEntryJson), next_cursor: page.nextCursor };
         }),
       )
+      // The account's usage, or one instance's with instance_id: the same body as `qdz usage --json`.
+      .get("/billing/usage", ({ request }) =>
+        rest(async () => {
+          const ctx = await auth(request, "read");
+          const query = parseWith(usageRestQuery, Object.fromEntries(new URL(request.url).searchParams));
+          const input = { range: query.range, timeZone: query.time_zone };
+          return usageJson(query.instance_id ? await instanceUsage(ctx, { ...input, instanceId: query.instance_id }) : await accountUsage(ctx, input));
+        }),
+      )
       .post("/billing/checkout", checkout, { parse: "none" })
       // The path the Billing document's curl example uses.
       .post("/v1/billing/checkout", checkout, { parse: "none" })
@@ -70,7 +84,8 @@ export function billingRoutes(services: Services) {
           rest(async () => {
             requireSchedulerCredential(request, config.BILLING_INTERNAL_TOKEN);
             const input = await jsonBody(request, debitInput, BILLING_MAX_BODY_BYTES);
-            const posted = await postEntry(db, {
+            // A debit naming one of the account's instances counts in its usage, as the tick's debits do.
+            const posted = await postInstanceEntry(db, {
               accountId: input.account_id,
               kind: "debit",
               amountCents: -input.amount_cents,

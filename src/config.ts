@@ -87,6 +87,8 @@ const schema = z
     BOOTSTRAP_DEADLINE_SECONDS: positiveInt.default(900),
     /** A running pod silent this long is checked with its provider and failed if it is gone. */
     HEARTBEAT_TIMEOUT_SECONDS: positiveInt.default(30),
+    /** Resource samples older than this are pruned (every 5 minutes); the Usage tab charts the last 24 h of them. */
+    RESOURCE_SAMPLE_RETENTION_HOURS: positiveInt.default(24),
     /**
      * A provisioner renews its claim on a run every third of this; a claim not renewed this long belongs to a
      * worker that died, and the reconciler hands the run to another (which first stops the pod it may have made).

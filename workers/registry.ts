@@ -6,6 +6,7 @@ import { installRuntime } from "./install-runtime";
 import type { JobDefinition, WorkerServices } from "./job";
 import { ping } from "./ping";
 import { provision } from "./provision";
+import { pruneSamples } from "./prune-samples";
 import { reconcileJob } from "./reconcile";
 import { settleRun } from "./settle-run";
 import { stop } from "./stop";
@@ -20,6 +21,7 @@ export const registry: { [N in JobName]: JobDefinition<N> } = {
   "billing.grace-sweep": graceSweep,
   "billing.tick": billingTick,
   "billing.settle-run": settleRun,
+  "usage.prune-samples": pruneSamples,
 };
 
 /** The same rule at run time, for names added to the list without a handler. */

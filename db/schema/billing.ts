@@ -28,7 +28,11 @@ export const ledgerEntries = pgTable(
   },
   (t) => [
     uniqueIndex("ledger_entries_account_reference_key").on(t.accountId, t.reference),
+    // The ledger page, newest first, and its keyset cursor; balances are stored, so no read sums an account's entries.
     index("ledger_entries_account_created_idx").on(t.accountId, t.createdAt, t.id),
+    // The page filtered to a rare kind (top-ups, refunds, adjustments). Debits, nearly every row, stay out of it, so
+    // the tick's inserts never touch it; `listLedger` states the predicate as a literal for prepared statements.
+    index("ledger_entries_account_kind_created_idx").on(t.accountId, t.kind, t.createdAt, t.id).where(sql`${t.kind} <> 'debit'`),
     index("ledger_entries_instance_idx").on(t.instanceId),
     check(
       "ledger_entries_sign_check",

@@ -5,3 +5,4 @@ export * from "./firewalls";
 export * from "./instances";
 export * from "./keys";
 export * from "./runtime-installs";
+export * from "./usage";

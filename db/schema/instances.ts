@@ -186,7 +186,7 @@ export const placementDecisions = pgTable(
   (t) => [index("placement_decisions_instance_idx").on(t.instanceId, t.decidedAt)],
 );
 
-/** Resource samples from the sidecar agent; GPU fields are null when the pod has no GPU to read. Kept 24 h. */
+/** Resource samples from the sidecar agent; GPU fields are null when the pod has no GPU to read. Kept 24 h (RESOURCE_SAMPLE_RETENTION_HOURS). */
 export const resourceSamples = pgTable(
   "resource_samples",
   {
@@ -205,5 +205,9 @@ export const resourceSamples = pgTable(
     vramTotalBytes: bigint("vram_total_bytes", { mode: "number" }),
     gpuTemperatureC: real("gpu_temperature_c"),
   },
-  (t) => [index("resource_samples_instance_at_idx").on(t.instanceId, t.at)],
+  (t) => [
+    index("resource_samples_instance_at_idx").on(t.instanceId, t.at),
+    // Pruning's range: the oldest samples of every instance, found without scanning the table.
+    index("resource_samples_at_idx").on(t.at),
+  ],
 );

@@ -7,6 +7,7 @@ import { instancesCommands } from "./commands/instances";
 import { keysCommands } from "./commands/keys";
 import { runtimesCommands } from "./commands/runtimes";
 import { sshKeysCommands } from "./commands/ssh-keys";
+import { usageCommands } from "./commands/usage";
 import { EXIT_OK, EXIT_USAGE, UsageError } from "./errors";
 import { formatError } from "./output";
 
@@ -30,6 +31,7 @@ export function buildProgram(json: boolean): Command {
   keysCommands(program);
   sshKeysCommands(program);
   billingCommands(program);
+  usageCommands(program);
   instancesCommands(program);
   runtimesCommands(program);
   firewallsCommands(program);

@@ -20,6 +20,8 @@ export interface JobPayloads {
   "billing.tick": Record<string, never>;
   /** Bills an ended run up to its end and refunds an early failure; enqueued with the end of the run. */
   "billing.settle-run": { runId: string };
+  /** Deletes resource samples older than RESOURCE_SAMPLE_RETENTION_HOURS, in small batches. */
+  "usage.prune-samples": Record<string, never>;
 }
 
 export type JobName = keyof JobPayloads;
@@ -34,4 +36,5 @@ export const jobNames = [
   "billing.grace-sweep",
   "billing.tick",
   "billing.settle-run",
+  "usage.prune-samples",
 ] as const satisfies readonly JobName[];

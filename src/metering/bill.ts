@@ -1,6 +1,7 @@
 import { sql } from "drizzle-orm";
 import type { Transaction } from "../../db/client";
 import { newId } from "../ids";
+import { usageRollupCounts, usageRollupCtes } from "../usage/rollup";
 import { billableSecondsSql, liveRunSql } from "./billable";
 
 /** Which runs one billing statement claims: a batch of live runs after a cursor, or one run (settlement). */
@@ -20,9 +21,11 @@ export interface BillResult {
  * ticker's runs are left alone), moves each run's billed seconds forward and
  * sets its billed cents to floor(seconds × rate / 3600), appends one debit per
  * run for the difference (reference `debit:<run>:<seconds>`, unique, so a
- * replay cannot land twice) and adds the debits to the accounts' stored
- * balances, starting grace as `postEntry` does. Only runs with a new whole
- * second are claimed, so a repeated tick claims nothing and writes nothing.
+ * replay cannot land twice), adds the debits to the accounts' stored
+ * balances, starting grace as `postEntry` does, and adds each run's new
+ * seconds and cents to its instance's usage rollups (src/usage/rollup.ts) in
+ * the hour of the debit. Only runs with a new whole second are claimed, so a
+ * repeated tick claims nothing and writes nothing.
  */
 export async function billRuns(tx: Transaction, scope: BillScope): Promise<BillResult> {
   const claim = "runId" in scope ? sql`r.id = ${scope.runId}` : sql`${liveRunSql("r")} and r.id > ${scope.afterId}`;
@@ -32,7 +35,7 @@ export async function billRuns(tx: Transaction, scope: BillScope): Promise<BillR
   const [row] = await tx.execute<{ claimed: number; last_id: string | null; debits: number; cents: string }>(sql`
     with claimed as (
       select r.id, r.instance_id, i.account_id, coalesce(r.rate_cents_per_hour, 0)::bigint as rate,
-             r.billed_cents, ${billableSecondsSql("r")} as seconds
+             r.billed_seconds, r.billed_cents, ${billableSecondsSql("r")} as seconds
       from instance_runs r join instances i on i.id = r.instance_id
       where ${claim} and ${billableSecondsSql("r")} > r.billed_seconds
       order by r.id
@@ -68,9 +71,17 @@ export async function billRuns(tx: Transaction, scope: BillScope): Promise<BillR
                                 else coalesce(account_balances.grace_started_at, now()) end,
         updated_at = now()
       returning account_id
-    )
+    ),
+    -- What each run adds to its instance's usage: its new seconds, even without a new cent, and the cents its
+    -- debit takes, dated now(), the entries' own created_at, so the rollups sum to the ledger hour by hour.
+    usage_deltas as (
+      select b.instance_id, b.account_id, now() as at, b.cents - b.billed_cents as cost_cents,
+             b.seconds - b.billed_seconds as billable_seconds, 0 as refunded_cents
+      from billed b
+    ),
+    ${usageRollupCtes()}
     select (select count(*) from runs)::integer as claimed, (select max(id) from runs) as last_id,
            (select count(*) from entries)::integer as debits, coalesce((select -sum(amount_cents) from entries), 0)::text as cents,
-           (select count(*) from balances)::integer as accounts`);
+           (select count(*) from balances)::integer as accounts, ${usageRollupCounts()}`);
   return { claimed: row!.claimed, lastId: row!.last_id, debits: row!.debits, debitedCents: Number(row!.cents) };
 }

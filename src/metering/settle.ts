@@ -1,7 +1,7 @@
 import { sql } from "drizzle-orm";
 import type { Executor } from "../../db/client";
-import { postEntry } from "../billing/ledger";
 import { withTransaction } from "../context";
+import { postInstanceEntry } from "../usage/rollup";
 import { billRuns } from "./bill";
 import { refundable } from "./billable";
 
@@ -36,7 +36,8 @@ export async function settleRun(db: Executor, runId: string): Promise<Settlement
     // billRuns just brought billed_seconds to the run's billable seconds, so they are the same number here.
     const refund = refundable(run!.ended_because, run!.billed_seconds) && billedCents > 0 ? billedCents : 0;
     if (refund > 0) {
-      await postEntry(tx, {
+      // With its usage rollup (refunds are their own series), in this transaction, in the hour of the entry.
+      await postInstanceEntry(tx, {
         accountId: run!.account_id,
         kind: "refund",
         amountCents: refund,

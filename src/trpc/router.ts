@@ -7,6 +7,7 @@ import { firewallsRouter } from "./routers/firewalls";
 import { instancesRouter } from "./routers/instances";
 import { runtimesRouter } from "./routers/runtimes";
 import { sshKeysRouter } from "./routers/ssh-keys";
+import { usageRouter } from "./routers/usage";
 
 export const appRouter = router({
   auth: authRouter,
@@ -14,6 +15,7 @@ export const appRouter = router({
   apiKeys: apiKeysRouter,
   sshKeys: sshKeysRouter,
   billing: billingRouter,
+  usage: usageRouter,
   instances: instancesRouter,
   runtimes: runtimesRouter,
   firewalls: firewallsRouter,

@@ -17,7 +17,7 @@ afterAll(async () => {
   await server.stop();
 });
 
-const NAV_ITEMS = ["Instances", "Billing", "API keys", "SSH keys", "Firewalls", "Account"];
+const NAV_ITEMS = ["Instances", "Usage", "Billing", "API keys", "SSH keys", "Firewalls", "Account"];
 const PASSWORD = "correct horse battery staple";
 
 function newEmail(who: string) {

@@ -24,6 +24,7 @@ import { createClient } from "../../src/cli/client";
 import { heartbeatBody } from "../../src/instances/agent-contract";
 import { type AppRouter, appRouter } from "../../src/trpc/router";
 import { TRPC_MAX_BATCH_CALLS, transformer } from "../../src/trpc/wire";
+import { usageRestQuery } from "../../src/usage/schemas";
 import { freshDatabase } from "../support/db";
 import { newUser, SCHEDULER_TOKEN, testConfig } from "../support/factories";
 import { HEALTH_BOUND_MS, whilePollingHealth } from "../support/health";
@@ -500,6 +501,7 @@ describe("item 5b: every procedure and REST schema refuses NUL and lone surrogat
     ["POST /billing/checkout", [checkoutInput]],
     ["POST /billing/debit", [debitInput]],
     ["GET /billing/ledger", [ledgerQuery]],
+    ["GET /billing/usage", [usageRestQuery]],
   ] as const;
 
   test("the sweep finds the procedures' string fields", () => {

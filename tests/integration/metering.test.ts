@@ -8,6 +8,7 @@ import { billRuns } from "../../src/metering/bill";
 import { billableSeconds, chargeCents, refundable } from "../../src/metering/billable";
 import { settleRun } from "../../src/metering/settle";
 import { billingTick } from "../../src/metering/tick";
+import { findUsageDrift } from "../../src/usage/drift";
 import { registerWorkers } from "../../workers/registry";
 import { freshDatabase } from "../support/db";
 import { testConfig } from "../support/factories";
@@ -245,6 +246,7 @@ describe("random timelines (property)", () => {
 
   interface ModelRun {
     runId: string;
+    instanceId: string;
     rate: number;
     runningAt: Date | null;
     lastHeartbeatAt: Date | null;
@@ -271,6 +273,12 @@ describe("random timelines (property)", () => {
         .where(eq(ledgerEntries.reference, `refund:${model.runId}`));
       const owed = row.settledAt !== null && refundable(model.because, row.billedSeconds) && row.billedCents > 0;
       expect(refunds.map((r) => r.amountCents)).toEqual(owed ? [row.billedCents] : []);
+      // Its instance's usage rollup (one run per instance here) adds up to the same ledger and seconds.
+      const [usage] = await db.execute<{ cost: number; refunded: number; seconds: number }>(sql`
+        select coalesce(sum(cost_cents), 0)::integer as cost, coalesce(sum(refunded_cents), 0)::integer as refunded,
+               coalesce(sum(billable_seconds), 0)::integer as seconds
+        from instance_usage_hourly where instance_id = ${model.instanceId}`);
+      expect({ ...usage }).toEqual({ cost: row.billedCents, refunded: owed ? row.billedCents : 0, seconds: row.billedSeconds });
     }
     const [sum] = await db.execute<{ total: string }>(
       sql`select coalesce(sum(amount_cents), 0)::text as total from ledger_entries where account_id = ${accountId}`,
@@ -278,6 +286,9 @@ describe("random timelines (property)", () => {
     const [balance] = await db.select().from(accountBalances).where(eq(accountBalances.accountId, accountId));
     expect(balance?.balanceCents ?? 0).toBe(Number(sum!.total));
     expect(balance?.graceStartedAt != null).toBe((balance?.balanceCents ?? 0) < 0);
+    // The usage rollups: each instance's hours = its ledger debits and refunds dated in them, its days and the
+    // account's hours = those hours, its seconds = its runs' billed seconds (src/usage/drift.ts).
+    expect(await findUsageDrift(db, accountId)).toEqual([]);
   }
 
   test("debits, refunds, balances and grace hold after every step", async () => {
@@ -296,10 +307,10 @@ describe("random timelines (property)", () => {
           let afterTick = false;
           switch (step.kind) {
             case "start": {
-              const { runId } = await newRun(accountId, step.rate, null);
+              const { runId, instanceId } = await newRun(accountId, step.rate, null);
               const runningAt = step.running ? at() : null;
               await db.update(instanceRuns).set({ runningAt, lastHeartbeatAt: null }).where(eq(instanceRuns.id, runId));
-              runs.push({ runId, rate: step.rate, runningAt, lastHeartbeatAt: null, endedAt: null, because: null, silent: false });
+              runs.push({ runId, instanceId, rate: step.rate, runningAt, lastHeartbeatAt: null, endedAt: null, because: null, silent: false });
               break;
             }
             case "advance":
@@ -364,6 +375,7 @@ describe("random timelines (property)", () => {
       },
     );
     expect(await findBalanceDrift(db)).toEqual([]);
+    expect(await findUsageDrift(db)).toEqual([]);
     // The timelines did reach debits, refunds and grace, not only empty steps.
     expect(seen.debits).toBeGreaterThan(0);
     expect(seen.refunds).toBeGreaterThan(0);

@@ -1,0 +1,1 @@
+CREATE INDEX "resource_samples_at_idx" ON "resource_samples" USING btree ("at");

@@ -1,0 +1,1 @@
+CREATE INDEX "ledger_entries_account_kind_created_idx" ON "ledger_entries" USING btree ("account_id","kind","created_at","id") WHERE "ledger_entries"."kind" <> 'debit';
