@@ -1,4 +1,4 @@
-import { and, desc, eq, lt, or, sql } from "drizzle-orm";
+import { and, desc, eq, getTableName, type SQL, sql } from "drizzle-orm";
 import type { Executor } from "../../db/client";
 import { accountBalances, ledgerEntries } from "../../db/schema";
 import { withTransaction } from "../context";
@@ -100,37 +100,68 @@ export interface LedgerQuery {
   instanceId?: string;
 }
 
-/** Entries newest first, with keyset pagination on (created_at, id) so pages never skip or repeat rows. */
+/**
+ * Entries newest first, in keyset pages on (created_at, id) that never skip or repeat rows. The position is
+ * compared as a row, `(created_at, id) < (…)`, which the index (account_id, created_at, id) takes as where to
+ * start reading backwards: a page deep in a heavy account's millions of entries reads as few rows as the first.
+ */
 export async function listLedger(db: Executor, accountId: string, query: LedgerQuery): Promise<LedgerPage> {
   const after = query.cursor ? decodeCursor(query.cursor) : null;
+  // The page as a CTE named after the table, which the outer select then reads instead of it: the positions are
+  // formatted for the page's rows alone. In the page's own select list, a plan that sorts its candidates (a bitmap
+  // scan, as an instance filter can get) would format every candidate first.
+  const page = db.$with(getTableName(ledgerEntries)).as(
+    db
+      .select()
+      .from(ledgerEntries)
+      .where(
+        and(
+          eq(ledgerEntries.accountId, accountId),
+          query.kind ? kindIs(query.kind) : undefined,
+          query.instanceId ? eq(ledgerEntries.instanceId, query.instanceId) : undefined,
+          after ? sql`(${ledgerEntries.createdAt}, ${ledgerEntries.id}) < (${after.createdAt}::timestamptz, ${after.id})` : undefined,
+        ),
+      )
+      .orderBy(desc(ledgerEntries.createdAt), desc(ledgerEntries.id))
+      .limit(query.limit + 1),
+  );
   const rows = await db
-    .select()
+    .with(page)
+    .select({ entry: ledgerEntries, position: positionSql })
     .from(ledgerEntries)
-    .where(
-      and(
-        eq(ledgerEntries.accountId, accountId),
-        query.kind ? eq(ledgerEntries.kind, query.kind) : undefined,
-        query.instanceId ? eq(ledgerEntries.instanceId, query.instanceId) : undefined,
-        after ? or(lt(ledgerEntries.createdAt, after.createdAt), and(eq(ledgerEntries.createdAt, after.createdAt), lt(ledgerEntries.id, after.id))) : undefined,
-      ),
-    )
-    .orderBy(desc(ledgerEntries.createdAt), desc(ledgerEntries.id))
-    .limit(query.limit + 1);
-  const entries = rows.slice(0, query.limit);
-  const last = entries.at(-1);
-  return { entries, nextCursor: rows.length > query.limit && last ? encodeCursor(last) : null };
+    .orderBy(desc(ledgerEntries.createdAt), desc(ledgerEntries.id));
+  const last = rows.length > query.limit ? rows[query.limit - 1] : undefined;
+  return { entries: rows.slice(0, query.limit).map((row) => row.entry), nextCursor: last ? ledgerCursor(last.position, last.entry.id) : null };
 }
 
-function encodeCursor(entry: LedgerEntry): string {
-  return Buffer.from(JSON.stringify([entry.createdAt.toISOString(), entry.id])).toString("base64url");
+/**
+ * The kind filter. Any kind but debits also states `kind <> 'debit'` as a literal: that is the predicate of the
+ * partial index of the rare kinds, and a parameter alone would hide it from a prepared statement's generic plan
+ * (a heavy account's few top-ups would then be looked for among its millions of debits).
+ */
+function kindIs(kind: LedgerKind): SQL {
+  return kind === "debit" ? eq(ledgerEntries.kind, kind) : sql`${ledgerEntries.kind} = ${kind} and ${ledgerEntries.kind} <> 'debit'`;
 }
 
-function decodeCursor(cursor: string): { createdAt: Date; id: string } {
+/**
+ * An entry's created_at to the microsecond, in UTC: a billing tick's debits share one `now()`, and a JavaScript
+ * Date (milliseconds) as the position would skip the rest of a tick after a page that ends inside it.
+ */
+const positionSql = sql<string>`to_char(${ledgerEntries.createdAt} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`;
+const POSITION = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?Z$/;
+
+/** The cursor after the entry at `createdAt` (ISO 8601 in UTC, up to microseconds) with id `id`. */
+export function ledgerCursor(createdAt: string, id: string): string {
+  return Buffer.from(JSON.stringify([createdAt, id])).toString("base64url");
+}
+
+function decodeCursor(cursor: string): { createdAt: string; id: string } {
   try {
     const [createdAt, id] = JSON.parse(Buffer.from(cursor, "base64url").toString());
-    const date = new Date(createdAt);
-    if (typeof id !== "string" || Number.isNaN(date.getTime())) throw new Error();
-    return { createdAt: date, id };
+    // A real calendar time (Date would take 31 February as 3 March), so the database's cast cannot fail.
+    const valid = typeof createdAt === "string" && POSITION.test(createdAt) && new Date(createdAt).toISOString().slice(0, 19) === createdAt.slice(0, 19);
+    if (!valid || typeof id !== "string") throw new Error();
+    return { createdAt, id };
   } catch {
     throw new InvalidInputError("This cursor is not one the ledger gave out.", "cursor");
   }

@@ -170,8 +170,27 @@ describe("listing", () => {
     expect((await listLedger(db, accountId, { limit: 10, instanceId: "inst_a" })).entries).toHaveLength(3);
   });
 
+  test("entries that share one created_at, as a billing tick's debits do, page without a skip", async () => {
+    const { accountId } = await newUser(db);
+    // One transaction: one now(), to the microsecond. A cursor cut to milliseconds skipped the rest after a page.
+    await db.transaction(async (tx) => {
+      for (let i = 0; i < 7; i++) await postEntry(tx, { accountId, kind: "topup", amountCents: i + 1, reference: `tick-${i}` });
+    });
+    const seen: string[] = [];
+    let cursor: string | null = null;
+    do {
+      const page = await listLedger(db, accountId, { limit: 2, cursor });
+      seen.push(...page.entries.map((e) => e.reference));
+      cursor = page.nextCursor;
+    } while (cursor);
+    expect(seen.toSorted()).toEqual(["tick-0", "tick-1", "tick-2", "tick-3", "tick-4", "tick-5", "tick-6"]);
+  });
+
   test("a cursor that was not given out is a clear error", async () => {
     const { accountId } = await newUser(db);
     await expect(listLedger(db, accountId, { limit: 3, cursor: "bm9wZQ" })).rejects.toThrow("not one the ledger gave out");
+    // Not a calendar time (Date would read it as 3 March): refused here, not by the database.
+    const february31 = Buffer.from(JSON.stringify(["2026-02-31T00:00:00.000000Z", "led_x"])).toString("base64url");
+    await expect(listLedger(db, accountId, { limit: 3, cursor: february31 })).rejects.toThrow("not one the ledger gave out");
   });
 });
