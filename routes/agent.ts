@@ -2,7 +2,8 @@ import { Elysia } from "elysia";
 import type { Database } from "../db/client";
 import { UnauthenticatedError } from "../src/errors";
 import { heartbeatBody, sampleBody } from "../src/instances/agent-contract";
-import { AgentDirectory, handleHeartbeat, handleSamples } from "../src/instances/agent-reports";
+import { AgentDirectory } from "../src/instances/agent-directory";
+import { handleHeartbeat, handleSamples } from "../src/instances/agent-reports";
 import type { HeartbeatBatcher } from "../src/instances/heartbeats";
 import type { JobQueue } from "../src/jobs/queue";
 import { jsonBody, rest } from "./rest";
@@ -16,6 +17,8 @@ export const AGENT_REPORT_MAX_BYTES = 128 * 1024;
 /** The sidecar agents' reports, authenticated by each run's own token. 410 tells an agent its run is over. */
 export function agentRoutes(db: Database, jobs: JobQueue, batcher: HeartbeatBatcher) {
   const agents = new AgentDirectory(db);
+  // The flush writes only live runs: the beats it could not record tell the directory which runs have ended.
+  batcher.onEnded((runIds) => agents.markEnded(runIds));
   const authenticate = async (request: Request) => {
     const token = /^Bearer\s+(qdza_\S+)$/.exec(request.headers.get("authorization") ?? "")?.[1];
     const run = token ? await agents.resolve(token) : null;

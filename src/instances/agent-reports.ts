@@ -1,66 +1,13 @@
 import { eq } from "drizzle-orm";
 import type { Database } from "../../db/client";
-import { instanceRuns, instances } from "../../db/schema";
-import { sha256Hex } from "../auth/secrets";
+import { instances } from "../../db/schema";
 import type { JobQueue } from "../jobs/queue";
 import type { HeartbeatBody, SampleBody, WorkloadReport } from "./agent-contract";
+import type { AgentRun } from "./agent-directory";
 import type { HeartbeatBatcher } from "./heartbeats";
 import { endRun, markRunning } from "./runs";
 import { type InstanceState, isLiveRunState, liveRunStates } from "./state-machine";
 import { transition } from "./transition";
-
-/** The run an agent token belongs to, with what the hot path needs to know about its instance. */
-export interface AgentRun {
-  runId: string;
-  instanceId: string;
-  ended: boolean;
-  current: boolean;
-  state: InstanceState;
-}
-
-/**
- * Resolves agent tokens, caching each for a few seconds: at thousands of
- * pods beating every second, the common case (a running pod saying "ready")
- * costs no query at all; transitions this process makes update the cache.
- */
-export class AgentDirectory {
-  private cache = new Map<string, { run: AgentRun; fetchedAt: number }>();
-
-  constructor(
-    private readonly db: Database,
-    private readonly ttlMs = 5000,
-  ) {}
-
-  async resolve(token: string): Promise<AgentRun | null> {
-    const hash = sha256Hex(token);
-    const hit = this.cache.get(hash);
-    if (hit && Date.now() - hit.fetchedAt < this.ttlMs) return hit.run;
-    const [row] = await this.db
-      .select({
-        runId: instanceRuns.id,
-        instanceId: instanceRuns.instanceId,
-        endedAt: instanceRuns.endedAt,
-        currentRunId: instances.currentRunId,
-        state: instances.state,
-      })
-      .from(instanceRuns)
-      .innerJoin(instances, eq(instances.id, instanceRuns.instanceId))
-      .where(eq(instanceRuns.agentTokenHash, hash));
-    if (!row) {
-      this.cache.delete(hash);
-      return null;
-    }
-    const run: AgentRun = {
-      runId: row.runId,
-      instanceId: row.instanceId,
-      ended: row.endedAt !== null,
-      current: row.currentRunId === row.runId,
-      state: row.state,
-    };
-    this.cache.set(hash, { run, fetchedAt: Date.now() });
-    return run;
-  }
-}
 
 export type HeartbeatOutcome = "ok" | "gone";
 

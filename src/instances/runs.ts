@@ -112,18 +112,26 @@ export async function markRunning(tx: Transaction, runId: string): Promise<void>
  * Heartbeats batched by the api: each run's last heartbeat becomes its receive time on the database clock
  * (`now()` at the write, less how long the beat waited in the batch). Only live runs move: a stopping pod
  * still beats until it is released, and must not push the heartbeat of its ended run past `ended_at`.
+ * Returns the runs of the batch that were not live (ended, or gone): their pods are to be told so.
  */
-export async function recordHeartbeats(db: Executor, beats: { run_id: string; age_ms: number }[]): Promise<void> {
-  if (beats.length === 0) return;
+export async function recordHeartbeats(db: Executor, beats: { run_id: string; age_ms: number }[]): Promise<string[]> {
+  if (beats.length === 0) return [];
   const received = sql`now() - b.age_ms * interval '1 millisecond'`;
   // greatest(): a beat that arrives late never moves the heartbeat backwards (metering reads it). A stored
   // heartbeat in the future was written from a pod's clock before reports were timed on receipt: replaced.
-  await db.execute(sql`
-    update ${instanceRuns} set last_heartbeat_at = case
-      when ${instanceRuns.lastHeartbeatAt} > now() then ${received}
-      else greatest(${instanceRuns.lastHeartbeatAt}, ${received}) end
-    from jsonb_to_recordset(${JSON.stringify(beats)}::jsonb) as b(run_id text, age_ms float8)
-    where ${instanceRuns.id} = b.run_id and ${instanceRuns.endedAt} is null`);
+  // One statement: the UPDATE's RETURNING names the live runs, so the batch's others come back without a second query.
+  const rows = await db.execute<{ run_id: string }>(sql`
+    with b as (
+      select * from jsonb_to_recordset(${JSON.stringify(beats)}::jsonb) as b(run_id text, age_ms float8)
+    ), live as (
+      update ${instanceRuns} set last_heartbeat_at = case
+        when ${instanceRuns.lastHeartbeatAt} > now() then ${received}
+        else greatest(${instanceRuns.lastHeartbeatAt}, ${received}) end
+      from b where ${instanceRuns.id} = b.run_id and ${instanceRuns.endedAt} is null
+      returning ${instanceRuns.id}
+    )
+    select b.run_id from b where not exists (select from live where live.id = b.run_id)`);
+  return rows.map((row) => row.run_id);
 }
 
 export interface EndRunInput {

@@ -15,13 +15,18 @@ export interface JobQueue {
 /**
  * pg-boss on the platform's own database, in the `pgboss` schema. A
  * `sendOnly` instance (the api) runs no maintenance and no cron: the workers do.
+ * Nor does it register in pg-boss's instance registry (which nothing here
+ * reads): each registry beat takes `v8.getHeapStatistics()`, which under Bun
+ * walks the whole heap on the event loop — about 0.5 ms per 1,000 live
+ * objects, a pause of tenths of a second every 30 s in an api holding
+ * thousands of pods' connections, and every request waits it out.
  */
 export function createQueue(databaseUrl: string, options: { spies?: boolean; sendOnly?: boolean } = {}): PgBoss {
   const boss = new PgBoss({
     connectionString: databaseUrl,
     max: 4,
     __test__enableSpies: options.spies ?? false,
-    ...(options.sendOnly && { supervise: false, schedule: false }),
+    ...(options.sendOnly && { supervise: false, schedule: false, registerInstance: false }),
   });
   boss.on("error", (error) => console.error(`[pg-boss] ${error.message}`));
   return boss;

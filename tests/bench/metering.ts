@@ -21,7 +21,7 @@
  * Worker mode (`metering.ts --ticker <url>`): connects, says "ready", ticks
  * once when it reads "go" on stdin, prints its TickReport with its times.
  */
-import { rmSync, writeFileSync } from "node:fs";
+import { writeFileSync } from "node:fs";
 import { cpus, loadavg } from "node:os";
 import { join } from "node:path";
 import { drizzle } from "drizzle-orm/postgres-js";
@@ -29,9 +29,8 @@ import { connect, type DatabaseHandle, schema } from "../../db/client";
 import { projectRoot } from "../../src/config";
 import { billRuns } from "../../src/metering/bill";
 import { billingTick, type TickReport } from "../../src/metering/tick";
-import { ensureDatabase } from "../../src/platform/embedded-database";
-import { type RunningPostgres, startEmbeddedPostgres } from "../../src/platform/embedded-postgres";
-import { prepareDatabase } from "../../src/platform/prepare-database";
+import { type BenchCluster, startBenchCluster } from "./databases";
+import { lines } from "./processes";
 
 interface TickerOutput {
   report: TickReport;
@@ -73,57 +72,22 @@ const dataDir = join(projectRoot, `.data/bench-metering-${process.pid}`);
 const TEMPLATE = "qdz_bench_metering_template";
 const log = (line: string) => console.error(`[bench:metering] ${line}`);
 
-let postgres: RunningPostgres | undefined;
-const open = new Set<DatabaseHandle>();
+let cluster: BenchCluster | undefined;
 const children: ReturnType<typeof Bun.spawn>[] = [];
 
 async function cleanup() {
   for (const child of children) if (child.exitCode === null) child.kill("SIGKILL");
-  await Promise.all([...open].map((handle) => handle.close().catch(() => {})));
-  await postgres?.stop().catch((error) => log(`stopping PostgreSQL: ${error}`));
+  await cluster?.stop().catch((error) => log(`stopping PostgreSQL: ${error}`));
 }
 for (const signal of ["SIGINT", "SIGTERM"] as const) {
   process.once(signal, () => void cleanup().finally(() => process.exit(130)));
-}
-
-function freePort(): number {
-  const listener = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
-  const port = listener.port;
-  listener.stop(true);
-  return port;
-}
-
-function track(handle: DatabaseHandle): DatabaseHandle {
-  open.add(handle);
-  const close = handle.close;
-  handle.close = () => {
-    open.delete(handle);
-    return close();
-  };
-  return handle;
 }
 
 const seconds = (start: number) => (performance.now() - start) / 1000;
 
 // ---- Databases ------------------------------------------------------------------
 /** A fresh database for one measurement: a copy of the migrated template (grants and job schema included). */
-async function freshDatabase(name: string) {
-  const admin = track(connect(`${postgres!.baseUrl}/postgres`, { max: 1 }));
-  await admin.sql.unsafe(`create database ${name} template ${TEMPLATE} owner ${postgres!.owner.name}`);
-  await admin.close();
-  return {
-    owner: track(connect(`${postgres!.owner.baseUrl}/${name}`, { max: 1 })),
-    app: track(connect(`${postgres!.app.baseUrl}/${name}`, { max: 2 })),
-    appUrl: `${postgres!.app.baseUrl}/${name}`,
-    async drop() {
-      await this.owner.close();
-      await this.app.close();
-      const admin = track(connect(`${postgres!.baseUrl}/postgres`, { max: 1 }));
-      await admin.sql.unsafe(`drop database ${name} with (force)`);
-      await admin.close();
-    },
-  };
-}
+const freshDatabase = (name: string) => cluster!.fresh(name);
 
 /**
  * N running runs on N instances across N/5 accounts, each account topped up
@@ -344,21 +308,6 @@ async function concurrent(runs: number): Promise<ConcurrentResult> {
   }
 }
 
-async function* lines(stream: ReadableStream<Uint8Array>): AsyncGenerator<string> {
-  const decoder = new TextDecoder();
-  let buffered = "";
-  for await (const chunk of stream) {
-    buffered += decoder.decode(chunk, { stream: true });
-    let newline = buffered.indexOf("\n");
-    while (newline >= 0) {
-      yield buffered.slice(0, newline);
-      buffered = buffered.slice(newline + 1);
-      newline = buffered.indexOf("\n");
-    }
-  }
-  if (buffered) yield buffered;
-}
-
 // ---- Report -----------------------------------------------------------------------------
 const n = (value: number) => value.toLocaleString("en-US");
 const s = (value: number) => `${value.toFixed(3)} s`;
@@ -456,11 +405,8 @@ let exitCode = 0;
 try {
   const started = new Date();
   const loadBefore = loadavg();
-  postgres = await startEmbeddedPostgres({ dir: dataDir, port: freePort(), persistent: false });
   // As `npm start` does: migrated by the owner, used as the app role; every measurement copies this database.
-  const access = await ensureDatabase(postgres, TEMPLATE);
-  const migrator = connect(access.ownerUrl, { max: 1 });
-  await prepareDatabase(migrator.db, access).finally(() => migrator.close());
+  cluster = await startBenchCluster(dataDir, TEMPLATE);
 
   const singles: SingleResult[] = [];
   for (const size of SIZES) singles.push(await single(size));
@@ -483,6 +429,5 @@ try {
   exitCode = 1;
 } finally {
   await cleanup();
-  rmSync(dataDir, { recursive: true, force: true });
 }
 process.exit(exitCode);

@@ -30,6 +30,7 @@ import { newId, randomBase62 } from "../../../src/ids";
 import { ensureDatabase } from "../../../src/platform/embedded-database";
 import { type RunningPostgres, startEmbeddedPostgres } from "../../../src/platform/embedded-postgres";
 import { prepareDatabase } from "../../../src/platform/prepare-database";
+import { cpuMsOf, freePort } from "../processes";
 import type { LatencyResult, LoadSpec, StreamOutcome, StreamsResult, Target } from "./load";
 import { FRAME_MS, FRAMES } from "./shape";
 
@@ -92,13 +93,6 @@ for (const signal of ["SIGINT", "SIGTERM"] as const) {
   });
 }
 
-function freePort(): number {
-  const listener = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
-  const port = listener.port;
-  listener.stop(true);
-  return port;
-}
-
 /** The api's limit on upstream fetches in flight, as the supervisor sets it. */
 const API_MAX_HTTP_REQUESTS = process.env.BUN_CONFIG_MAX_HTTP_REQUESTS ?? "4096";
 
@@ -127,13 +121,6 @@ async function waitUntil(what: string, probe: () => Promise<boolean>, timeoutMs 
     await Bun.sleep(100);
   }
   throw new Error(`${what} did not come up within ${timeoutMs} ms`);
-}
-
-/** utime + stime of a process, in ms (from /proc; clock ticks are 10 ms here). */
-function cpuMsOf(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-  return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
 }
 
 // ---- Measurement helpers ------------------------------------------------------
