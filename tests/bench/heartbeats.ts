@@ -24,12 +24,12 @@ import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { cpus, loadavg } from "node:os";
 import { join } from "node:path";
 import type { Subprocess } from "bun";
-import type { PricingSnapshot, RuntimeConfig } from "../../db/schema";
 import { newSecret, sha256Hex } from "../../src/auth/secrets";
 import { projectRoot } from "../../src/config";
 import { newId } from "../../src/ids";
 import { APP_ROLE } from "../../src/platform/database-roles";
 import { type BenchCluster, type BenchDatabase, startBenchCluster } from "./databases";
+import { benchPricing, benchRuntime, currentCommit, loadAverages } from "./fixtures";
 import type { PodCredentials, PodsResult, PodsSpec, Tally } from "./heartbeats-pods";
 import { cpuMsOf, freePort, lines, treeCpuMsOf } from "./processes";
 
@@ -118,25 +118,8 @@ async function seed(db: BenchDatabase, n: number, podsFile: string): Promise<voi
     runId: newId("run"),
     token: newSecret("qdza_"),
   }));
-  const now = new Date().toISOString();
-  const pricing: PricingSnapshot = {
-    lockedAt: now,
-    modelClass: "llm",
-    tier: "secure",
-    gpuCount: 1,
-    rows: [{ gpuType: "L4", rateCentsPerGpuHour: 80, providerCostCentsPerGpuHour: 50, catalogUpdatedAt: now }],
-  };
-  const runtime: RuntimeConfig = {
-    runtimeId: "vllm",
-    templateId: null,
-    image: "bench",
-    command: [],
-    localBinary: null,
-    port: 8000,
-    healthPath: "/health",
-    ports: [{ port: 8000, name: "http" }],
-    contextLength: 4096,
-  };
+  const pricing = benchPricing();
+  const runtime = benchRuntime;
   const rows = JSON.stringify(pods.map((p, i) => ({ ...p, tokenHash: sha256Hex(p.token), podId: `pod_bench_${i}` })));
   await db.app.sql.begin(async (tx) => {
     await tx`insert into accounts (id, name) select id, 'bench' from unnest(${accounts}::text[]) as id`;
@@ -449,12 +432,8 @@ const cpuPct = (cpuMs: number) => `${((cpuMs / (SECONDS * 1000)) * 100).toFixed(
 const mark = (ok: boolean) => (ok ? "✅" : "❌");
 
 function report(results: SizeResult[], meta: { started: Date; elapsedS: number; load: number[][] }): string {
-  const git = (...args: string[]) =>
-    Bun.spawnSync(["git", ...args], { cwd: projectRoot })
-      .stdout.toString()
-      .trim();
-  const commit = `${git("rev-parse", "--short", "HEAD")}${git("status", "--porcelain") ? ", with uncommitted changes" : ""}`;
-  const la = (l: number[]) => l.map((v) => v.toFixed(2)).join(" / ");
+  const commit = currentCommit();
+  const la = loadAverages;
   const out: string[] = [];
   out.push("# `bun run bench:heartbeats` — latest results", "");
   out.push(

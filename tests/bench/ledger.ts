@@ -30,8 +30,9 @@ import type { AccountContext } from "../../src/context";
 import { meteredInstance } from "../../src/metering/metered";
 import { billingTick } from "../../src/metering/tick";
 import { type BenchCluster, type BenchDatabase, startBenchCluster } from "./databases";
+import { currentCommit } from "./fixtures";
 import { type Previous, previousMetered, previousPage } from "./ledger-previous";
-import { currentCommit, type Plan, type Report, type Row, type Sizes, type Stats, type TickResult, type Walk, writeReport } from "./ledger-report";
+import { type Plan, type Report, type Row, type Sizes, type Stats, type TickResult, type Walk, writeReport } from "./ledger-report";
 import {
   ACCOUNTS,
   HEAVY_ACCOUNT,

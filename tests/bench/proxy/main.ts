@@ -19,7 +19,6 @@ import { cpus, loadavg } from "node:os";
 import { join } from "node:path";
 import type { Subprocess } from "bun";
 import { connect, type DatabaseHandle } from "../../../db/client";
-import type { PricingSnapshot, RuntimeConfig } from "../../../db/schema";
 import { instanceEvents, instanceRuns, instances } from "../../../db/schema";
 import { signUp } from "../../../src/accounts/signup";
 import { createApiKey } from "../../../src/api-keys/keys";
@@ -30,6 +29,7 @@ import { newId, randomBase62 } from "../../../src/ids";
 import { ensureDatabase } from "../../../src/platform/embedded-database";
 import { type RunningPostgres, startEmbeddedPostgres } from "../../../src/platform/embedded-postgres";
 import { prepareDatabase } from "../../../src/platform/prepare-database";
+import { benchPricing, benchRuntime } from "../fixtures";
 import { cpuMsOf, freePort } from "../processes";
 import type { LatencyResult, LoadSpec, StreamOutcome, StreamsResult, Target } from "./load";
 import { FRAME_MS, FRAMES } from "./shape";
@@ -173,24 +173,8 @@ async function setUp() {
   // A running instance as placement and the agent would leave it; the proxy reads state, serving name, current run and its runtime URL.
   const instanceId = newId("instance");
   const runId = newId("run");
-  const pricingSnapshot: PricingSnapshot = {
-    lockedAt: new Date().toISOString(),
-    modelClass: "llm",
-    tier: "secure",
-    gpuCount: 1,
-    rows: [{ gpuType: "L4", rateCentsPerGpuHour: 80, providerCostCentsPerGpuHour: 50, catalogUpdatedAt: new Date().toISOString() }],
-  };
-  const runtimeConfig: RuntimeConfig = {
-    runtimeId: "vllm", // a runtime whose answers pass through untouched (only llama.cpp JSON is reshaped)
-    templateId: null,
-    image: "bench",
-    command: [],
-    localBinary: null,
-    port: 8000,
-    healthPath: "/health",
-    ports: [{ port: 8000, name: "http" }],
-    contextLength: 4096,
-  };
+  const pricingSnapshot = benchPricing();
+  const runtimeConfig = benchRuntime;
   await database.db.transaction(async (tx) => {
     await tx.insert(instances).values({
       id: instanceId,
