@@ -170,7 +170,18 @@ describe("ticker processes killed between a tick's writes and its commit", () =>
       // A ticker beside it skips the held runs, bills the others, and waits at the balances the holder
       // has written; it goes on once the holder dies, and is itself killed at a moment of its own.
       const looper = startTicker("loop");
-      await Bun.sleep(300);
+      // Seen from the database: a session of this database waits for a row lock (the holder's balances).
+      await waitFor(
+        async () => {
+          const [row] = await db.execute<{ n: number }>(
+            sql`select count(*)::integer as n from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock'`,
+          );
+          return row!.n;
+        },
+        (n) => n > 0,
+        20_000,
+        "the second ticker waiting at the held balances",
+      );
       expect(looper.output()).toBe("");
       await kill(holder);
       await looper.line(/^tick \d+/);

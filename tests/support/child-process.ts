@@ -1,7 +1,7 @@
 /** A child process whose printed lines a test can wait for. */
 export interface Child {
   proc: ReturnType<typeof Bun.spawn>;
-  /** Resolves with the first line (printed before or after the call) that matches, or throws after `timeoutMs`. */
+  /** Resolves with the first matching line printed after the last line a call matched (before or after this call), or throws after `timeoutMs`. */
   line(pattern: RegExp, timeoutMs?: number): Promise<RegExpExecArray>;
   /** Everything it printed on stdout so far. */
   output(): string;
