@@ -8,7 +8,7 @@ import { NotFoundError } from "../../src/errors";
 import { newId } from "../../src/ids";
 import { noJobQueue } from "../../src/jobs/queue";
 import { createCallerFactory, router } from "../../src/trpc/init";
-import { resourcesProcedure } from "../../src/trpc/routers/usage-resources";
+import { usageRouter } from "../../src/trpc/routers/usage";
 import { pruneResourceSamples } from "../../src/usage/prune-samples";
 import { instanceResources } from "../../src/usage/resources";
 import type { ResourceSeries } from "../../src/usage/types";
@@ -142,7 +142,7 @@ describe("instance resources", () => {
 
 describe("usage.resources", () => {
   // The usage router is wired elsewhere; the procedure is mounted at the same path, so scopes apply as they will there.
-  const callerFactory = createCallerFactory(router({ usage: router({ resources: resourcesProcedure }) }));
+  const callerFactory = createCallerFactory(router({ usage: usageRouter }));
   const call = async (token: string) =>
     callerFactory({
       ...servicesFor(db),
