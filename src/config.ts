@@ -109,6 +109,18 @@ const schema = z
     V1_IMAGE_TIMEOUT_MS: positiveInt.default(10_000),
     /** /v1 embeddings: the most image parts one request may carry; more are refused before any is fetched. */
     V1_IMAGE_MAX_PER_REQUEST: positiveInt.default(16),
+
+    /** Alert webhooks: attempts per delivery (the first and its retries) before it is marked failed. */
+    WEBHOOK_MAX_ATTEMPTS: positiveInt.default(6),
+    /** Alert webhooks: the first retry's delay in seconds; each later one roughly doubles (pg-boss backoff). */
+    WEBHOOK_RETRY_DELAY_SECONDS: positiveInt.default(30),
+    /** Alert webhooks: how long one attempt may take, DNS, connection, response headers and its logged excerpt included. */
+    WEBHOOK_TIMEOUT_SECONDS: positiveInt.default(10),
+    /**
+     * Development only: lets webhook URLs use http and reach private, loopback and link-local addresses
+     * (a receiver on this machine). Off, endpoints must be https on public addresses.
+     */
+    WEBHOOK_ALLOW_PRIVATE_URLS: z.stringbool().default(false),
   })
   .refine((env) => Boolean(env.STRIPE_SECRET_KEY) === Boolean(env.STRIPE_WEBHOOK_SECRET), {
     message: "set both STRIPE_SECRET_KEY and STRIPE_WEBHOOK_SECRET, or neither (then the development gateway is used)",

@@ -70,3 +70,10 @@ export class InsufficientFundsError extends DomainError {
     super("INSUFFICIENT_FUNDS", message);
   }
 }
+
+/** A monthly budget is used up: launches and starts under it wait for the next month or a higher budget. */
+export class BudgetReachedError extends DomainError {
+  constructor(message: string) {
+    super("PRECONDITION_FAILED", message);
+  }
+}

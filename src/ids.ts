@@ -24,6 +24,9 @@ export const idPrefixes = {
   run: "run",
   pod: "pod",
   firewall: "fw",
+  budget: "bud",
+  notification: "ntf",
+  webhookDelivery: "whd",
 } as const;
 
 export type IdKind = keyof typeof idPrefixes;

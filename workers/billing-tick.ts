@@ -5,8 +5,8 @@ import { defineJob } from "./job";
 export const billingTick = defineJob({
   name: "billing.tick",
   queue: { retryLimit: 1, expireInSeconds: 300, deleteAfterSeconds: 3600 },
-  async handle(_payload, { db }) {
-    const report = await tick(db);
+  async handle(_payload, { db, jobs }) {
+    const report = await tick(db, { alerts: jobs });
     if (report.debits > 0 || report.settled > 0) console.log("billing tick:", JSON.stringify(report));
     return report;
   },

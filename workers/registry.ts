@@ -1,6 +1,7 @@
 import type { PgBoss } from "pg-boss";
 import { type JobName, type JobPayloads, jobNames } from "../src/jobs/names";
 import { billingTick } from "./billing-tick";
+import { deliverWebhook } from "./deliver-webhook";
 import { graceSweep } from "./grace-sweep";
 import { installRuntime } from "./install-runtime";
 import type { JobDefinition, WorkerServices } from "./job";
@@ -9,6 +10,7 @@ import { provision } from "./provision";
 import { pruneSamples } from "./prune-samples";
 import { reconcileJob } from "./reconcile";
 import { settleRun } from "./settle-run";
+import { spendWatch } from "./spend-watch";
 import { stop } from "./stop";
 
 /** One handler per job name; the type refuses a missing name at compile time. */
@@ -22,6 +24,8 @@ export const registry: { [N in JobName]: JobDefinition<N> } = {
   "billing.tick": billingTick,
   "billing.settle-run": settleRun,
   "usage.prune-samples": pruneSamples,
+  "spend.watch": spendWatch,
+  "webhooks.deliver": deliverWebhook,
 };
 
 /** The same rule at run time, for names added to the list without a handler. */

@@ -6,7 +6,7 @@ export const settleRun = defineJob({
   name: "billing.settle-run",
   // A lost or failed settlement is also picked up by the next billing tick.
   queue: { retryLimit: 5, retryDelay: 5, retryBackoff: true, expireInSeconds: 120 },
-  async handle({ runId }, { db }) {
-    return settle(db, runId);
+  async handle({ runId }, { db, jobs }) {
+    return settle(db, runId, jobs);
   },
 });

@@ -5,4 +5,5 @@ export * from "./firewalls";
 export * from "./instances";
 export * from "./keys";
 export * from "./runtime-installs";
+export * from "./spend";
 export * from "./usage";

@@ -111,8 +111,18 @@ export const instanceEvents = pgTable(
 );
 
 /** One pod's life: from placement to release. Heartbeats extend it; metering reads it. */
-/** Why a run ended: a user's (or schedule's) stop, the grace window, a delete, a crash, a lost pod, a reclaimed spot pod, a runtime that never became healthy, or no offer that could be provisioned. */
-export const runEndReason = pgEnum("run_end_reason", ["stopped", "grace", "deleted", "failed", "lost", "reclaimed", "non_bootstrap", "placement_failed"]);
+/** Why a run ended: a user's (or schedule's) stop, the grace window, a delete, a monthly budget reached, a crash, a lost pod, a reclaimed spot pod, a runtime that never became healthy, or no offer that could be provisioned. */
+export const runEndReason = pgEnum("run_end_reason", [
+  "stopped",
+  "grace",
+  "deleted",
+  "failed",
+  "lost",
+  "reclaimed",
+  "non_bootstrap",
+  "placement_failed",
+  "budget",
+]);
 
 export const instanceRuns = pgTable(
   "instance_runs",

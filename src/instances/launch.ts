@@ -11,6 +11,7 @@ import { newId } from "../ids";
 import type { JobQueue } from "../jobs/queue";
 import { isUniqueViolation } from "../platform/pg-errors";
 import { lockPricing, maxHourlyRate, modelClassFor } from "../pricing/snapshot";
+import { assertWithinBudgets } from "../spend/budgets";
 import { beginRun } from "./runs";
 import type { LaunchInput } from "./schemas";
 import { servingNameFrom } from "./serving-name";
@@ -48,6 +49,7 @@ export async function launchInstance(ctx: AccountContext, deps: LaunchDeps, inpu
   });
   const summary = await balanceSummary(ctx.db, ctx.accountId, deps.graceWindowHours);
   assertLaunchFunded(summary, { hourlyRateCents: maxHourlyRate(pricingSnapshot), minRunwayHours: deps.minRunwayHours });
+  await assertWithinBudgets(ctx.db, ctx.accountId);
 
   const instanceId = newId("instance");
   const runId = newId("run");

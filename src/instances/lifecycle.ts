@@ -1,10 +1,11 @@
 import { inArray, sql } from "drizzle-orm";
 import type { Executor } from "../../db/client";
-import { instances } from "../../db/schema";
+import { budgets, instances } from "../../db/schema";
 import { assertLaunchFunded, balanceSummary } from "../billing/grace";
 import { type AccountContext, type Actor, withTransaction } from "../context";
 import type { JobQueue } from "../jobs/queue";
 import { maxHourlyRate } from "../pricing/snapshot";
+import { assertWithinBudgets } from "../spend/budgets";
 import { displayName, getInstance, getInstances } from "./queries";
 import { beginRun, endRun, type RunEndReason } from "./runs";
 import { canStart, canStop, IllegalTransitionError, type InstanceState } from "./state-machine";
@@ -26,14 +27,14 @@ export function byWhom(actor: Actor, email?: string | null): string {
 /**
  * Stop: the run ends now, as the instance enters `stopping` (billing stops at the request, not when the pod
  * is gone), and a job releases its pod and settles the instance as `stopped`. All commit together, so a stop
- * is never lost. `reason` says who wanted it: the user (or a schedule), the grace window, a delete.
+ * is never lost. `reason` says who wanted it: the user (or a schedule), the grace window, a delete, a budget.
  */
 export async function stopInstance(
   db: Executor,
   jobs: JobQueue,
   instance: Instance,
   cause: string,
-  reason: Extract<RunEndReason, "stopped" | "grace" | "deleted"> = "stopped",
+  reason: Extract<RunEndReason, "stopped" | "grace" | "deleted" | "budget"> = "stopped",
 ): Promise<Instance> {
   return withTransaction(db, async (tx) => {
     const runId = instance.currentRunId;
@@ -66,7 +67,7 @@ export async function requestStop(ctx: AccountContext, jobs: JobQueue, instanceI
   });
 }
 
-/** Start: the same billing rules as a launch (no start in grace; the runway must be covered). */
+/** Start: the same billing rules as a launch (no start in grace; the runway must be covered; no budget used up). */
 export async function requestStart(ctx: AccountContext, deps: LifecycleDeps, instanceId: string, cause: string): Promise<Instance> {
   return withTransaction(ctx.db, async (tx) => {
     const instance = await getInstance({ ...ctx, db: tx }, instanceId, { lock: true });
@@ -75,6 +76,7 @@ export async function requestStart(ctx: AccountContext, deps: LifecycleDeps, ins
     }
     const summary = await balanceSummary(tx, ctx.accountId, deps.graceWindowHours);
     assertLaunchFunded(summary, { hourlyRateCents: maxHourlyRate(instance.pricingSnapshot), minRunwayHours: deps.minRunwayHours });
+    await assertWithinBudgets(tx, ctx.accountId, instance);
     return startRun(tx, deps.jobs, instance, cause);
   });
 }
@@ -114,7 +116,11 @@ export async function deleteMany(ctx: AccountContext, jobs: JobQueue, instanceId
       if (canStop(instance.state)) await stopInstance(tx, jobs, instance, `${cause} (deleted)`, "deleted");
     }
     const changed = found.map((instance) => instance.id);
-    if (changed.length > 0) await tx.update(instances).set({ deletedAt: sql`now()`, updatedAt: sql`now()` }).where(inArray(instances.id, changed));
+    if (changed.length > 0) {
+      await tx.update(instances).set({ deletedAt: sql`now()`, updatedAt: sql`now()` }).where(inArray(instances.id, changed));
+      // A deleted instance spends nothing more; its budget goes with it (its alerts stay in the list).
+      await tx.delete(budgets).where(inArray(budgets.instanceId, changed));
+    }
     return { changed, skipped: [] };
   });
 }

@@ -5,6 +5,9 @@ import { withTransaction } from "../context";
 import { NotFoundError } from "../errors";
 import { newId } from "../ids";
 import type { JobQueue } from "../jobs/queue";
+import { notify } from "../notifications/notify";
+import { failureAlert } from "../spend/alerts";
+import { displayName } from "./queries";
 import type { InstanceState } from "./state-machine";
 import { type Instance, type TransitionRequest, transition } from "./transition";
 
@@ -134,6 +137,9 @@ export async function recordHeartbeats(db: Executor, beats: { run_id: string; ag
   return rows.map((row) => row.run_id);
 }
 
+/** Ends the account is alerted to: the pod failed, was lost or reclaimed, never became healthy, or could not be placed. */
+export const FAILED_ENDS = ["failed", "lost", "reclaimed", "non_bootstrap", "placement_failed"] as const satisfies readonly RunEndReason[];
+
 export interface EndRunInput {
   runId: string;
   reason: RunEndReason;
@@ -155,7 +161,7 @@ export interface EndRunResult {
  * Ends a run where billing must stop: stamps `ended_at` with the database clock (the same `now()` as the
  * transition's event, one transaction), the typed reason and the words, only if the run has not ended yet;
  * writes the instance's transition; and enqueues the run's settlement and the pod's release with them, so
- * an end is never left unsettled or its pod running. Returns null (nothing written) when `from` no longer holds.
+ * an end is never left unsettled or its pod running. A failure raises its alert in the same transaction. Returns null (nothing written) when `from` no longer holds.
  */
 export async function endRun(db: Executor, jobs: JobQueue, input: EndRunInput): Promise<EndRunResult | null> {
   return withTransaction(db, async (tx) => {
@@ -175,6 +181,15 @@ export async function endRun(db: Executor, jobs: JobQueue, input: EndRunInput): 
       await jobs.send("billing.settle-run", { runId: input.runId }, { tx });
       // Every end releases the pod (if any) and settles a stop as `stopped`: one job, idempotent.
       await jobs.send("instances.stop", { instanceId: run.instanceId, runId: input.runId }, { tx, singletonKey: `stop:${input.runId}` });
+      if ((FAILED_ENDS as readonly RunEndReason[]).includes(input.reason)) {
+        const alert = failureAlert({
+          runId: input.runId,
+          instance: { id: current.id, name: displayName(current) },
+          endedBecause: input.reason,
+          detail: input.detail,
+        });
+        await notify(tx, jobs, current.accountId, alert);
+      }
     }
     return { instance, ended: ended.length > 0 };
   });

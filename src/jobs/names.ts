@@ -22,6 +22,10 @@ export interface JobPayloads {
   "billing.settle-run": { runId: string };
   /** Deletes resource samples older than RESOURCE_SAMPLE_RETENTION_HOURS, in small batches. */
   "usage.prune-samples": Record<string, never>;
+  /** Compares month-to-date spend with budgets and runway with its thresholds: alerts once per crossing, stops at 100 %. */
+  "spend.watch": Record<string, never>;
+  /** POSTs one alert to the account's webhook endpoint, signed; retried with backoff, every attempt logged. */
+  "webhooks.deliver": { deliveryId: string };
 }
 
 export type JobName = keyof JobPayloads;
@@ -37,4 +41,6 @@ export const jobNames = [
   "billing.tick",
   "billing.settle-run",
   "usage.prune-samples",
+  "spend.watch",
+  "webhooks.deliver",
 ] as const satisfies readonly JobName[];

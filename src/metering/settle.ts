@@ -1,6 +1,10 @@
 import { sql } from "drizzle-orm";
 import type { Executor } from "../../db/client";
 import { withTransaction } from "../context";
+import { displayName } from "../instances/queries";
+import type { JobQueue } from "../jobs/queue";
+import { notify } from "../notifications/notify";
+import { refundAlert } from "../spend/alerts";
 import { postInstanceEntry } from "../usage/rollup";
 import { billRuns } from "./bill";
 import { refundable } from "./billable";
@@ -19,9 +23,10 @@ export interface Settlement {
  * statement, refunds it in full when it failed early (once: the reference
  * `refund:<run>` is unique and `settled_at` is written in the same
  * transaction), and marks it settled. Safe to run any number of times, and
- * concurrently: the run's row lock orders a settlement job and a tick's sweep.
+ * concurrently: the run's row lock orders a settlement job and a tick's sweep. With `alerts` (the workers
+ * always pass their queue), a refund raises its alert in the same transaction.
  */
-export async function settleRun(db: Executor, runId: string): Promise<Settlement> {
+export async function settleRun(db: Executor, runId: string, alerts?: JobQueue): Promise<Settlement> {
   return withTransaction(db, async (tx) => {
     const [locked] = await tx.execute<{ ended: boolean; settled: boolean }>(sql`
       select ended_at is not null as ended, settled_at is not null as settled from instance_runs where id = ${runId} for update`);
@@ -45,6 +50,17 @@ export async function settleRun(db: Executor, runId: string): Promise<Settlement
         instanceId: run!.instance_id,
         description: `Refund of run ${runId}: it ended (${run!.ended_because}) after ${run!.billed_seconds} s, within the first 60 s`,
       });
+      if (alerts) {
+        const [instance] = await tx.execute<{ name: string | null }>(sql`select name from instances where id = ${run!.instance_id}`);
+        const alert = refundAlert({
+          runId,
+          instance: { id: run!.instance_id, name: displayName({ id: run!.instance_id, name: instance?.name ?? null }) },
+          refundedCents: refund,
+          endedBecause: run!.ended_because!,
+          seconds: run!.billed_seconds,
+        });
+        await notify(tx, alerts, run!.account_id, alert);
+      }
     }
     return { runId, settled: true, billedSeconds: run!.billed_seconds, billedCents, refundedCents: refund };
   });

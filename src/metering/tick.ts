@@ -1,5 +1,6 @@
 import type { Executor } from "../../db/client";
 import { withTransaction } from "../context";
+import type { JobQueue } from "../jobs/queue";
 import { billRuns } from "./bill";
 import { settleRun, unsettledRunIds } from "./settle";
 
@@ -17,6 +18,8 @@ export interface TickOptions {
   batchSize?: number;
   /** Ended, unsettled runs settled per tick. */
   settleLimit?: number;
+  /** The queue refund alerts of the runs it settles are raised on (the workers pass theirs). */
+  alerts?: JobQueue;
 }
 
 /**
@@ -38,7 +41,7 @@ export async function billingTick(db: Executor, options: TickOptions = {}): Prom
     afterId = batch.lastId;
   }
   for (const runId of await unsettledRunIds(db, options.settleLimit ?? 100)) {
-    if ((await settleRun(db, runId)).settled) report.settled += 1;
+    if ((await settleRun(db, runId, options.alerts)).settled) report.settled += 1;
   }
   return report;
 }

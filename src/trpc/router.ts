@@ -3,11 +3,14 @@ import { accountRouter } from "./routers/account";
 import { apiKeysRouter } from "./routers/api-keys";
 import { authRouter } from "./routers/auth";
 import { billingRouter } from "./routers/billing";
+import { budgetsRouter } from "./routers/budgets";
 import { firewallsRouter } from "./routers/firewalls";
 import { instancesRouter } from "./routers/instances";
+import { notificationsRouter } from "./routers/notifications";
 import { runtimesRouter } from "./routers/runtimes";
 import { sshKeysRouter } from "./routers/ssh-keys";
 import { usageRouter } from "./routers/usage";
+import { webhooksRouter } from "./routers/webhooks";
 
 export const appRouter = router({
   auth: authRouter,
@@ -16,6 +19,9 @@ export const appRouter = router({
   sshKeys: sshKeysRouter,
   billing: billingRouter,
   usage: usageRouter,
+  budgets: budgetsRouter,
+  notifications: notificationsRouter,
+  webhooks: webhooksRouter,
   instances: instancesRouter,
   runtimes: runtimesRouter,
   firewalls: firewallsRouter,

@@ -2,19 +2,21 @@
  * Metering across real processes: two worker processes (`workers/main.ts`, as `npm start` runs them)
  * ticking one database, killed with -9 midway and restarted; and ticker processes killed between a
  * tick's writes and its commit. Whatever dies when, every run ends up debited exactly
- * floor(billable seconds × rate / 3600), refunded at most once, and every balance is the sum of its entries.
+ * floor(billable seconds × rate / 3600), refunded at most once, and every balance is the sum of its entries;
+ * and an instance whose monthly budget is crossed meanwhile is stopped once, with one alert at 100 %.
  */
 import { afterAll, describe, expect, test } from "bun:test";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { eq, inArray, sql } from "drizzle-orm";
-import { instanceRuns, ledgerEntries } from "../../db/schema";
+import { and, eq, inArray, sql } from "drizzle-orm";
+import { instanceEvents, instanceRuns, ledgerEntries, notifications } from "../../db/schema";
 import { findBalanceDrift } from "../../src/billing/ledger";
 import { projectRoot } from "../../src/config";
 import { recordHeartbeats } from "../../src/instances/runs";
 import { billableSecondsSql, chargeCents, refundable } from "../../src/metering/billable";
 import { billingTick } from "../../src/metering/tick";
+import { setBudget } from "../../src/spend/budgets";
 import { type Child, spawnChild } from "../support/child-process";
 import { freePort } from "../support/cluster";
 import { waitFor } from "../support/compute";
@@ -77,7 +79,7 @@ async function expectExact(runIds: string[]) {
 }
 
 describe("two worker processes on one database", () => {
-  test("ticking every 5 s, both killed -9 midway and restarted: every run billed once to the cent, early losses refunded once", async () => {
+  test("ticking every 5 s, both killed -9 midway and restarted: every run billed once to the cent, early losses refunded once, crossed budgets stop once", async () => {
     const accountIds = await Promise.all(Array.from({ length: 6 }, () => meteredAccount(db, 50_000)));
     // Live pods that keep beating, started 5 to 60 minutes ago.
     const live = await Promise.all(Array.from({ length: 120 }, (_, i) => meteredRun(db, accountIds[i % 6]!, 90 + i * 7, 300 + i * 27)));
@@ -85,6 +87,15 @@ describe("two worker processes on one database", () => {
     const early = await Promise.all(Array.from({ length: 10 }, (_, i) => meteredRun(db, accountIds[i % 6]!, 3600 + i * 100, 20)));
     const late = await Promise.all(Array.from({ length: 10 }, (_, i) => meteredRun(db, accountIds[i % 6]!, 150 + i, 600)));
     const all = [...live, ...early, ...late].map((r) => r.runId);
+    // Six live instances with a monthly budget they cross about 8 s in: the workers' spend watchers stop each once.
+    const budgeted = live.slice(60, 66);
+    for (const [k, run] of budgeted.entries()) {
+      const i = 60 + k;
+      await setBudget(
+        { db, accountId: accountIds[i % 6]!, role: "owner", actor: { kind: "system" } },
+        { instanceId: run.instanceId, monthlyCents: chargeCents(300 + i * 27 + 8, 90 + i * 7) },
+      );
+    }
 
     let beating = true;
     const heartbeats = (async () => {
@@ -123,6 +134,19 @@ describe("two worker processes on one database", () => {
       "the silent runs settled",
     );
     await waitFor(debitCount, (n) => n >= before + live.length, 30_000, "a tick after the restart");
+    await waitFor(
+      () =>
+        db.$count(
+          instanceRuns,
+          sql`${inArray(
+            instanceRuns.id,
+            budgeted.map((r) => r.runId),
+          )} and ${instanceRuns.endedAt} is not null`,
+        ),
+      (n) => n === budgeted.length,
+      30_000,
+      "the budgeted instances stopped",
+    );
 
     beating = false;
     await heartbeats;
@@ -144,6 +168,23 @@ describe("two worker processes on one database", () => {
     const refunded = await db.$count(ledgerEntries, eq(ledgerEntries.kind, "refund"));
     expect(refunded).toBe(early.length);
     await expectExact(all);
+
+    for (const { instanceId, runId } of budgeted) {
+      const [run] = await db.select().from(instanceRuns).where(eq(instanceRuns.id, runId));
+      expect({ runId, endedBecause: run!.endedBecause }).toEqual({ runId, endedBecause: "budget" });
+      const stops = await db
+        .select()
+        .from(instanceEvents)
+        .where(and(eq(instanceEvents.instanceId, instanceId), eq(instanceEvents.toState, "stopping")));
+      expect(stops.map((e) => e.cause.replace(/€[\d.,]+/g, "€…"))).toEqual([
+        "stopped by the platform: its monthly budget of €… was reached (€… spent this month)",
+      ]);
+      const full = await db
+        .select()
+        .from(notifications)
+        .where(and(eq(notifications.instanceId, instanceId), sql`${notifications.data}->>'threshold_percent' = '100'`));
+      expect(full).toHaveLength(1);
+    }
   }, 180_000);
 });
 

@@ -1,0 +1,21 @@
+import type { Notification } from "./notify";
+
+/**
+ * An alert in the snake_case scripts read: the webhook's `data.notification` and `qdz notifications --json`
+ * (which adds `read_at`), one shape from either.
+ */
+export function notificationJson(notification: Omit<Notification, "accountId" | "dedupKey" | "readAt">) {
+  return {
+    id: notification.id,
+    kind: notification.kind,
+    severity: notification.severity,
+    title: notification.title,
+    body: notification.body,
+    instance_id: notification.instanceId,
+    data: notification.data,
+    /** ISO 8601, as the in-app list shows it. */
+    created_at: notification.createdAt.toISOString(),
+  };
+}
+
+export type NotificationJson = ReturnType<typeof notificationJson>;
