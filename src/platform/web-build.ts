@@ -12,12 +12,14 @@ const sources = [
   "tsconfig.json",
   "package.json",
   "../package-lock.json",
-  // What the web app imports from the api's side: the router's types, the rules the Launch page shares, the runway's words and the usage ranges.
+  // What the web app imports from the api's side: the router's types, the rules the Launch page shares, the runway's
+  // words, the usage ranges and the budgets' alert thresholds.
   "../src/trpc",
   "../src/instances/serving-name.ts",
   "../src/pricing/model-class.ts",
   "../src/metering/forecast.ts",
   "../src/usage/types.ts",
+  "../src/spend/thresholds.ts",
 ];
 
 /** A hash of the web app's sources (paths and contents). */

@@ -12,6 +12,7 @@ export interface BudgetCrossing {
   budgetId: string;
   /** Null for the account's budget. */
   instance: { id: string; name: string } | null;
+  /** The UTC month, `2026-12`. */
   month: string;
   monthlyCents: number;
   spentCents: number;
@@ -22,9 +23,11 @@ export interface BudgetCrossing {
   stopRunning: boolean;
 }
 
+const monthName = new Intl.DateTimeFormat("en-GB", { month: "long", year: "numeric", timeZone: "UTC" });
+
 export function budgetAlert(crossing: BudgetCrossing): Alert {
   const { instance, threshold, monthlyCents, spentCents } = crossing;
-  const spent = `${formatEur(spentCents)} of ${formatEur(monthlyCents)} spent in ${crossing.month}`;
+  const spent = `${formatEur(spentCents)} of ${formatEur(monthlyCents)} spent in ${monthName.format(new Date(`${crossing.month}-01T00:00:00Z`))}`;
   let consequence = "";
   if (threshold === 100) {
     if (instance) consequence = " It was stopped; it cannot start again this month unless its budget is raised.";

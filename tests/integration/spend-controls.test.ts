@@ -80,7 +80,7 @@ describe("instance budgets", () => {
     expect(alerts.map((a) => a.data.threshold_percent)).toEqual([50, 80, 100]);
     expect(alerts[2]).toMatchObject({ severity: "critical", instanceId });
     expect(alerts[2]!.body).toBe(
-      `€5.00 of €5.00 spent in ${new Date().toISOString().slice(0, 7)}. It was stopped; it cannot start again this month unless its budget is raised.`,
+      `€5.00 of €5.00 spent in ${new Date().toLocaleString("en-GB", { month: "long", year: "numeric", timeZone: "UTC" })}. It was stopped; it cannot start again this month unless its budget is raised.`,
     );
     expect(await stateOf(instanceId)).toBe("stopping");
     const [run] = await db.select().from(instanceRuns).where(eq(instanceRuns.id, runId));

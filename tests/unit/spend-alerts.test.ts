@@ -31,7 +31,7 @@ describe("alert words", () => {
       dedupKey: "budget:bud_1:2026-12:10000:100",
       severity: "critical",
       title: "The account reached 100 % of its monthly budget",
-      body: "€100.12 of €100.00 spent in 2026-12. New launches are refused until next month or a higher budget. Stopped: qwen-a, qwen-b.",
+      body: "€100.12 of €100.00 spent in December 2026. New launches are refused until next month or a higher budget. Stopped: qwen-a, qwen-b.",
     });
   });
 

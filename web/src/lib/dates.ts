@@ -7,6 +7,7 @@ export type DateLike = Date | string;
 
 const absolute = new Intl.DateTimeFormat("en-IE", { dateStyle: "medium", timeStyle: "short" });
 const day = new Intl.DateTimeFormat("en-IE", { dateStyle: "medium" });
+const utcDay = new Intl.DateTimeFormat("en-IE", { dateStyle: "medium", timeZone: "UTC" });
 const relative = new Intl.RelativeTimeFormat("en", { numeric: "auto" });
 
 const units: [Intl.RelativeTimeFormatUnit, number][] = [
@@ -24,6 +25,11 @@ export function toDate(value: DateLike): Date {
 /** "24 Nov 2025, 14:03": for tooltips, where the exact time matters. */
 export function formatDateTime(value: DateLike): string {
   return absolute.format(toDate(value));
+}
+
+/** "1 Jan 2026" on the UTC calendar: a budget's month is a UTC month, so it resets on the same date for everyone. */
+export function formatUtcDay(value: DateLike): string {
+  return utcDay.format(toDate(value));
 }
 
 /**

@@ -1,4 +1,7 @@
-/** Closes a <details> menu on a click outside it, on Escape, and after a choice inside it. */
+/**
+ * Closes a <details> menu on a click outside it, on Escape, and after a choice inside it. A button marked
+ * `data-keep-open` acts inside the menu without closing it ("Mark all read" in the bell).
+ */
 export function dismissable(node: HTMLDetailsElement) {
   const close = () => node.removeAttribute("open");
   const onPointer = (event: PointerEvent) => {
@@ -11,7 +14,8 @@ export function dismissable(node: HTMLDetailsElement) {
     }
   };
   const onChoice = (event: MouseEvent) => {
-    if ((event.target as HTMLElement).closest("a, button") && !(event.target as HTMLElement).closest("summary")) close();
+    const target = event.target as HTMLElement;
+    if (target.closest("a, button") && !target.closest("summary, [data-keep-open]")) close();
   };
   document.addEventListener("pointerdown", onPointer);
   document.addEventListener("keydown", onKey);

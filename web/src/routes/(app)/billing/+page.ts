@@ -7,6 +7,12 @@ import { ledgerKind } from "./ledger-kinds";
 export const load: PageLoad = ({ url }) =>
   loadOrSignIn(url, async () => {
     const kind = ledgerKind(url.searchParams.get("kind"));
-    const [balance, ledger] = await Promise.all([trpc.billing.balance.query(), trpc.billing.ledger.query({ limit: 25, kind })]);
-    return { balance, ledger, kind };
+    const [balance, ledger, budgets, webhook, deliveries] = await Promise.all([
+      trpc.billing.balance.query(),
+      trpc.billing.ledger.query({ limit: 25, kind }),
+      trpc.budgets.list.query(),
+      trpc.webhooks.get.query(),
+      trpc.webhooks.deliveries.query({ limit: 10 }),
+    ]);
+    return { balance, ledger, kind, budgets, webhook, deliveries };
   });
