@@ -34,17 +34,19 @@ export async function billRuns(tx: Transaction, scope: BillScope): Promise<BillR
   const ids = JSON.stringify(Array.from({ length: limit }, () => newId("ledgerEntry")));
   const [row] = await tx.execute<{ claimed: number; last_id: string | null; debits: number; cents: string }>(sql`
     with claimed as (
-      select r.id, r.instance_id, i.account_id, coalesce(r.rate_cents_per_hour, 0)::bigint as rate,
+      -- The runs alone, in id order: the planner walks the live runs' index from the cursor and stops at the
+      -- limit. Joined with instances here, it read every live run after the cursor at every batch.
+      select r.id, r.instance_id, coalesce(r.rate_cents_per_hour, 0)::bigint as rate,
              r.billed_seconds, r.billed_cents, ${billableSecondsSql("r")} as seconds
-      from instance_runs r join instances i on i.id = r.instance_id
+      from instance_runs r
       where ${claim} and ${billableSecondsSql("r")} > r.billed_seconds
       order by r.id
       limit ${limit}
       for update of r skip locked
     ),
     billed as (
-      select c.*, c.seconds * c.rate / 3600 as cents, row_number() over (order by c.id) as n
-      from claimed c
+      select c.*, i.account_id, c.seconds * c.rate / 3600 as cents, row_number() over (order by c.id) as n
+      from claimed c join instances i on i.id = c.instance_id
     ),
     runs as (
       update instance_runs r set billed_seconds = b.seconds, billed_cents = b.cents

@@ -1,3 +1,4 @@
+import { PgTransaction } from "drizzle-orm/pg-core";
 import type { Executor } from "../../db/client";
 import { withTransaction } from "../context";
 import type { JobQueue } from "../jobs/queue";
@@ -14,8 +15,14 @@ export interface TickReport {
 }
 
 export interface TickOptions {
-  /** Runs per transaction: a tick killed midway loses at most one uncommitted batch, which the next tick bills. */
+  /** Runs per transaction: a tick killed midway loses at most its uncommitted batches, which the next tick bills. */
   batchSize?: number;
+  /**
+   * Batches billed at once, each on its own connection (a transaction joined by the caller: one). The lanes claim
+   * with SKIP LOCKED, as two tickers do, so they never bill a run twice; on two cores, two lanes bill 10,000 runs
+   * in about half the time of one (tests/bench/metering-results.md).
+   */
+  lanes?: number;
   /** Ended, unsettled runs settled per tick. */
   settleLimit?: number;
   /** The queue refund alerts of the runs it settles are raised on (the workers pass theirs). */
@@ -23,23 +30,28 @@ export interface TickOptions {
 }
 
 /**
- * The billing tick: bills every live run that has a new whole second, one
- * transaction per batch of runs in id order, then settles ended runs whose
- * settlement was lost. Runs another ticker holds are skipped, not waited for.
+ * The billing tick: bills every live run that has a new whole second, one transaction per batch of runs in id
+ * order, in a few lanes at once, then settles ended runs whose settlement was lost. Runs another lane or
+ * ticker holds are skipped, not waited for: the one holding them bills them.
  */
 export async function billingTick(db: Executor, options: TickOptions = {}): Promise<TickReport> {
-  const batchSize = options.batchSize ?? 1000;
+  const batchSize = options.batchSize ?? 2000;
+  const lanes = db instanceof PgTransaction ? 1 : (options.lanes ?? 2);
   const report: TickReport = { runsBilled: 0, debits: 0, debitedCents: 0, batches: 0, settled: 0 };
-  let afterId = "";
-  for (;;) {
-    const batch = await withTransaction(db, (tx) => billRuns(tx, { live: true, afterId, limit: batchSize }));
-    report.batches += 1;
-    report.runsBilled += batch.claimed;
-    report.debits += batch.debits;
-    report.debitedCents += batch.debitedCents;
-    if (batch.claimed < batchSize || !batch.lastId) break;
-    afterId = batch.lastId;
-  }
+  const lane = async () => {
+    let afterId = "";
+    for (;;) {
+      const batch = await withTransaction(db, (tx) => billRuns(tx, { live: true, afterId, limit: batchSize }));
+      report.batches += 1;
+      report.runsBilled += batch.claimed;
+      report.debits += batch.debits;
+      report.debitedCents += batch.debitedCents;
+      // Fewer than a batch: the claim reached the last live run (those it skipped, another lane holds).
+      if (batch.claimed < batchSize || !batch.lastId) return;
+      afterId = batch.lastId;
+    }
+  };
+  await Promise.all(Array.from({ length: lanes }, lane));
   for (const runId of await unsettledRunIds(db, options.settleLimit ?? 100)) {
     if ((await settleRun(db, runId, options.alerts)).settled) report.settled += 1;
   }

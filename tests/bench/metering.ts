@@ -309,9 +309,11 @@ function report(singles: SingleResult[], pair: ConcurrentResult | undefined, met
   out.push(runLine(meta), "");
   out.push(
     "Each size: a fresh database, N running runs on N instances across N/5 accounts (each account topped up once), seeded set-based, " +
-      "vacuumed and analysed. Timed on one connection as the app role: **floor** = one plain `UPDATE instance_runs SET billed_seconds, billed_cents` " +
-      "over the same live runs (rolled back, then vacuumed); **tick** = `billingTick(db)` with its defaults (batches of 1,000 runs, one transaction each: " +
-      "claim `FOR UPDATE SKIP LOCKED`, run rows, one ledger debit per run, balances); **re-tick** = an immediate second tick that finds nothing new. " +
+      "vacuumed and analysed. Timed as the app role with a pool of two connections, as many as the machine has cores: **floor** = one plain " +
+      "`UPDATE instance_runs SET billed_seconds, billed_cents` over the same live runs on one connection (rolled back, then vacuumed); " +
+      "**tick** = `billingTick(db)` with its defaults (two lanes on the two connections, batches of 2,000 runs, one transaction each: " +
+      "claim `FOR UPDATE SKIP LOCKED`, run rows, one ledger debit per run, balances, the three usage rollups); " +
+      "**re-tick** = an immediate second tick that finds nothing new. " +
       "One measurement per size, so read the ratios, not the third decimal.",
     "",
   );
