@@ -121,6 +121,11 @@ const schema = z
      * (a receiver on this machine). Off, endpoints must be https on public addresses.
      */
     WEBHOOK_ALLOW_PRIVATE_URLS: z.stringbool().default(false),
+
+    /** Schedules: how late a due rule may still fire (workers were down); later, it is recorded as missed. */
+    SCHEDULE_CATCH_UP_SECONDS: positiveInt.default(600),
+    /** Schedules: how often the workers look for due rules. */
+    SCHEDULE_POLL_SECONDS: positiveInt.default(15),
   })
   .refine((env) => Boolean(env.STRIPE_SECRET_KEY) === Boolean(env.STRIPE_WEBHOOK_SECRET), {
     message: "set both STRIPE_SECRET_KEY and STRIPE_WEBHOOK_SECRET, or neither (then the development gateway is used)",

@@ -27,6 +27,7 @@ export const idPrefixes = {
   budget: "bud",
   notification: "ntf",
   webhookDelivery: "whd",
+  scheduleRule: "sch",
 } as const;
 
 export type IdKind = keyof typeof idPrefixes;

@@ -29,14 +29,19 @@ console.log("workers started");
  * job per slot however many replicas ask, and while any replica lives the job keeps coming (a chain of jobs
  * each queuing the next breaks when the replica holding it is killed).
  */
-function every(name: "instances.reconcile" | "billing.tick" | "spend.watch", seconds: number): Timer {
+function every(name: "instances.reconcile" | "billing.tick" | "spend.watch" | "schedules.fire", seconds: number): Timer {
   const send = () => boss.send(name, {}, { singletonKey: name, singletonSeconds: seconds }).catch(() => null);
   void send();
   return setInterval(send, seconds * 1000);
 }
 // Reconcile now (a restart is when the database and the providers most likely disagree), then every 10 s.
 // The spend watcher looks as often as the tick bills: a budget crossed by a tick stops its instance by the next.
-const timers = [every("instances.reconcile", 10), every("billing.tick", settings.BILLING_TICK_SECONDS), every("spend.watch", settings.BILLING_TICK_SECONDS)];
+const timers = [
+  every("instances.reconcile", 10),
+  every("billing.tick", settings.BILLING_TICK_SECONDS),
+  every("spend.watch", settings.BILLING_TICK_SECONDS),
+  every("schedules.fire", settings.SCHEDULE_POLL_SECONDS),
+];
 
 async function shutdown() {
   for (const timer of timers) clearInterval(timer);

@@ -9,6 +9,7 @@ import { ping } from "./ping";
 import { provision } from "./provision";
 import { pruneSamples } from "./prune-samples";
 import { reconcileJob } from "./reconcile";
+import { fireSchedules } from "./schedules-fire";
 import { settleRun } from "./settle-run";
 import { spendWatch } from "./spend-watch";
 import { stop } from "./stop";
@@ -26,6 +27,7 @@ export const registry: { [N in JobName]: JobDefinition<N> } = {
   "usage.prune-samples": pruneSamples,
   "spend.watch": spendWatch,
   "webhooks.deliver": deliverWebhook,
+  "schedules.fire": fireSchedules,
 };
 
 /** The same rule at run time, for names added to the list without a handler. */

@@ -5,5 +5,6 @@ export * from "./firewalls";
 export * from "./instances";
 export * from "./keys";
 export * from "./runtime-installs";
+export * from "./schedules";
 export * from "./spend";
 export * from "./usage";

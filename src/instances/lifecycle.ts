@@ -1,6 +1,6 @@
 import { inArray, sql } from "drizzle-orm";
 import type { Executor } from "../../db/client";
-import { budgets, instances } from "../../db/schema";
+import { budgets, instances, scheduleRules } from "../../db/schema";
 import { assertLaunchFunded, balanceSummary } from "../billing/grace";
 import { type AccountContext, type Actor, withTransaction } from "../context";
 import type { JobQueue } from "../jobs/queue";
@@ -118,8 +118,10 @@ export async function deleteMany(ctx: AccountContext, jobs: JobQueue, instanceId
     const changed = found.map((instance) => instance.id);
     if (changed.length > 0) {
       await tx.update(instances).set({ deletedAt: sql`now()`, updatedAt: sql`now()` }).where(inArray(instances.id, changed));
-      // A deleted instance spends nothing more; its budget goes with it (its alerts stay in the list).
+      // A deleted instance spends nothing more and is started by nothing: its budget and schedule rules go with
+      // it, in this transaction (its alerts and its schedule history stay readable).
       await tx.delete(budgets).where(inArray(budgets.instanceId, changed));
+      await tx.delete(scheduleRules).where(inArray(scheduleRules.instanceId, changed));
     }
     return { changed, skipped: [] };
   });

@@ -26,6 +26,8 @@ export interface JobPayloads {
   "spend.watch": Record<string, never>;
   /** POSTs one alert to the account's webhook endpoint, signed; retried with backoff, every attempt logged. */
   "webhooks.deliver": { deliveryId: string };
+  /** Fires the schedule rules that are due (start or stop their instance), each due time once. */
+  "schedules.fire": Record<string, never>;
 }
 
 export type JobName = keyof JobPayloads;
@@ -43,4 +45,5 @@ export const jobNames = [
   "usage.prune-samples",
   "spend.watch",
   "webhooks.deliver",
+  "schedules.fire",
 ] as const satisfies readonly JobName[];

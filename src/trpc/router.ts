@@ -8,6 +8,7 @@ import { firewallsRouter } from "./routers/firewalls";
 import { instancesRouter } from "./routers/instances";
 import { notificationsRouter } from "./routers/notifications";
 import { runtimesRouter } from "./routers/runtimes";
+import { schedulesRouter } from "./routers/schedules";
 import { sshKeysRouter } from "./routers/ssh-keys";
 import { usageRouter } from "./routers/usage";
 import { webhooksRouter } from "./routers/webhooks";
@@ -22,6 +23,7 @@ export const appRouter = router({
   budgets: budgetsRouter,
   notifications: notificationsRouter,
   webhooks: webhooksRouter,
+  schedules: schedulesRouter,
   instances: instancesRouter,
   runtimes: runtimesRouter,
   firewalls: firewallsRouter,

@@ -1,0 +1,130 @@
+import { sql } from "drizzle-orm";
+import type { Executor, Transaction } from "../../db/client";
+import { scheduleExecutions, scheduleRules } from "../../db/schema";
+import type { AccountContext } from "../context";
+import { withTransaction } from "../context";
+import { DomainError } from "../errors";
+import { type LifecycleDeps, requestStart, requestStop } from "../instances/lifecycle";
+import { getInstance } from "../instances/queries";
+import { canStart, canStop } from "../instances/state-machine";
+import { describeCron, nextRun } from "./cron";
+import type { ScheduleRuleRow } from "./rules";
+
+export type Outcome = (typeof scheduleExecutions.$inferSelect)["outcome"];
+
+export interface ActionResult {
+  outcome: Exclude<Outcome, "missed">;
+  detail: string | null;
+}
+
+/** What a due rule does to its instance, inside the scheduler's transaction (a savepoint of it). */
+export type PerformAction = (tx: Transaction, rule: ScheduleRuleRow) => Promise<ActionResult>;
+
+export interface FireOptions {
+  /** How late a due time may still fire; later, it is recorded `missed` (SCHEDULE_CATCH_UP_SECONDS). */
+  catchUpSeconds: number;
+  /** Rules per transaction. */
+  batchSize?: number;
+}
+
+export interface FireReport {
+  fired: number;
+  succeeded: number;
+  skipped: number;
+  failed: number;
+  missed: number;
+}
+
+/**
+ * The scheduler: claims due rules (`FOR UPDATE SKIP LOCKED`, in due order), performs each through the normal
+ * lifecycle verbs, records the execution and moves the rule to its next run after now, all in one transaction
+ * per batch, so with any number of schedulers each due time fires exactly once (the execution's key, rule and
+ * due time, says so a second time). A due time later than the catch-up window is recorded `missed`, and the
+ * next run is always after now: a scheduler back from a long outage fires a rule at most once, never a burst.
+ */
+export async function fireDueRules(db: Executor, perform: PerformAction, options: FireOptions): Promise<FireReport> {
+  const report: FireReport = { fired: 0, succeeded: 0, skipped: 0, failed: 0, missed: 0 };
+  const batchSize = options.batchSize ?? 500;
+  for (;;) {
+    const claimed = await withTransaction(db, async (tx) => {
+      const rows = await tx.execute<ScheduleRuleRow & { now: string }>(sql`
+        select id, account_id as "accountId", instance_id as "instanceId", action, cron, time_zone as "timeZone",
+               enabled, note, next_run_at as "nextRunAt", now()::text as now
+        from schedule_rules where next_run_at <= now()
+        order by next_run_at limit ${batchSize}
+        for update skip locked`);
+      for (const row of rows) await fireOne(tx, perform, row, options, report);
+      return rows.length;
+    });
+    if (claimed < batchSize) return report;
+  }
+}
+
+async function fireOne(tx: Transaction, perform: PerformAction, row: ScheduleRuleRow & { now: string }, options: FireOptions, report: FireReport) {
+  const now = new Date(row.now);
+  const dueAt = new Date(row.nextRunAt!);
+  const lateSeconds = (now.getTime() - dueAt.getTime()) / 1000;
+  let result: { outcome: Outcome; detail: string | null };
+  if (lateSeconds > options.catchUpSeconds) {
+    result = {
+      outcome: "missed",
+      detail: `Due at ${dueAt.toISOString()}, seen ${formatDelay(lateSeconds)} late (the scheduler was not running); the catch-up window is ${formatDelay(options.catchUpSeconds)}.`,
+    };
+  } else {
+    try {
+      // A savepoint: an action that fails leaves the batch's other rules and this execution's record intact.
+      result = await tx.transaction((savepoint) => perform(savepoint, row));
+    } catch (error) {
+      result = { outcome: "failed", detail: error instanceof DomainError ? error.message : "The action failed unexpectedly." };
+      if (!(error instanceof DomainError)) console.error(`schedule rule ${row.id}:`, error);
+    }
+  }
+  const recorded = await tx
+    .insert(scheduleExecutions)
+    .values({
+      ruleId: row.id,
+      accountId: row.accountId,
+      instanceId: row.instanceId,
+      action: row.action,
+      cron: row.cron,
+      timeZone: row.timeZone,
+      dueAt,
+      ...result,
+    })
+    .onConflictDoNothing({ target: [scheduleExecutions.ruleId, scheduleExecutions.dueAt] })
+    .returning({ id: scheduleExecutions.id });
+  await tx
+    .update(scheduleRules)
+    .set({ nextRunAt: nextRun(row.cron, row.timeZone, now) })
+    .where(sql`${scheduleRules.id} = ${row.id}`);
+  if (recorded.length === 0) return;
+  report.fired += 1;
+  report[result.outcome] += 1;
+}
+
+function formatDelay(seconds: number): string {
+  if (seconds < 120) return `${Math.round(seconds)} s`;
+  if (seconds < 7200) return `${Math.round(seconds / 60)} min`;
+  return `${(seconds / 3600).toFixed(1)} h`;
+}
+
+/**
+ * The real action: start (which re-places the instance in smart mode and checks funds and budgets, as a person's
+ * start does) or stop (which settles its billing), as the instance's account; skipped when the instance is
+ * already where the rule wants it, with the state named.
+ */
+export function lifecycleAction(deps: LifecycleDeps): PerformAction {
+  return async (tx, rule) => {
+    const ctx: AccountContext = { db: tx, accountId: rule.accountId, role: "owner", actor: { kind: "system" } };
+    const instance = await getInstance(ctx, rule.instanceId, { lock: true });
+    const cause = `by schedule rule ${rule.id} (${describeCron(rule.cron)}, ${rule.timeZone})`;
+    if (rule.action === "start") {
+      if (!canStart(instance.state)) return { outcome: "skipped", detail: `The instance is already ${instance.state.replace("_", "-")}.` };
+      await requestStart(ctx, deps, instance.id, `started ${cause}`);
+    } else {
+      if (!canStop(instance.state)) return { outcome: "skipped", detail: `The instance is already ${instance.state.replace("_", "-")}.` };
+      await requestStop(ctx, deps.jobs, instance.id, `stopped ${cause}`);
+    }
+    return { outcome: "succeeded", detail: null };
+  };
+}
