@@ -32,11 +32,14 @@ export interface Budgets {
 /** The start of this UTC month on the database clock: one clock for every replica. */
 const monthStartSql = sql`date_trunc('month', now(), 'UTC')`;
 
-/** Net spend since the start of this UTC month: the account's, or one instance's. */
+/**
+ * Net spend since the start of this UTC month: the account's (its hours, at most 744 rows), or one instance's
+ * (its days, at most 31: the watcher reads every instance budget at every tick).
+ */
 export function monthToDateSql(scope: { accountId: string | SQL } | { instanceId: string | SQL }): SQL {
   return "instanceId" in scope
-    ? sql`(select coalesce(sum(u.cost_cents - u.refunded_cents), 0) from instance_usage_hourly u
-           where u.instance_id = ${scope.instanceId} and u.hour >= ${monthStartSql})`
+    ? sql`(select coalesce(sum(u.cost_cents - u.refunded_cents), 0) from instance_usage_daily u
+           where u.instance_id = ${scope.instanceId} and u.day >= ${monthStartSql})`
     : sql`(select coalesce(sum(u.cost_cents - u.refunded_cents), 0) from account_usage_hourly u
            where u.account_id = ${scope.accountId} and u.hour >= ${monthStartSql})`;
 }

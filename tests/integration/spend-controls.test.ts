@@ -132,8 +132,8 @@ describe("instance budgets", () => {
     await endRun(db, jobs, { runId, reason: "failed", detail: "exit code 137", transition: { to: "failed", cause: "the pod failed" } });
     await settleRun(db, runId, jobs);
     await db.execute(sql`
-      insert into instance_usage_hourly (instance_id, hour, account_id, cost_cents)
-      values (${instanceId}, date_trunc('month', now(), 'UTC') - interval '1 hour', ${accountId}, 9999)`);
+      insert into instance_usage_daily (instance_id, day, account_id, cost_cents)
+      values (${instanceId}, date_trunc('month', now(), 'UTC') - interval '1 day', ${accountId}, 9999)`);
     await setBudget(owner(accountId), { instanceId, monthlyCents: 100 });
     expect((await listBudgets(owner(accountId))).instances[0]).toMatchObject({ spentCents: 0, percent: 0 });
   });
