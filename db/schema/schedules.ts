@@ -8,7 +8,7 @@ export const scheduleAction = pgEnum("schedule_action", ["start", "stop"]);
 
 /**
  * A cron rule that starts or stops one instance, in its own IANA zone. `next_run_at` (UTC) is the next time it
- * is due, computed by src/schedules/next-run.ts whenever the rule changes or fires; null while disabled. The
+ * is due, computed by src/schedules/cron.ts (croner) whenever the rule changes or fires; null while disabled. The
  * scheduler finds due rules with one indexed range read on it.
  */
 export const scheduleRules = pgTable(

@@ -8,6 +8,7 @@ import { instancesCommands } from "./commands/instances";
 import { keysCommands } from "./commands/keys";
 import { notificationsCommands } from "./commands/notifications";
 import { runtimesCommands } from "./commands/runtimes";
+import { schedulesCommands } from "./commands/schedules";
 import { sshKeysCommands } from "./commands/ssh-keys";
 import { usageCommands } from "./commands/usage";
 import { EXIT_OK, EXIT_USAGE, UsageError } from "./errors";
@@ -37,6 +38,7 @@ export function buildProgram(json: boolean): Command {
   budgetsCommands(program);
   notificationsCommands(program);
   instancesCommands(program);
+  schedulesCommands(program);
   runtimesCommands(program);
   firewallsCommands(program);
   return program;

@@ -46,12 +46,13 @@ function nextRunFor(rule: { cron: string; timeZone: string; enabled: boolean }, 
 
 async function withDetails(db: Executor, rows: ScheduleRuleRow[], now: Date): Promise<ScheduleRule[]> {
   if (rows.length === 0) return [];
-  // Each rule's last execution, read backwards on the (rule_id, due_at) key.
+  // Each rule's last execution: the last recorded, as the history orders them (a missed due time is recorded
+  // when the scheduler comes back, after its due time).
   const last = await db
     .selectDistinctOn([scheduleExecutions.ruleId])
     .from(scheduleExecutions)
     .where(sql`${scheduleExecutions.ruleId} = any(${sql.param(rows.map((r) => r.id))}::text[])`)
-    .orderBy(scheduleExecutions.ruleId, desc(scheduleExecutions.dueAt));
+    .orderBy(scheduleExecutions.ruleId, desc(scheduleExecutions.id));
   const byRule = new Map(last.map((execution) => [execution.ruleId, execution]));
   return rows.map((row) => ({
     ...row,

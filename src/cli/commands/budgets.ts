@@ -2,11 +2,12 @@ import { TRPCClientError } from "@trpc/client";
 import type { Command } from "commander";
 import { BUDGET_THRESHOLDS } from "../../spend/thresholds";
 import { action } from "../action";
-import type { Client, Outputs } from "../client";
+import type { Outputs } from "../client";
 import type { CliContext } from "../context";
 import { CliError, toCliError, UsageError } from "../errors";
 import { formatEur, parseEur } from "../money";
 import { formatTime, renderTable } from "../output";
+import { resolveInstance } from "./instances/resolve";
 
 type Budget = NonNullable<Outputs["budgets"]["list"]["account"]>;
 
@@ -69,7 +70,7 @@ async function set(cli: CliContext, amount: string, options: SetOptions) {
   }
   const monthlyCents = budgetAmount(amount);
   const client = cli.signedIn();
-  const instanceId = options.instance ? await instanceIdOf(client, options.instance) : null;
+  const instanceId = options.instance ? (await resolveInstance(client, options.instance, "--instance")).id : null;
   const budget = await client.budgets.set.mutate({ instanceId, monthlyCents, stopRunning: options.stopRunning }).catch((error) => {
     throw inFlagWords(error, cli.url, amount);
   });
@@ -85,7 +86,7 @@ async function set(cli: CliContext, amount: string, options: SetOptions) {
 
 async function remove(cli: CliContext, options: { instance?: string }) {
   const client = cli.signedIn();
-  const instanceId = options.instance ? await instanceIdOf(client, options.instance) : null;
+  const instanceId = options.instance ? (await resolveInstance(client, options.instance, "--instance")).id : null;
   await client.budgets.remove.mutate({ instanceId }).catch((error) => {
     throw inFlagWords(error, cli.url);
   });
@@ -137,21 +138,6 @@ function budgetAmount(text: string): number {
     if (/is zero/.test(error.message)) throw new UsageError(`amount '${text}' is zero. A monthly budget is a positive amount in EUR, such as 200.`);
     throw new UsageError(`amount: ${error.message}`);
   }
-}
-
-/**
- * `--instance` as an id or a name. No other command resolves names, and the api takes ids only: the account's
- * instances are listed once, an id wins over a name, and a name must belong to exactly one of them.
- */
-async function instanceIdOf(client: Client, given: string): Promise<string> {
-  const instances = await client.instances.list.query();
-  if (instances.some((instance) => instance.id === given)) return given;
-  const named = instances.filter((instance) => instance.name === given);
-  if (named.length === 1) return named[0]!.id;
-  if (named.length > 1) {
-    throw new UsageError(`--instance: ${named.length} instances are named '${given}' (${named.map((i) => i.id).join(", ")}). Give the id instead.`);
-  }
-  throw new CliError(`--instance: no instance '${given}' in this account. \`qdz instances list\` lists them.`, "NOT_FOUND");
 }
 
 /** The api names its input's fields; the person typed an amount and flags. */
