@@ -92,6 +92,8 @@ export async function createRules(ctx: AccountContext, instanceId: string, input
         enabled,
         note: input.note ?? null,
         nextRunAt: nextRunFor({ cron, timeZone, enabled }, now),
+        // Rules made together (a preset) list in the order given: created_at is what the list sorts by.
+        createdAt: sql`now() + ${i} * interval '1 microsecond'`,
       };
     });
     const rows = await tx.insert(scheduleRules).values(values).returning();

@@ -11,6 +11,8 @@ export class LiveQuery<Input, Output> {
   /** True from a change of input until its answer arrives. */
   loading = $state(false);
   error = $state<string | null>(null);
+  /** The answer's message per input field, when it names one (a preview's `cron` or `timeZone`). */
+  fieldErrors = $state<Record<string, string>>({});
   #latest = 0;
 
   constructor(input: () => Input | null, read: (input: Input) => Promise<Output>, delayMs: number, options: { keepOnError?: boolean } = {}) {
@@ -21,6 +23,7 @@ export class LiveQuery<Input, Output> {
         this.value = null;
         this.loading = false;
         this.error = null;
+        this.fieldErrors = {};
         return;
       }
       this.loading = true;
@@ -30,9 +33,12 @@ export class LiveQuery<Input, Output> {
           if (request !== this.#latest) return;
           this.value = answer;
           this.error = null;
+          this.fieldErrors = {};
         } catch (error) {
           if (request !== this.#latest) return;
-          this.error = describeError(error).message;
+          const details = describeError(error);
+          this.error = details.message;
+          this.fieldErrors = details.fieldErrors;
           if (!options.keepOnError) this.value = null;
         } finally {
           if (request === this.#latest) this.loading = false;
