@@ -10,6 +10,7 @@ import { sql } from "drizzle-orm";
 import { createClient } from "../../src/cli/client";
 import { CredentialStore } from "../../src/cli/credentials";
 import { randomBase62 } from "../../src/ids";
+import { browserForFile, seen } from "../support/browser";
 import { expectCopy, failed, parsed } from "../support/cli-results";
 import { freshDatabase } from "../support/db";
 import { insertInstanceRow } from "../support/factories";
@@ -20,6 +21,7 @@ const PASSWORD = "correct horse battery staple";
 const BILLING_TICK_SECONDS = 5;
 const database = await freshDatabase();
 const { db } = database;
+const { newPage } = browserForFile();
 const platform = platformForFile({
   env: {
     DATABASE_URL: database.url,
@@ -29,12 +31,12 @@ const platform = platformForFile({
   },
 });
 
-/** A new person at a new terminal, signed up; with their account's id and the session token. */
-async function signedUpCli(): Promise<{ cli: CliRunner; accountId: string; token: string }> {
+/** A new person at a new terminal, signed up; with their email, account's id and the session token. */
+async function signedUpCli(): Promise<{ cli: CliRunner; email: string; accountId: string; token: string }> {
   const cli = platform.cli();
   const email = `schedules-${randomBase62(8).toLowerCase()}@example.com`;
   const user = parsed(await cli(["signup", "--email", email, "--password-stdin", "--json"], { stdin: `${PASSWORD}\n` }));
-  return { cli, accountId: user.accountId, token: new CredentialStore(cli.configDir).get(platform.url)!.token };
+  return { cli, email, accountId: user.accountId, token: new CredentialStore(cli.configDir).get(platform.url)!.token };
 }
 
 /** A successful run for people: exit 0, its stdout. */
@@ -287,7 +289,7 @@ describe("rules", () => {
 
 describe("a stop rule on a running instance", () => {
   test("a real reference instance is stopped by its rule at the due time: one succeeded execution, the run ended then, nothing billed after it", async () => {
-    const { cli, token } = await signedUpCli();
+    const { cli, email, token } = await signedUpCli();
     const { id: checkout } = parsed(await cli(["topup", "10", "--json"]));
     await createClient(platform.url, token).billing.completeDevCheckout.mutate({ id: checkout, outcome: "pay" });
 
@@ -327,6 +329,21 @@ describe("a stop rule on a running instance", () => {
     );
     const [listed] = parsed(await cli(["schedules", "list", "nightly", "--json"])).data;
     expect(listed.last_execution).toEqual(history.data[0]);
+
+    // The same execution on the instance's Schedule tab, in the browser, as the same person signed in there.
+    const page = await newPage();
+    await page.goto(`${platform.url}/login`);
+    await page.getByLabel("Email", { exact: true }).fill(email);
+    await page.getByLabel("Password", { exact: true }).fill(PASSWORD);
+    await page.getByRole("button", { name: "Sign in" }).click();
+    await page.waitForURL("**/instances");
+    await page.goto(`${platform.url}/instances/${id}?tab=schedule`);
+    const row = page.getByTestId("execution-row");
+    await seen(row.first());
+    expect(await row.count()).toBe(1);
+    expect(await row.first().getAttribute("data-outcome")).toBe("succeeded");
+    expect(await row.first().textContent()).toContain("Europe/Berlin");
+    expect((await page.getByTestId("schedule-rule").first().getByTestId("last-outcome").textContent())?.trim()).toBe("succeeded");
 
     // Billing ended at that moment: the run ended within seconds of the due time, and is billed up to its end only.
     await waitUntil("the run is settled", async () => (await metered()).runs[0].settled, 30_000);
