@@ -105,14 +105,32 @@ function editDistance(a: string, b: string): number {
   return previous[b.length]!;
 }
 
+/**
+ * Parsed patterns by expression and zone: parsing is half the cost of a next run, and a scheduler's batch
+ * repeats a few patterns many times. Bounded: emptied when it holds more than it should.
+ */
+const patterns = new Map<string, Cron>();
+const MAX_PATTERNS = 10_000;
+
+function pattern(cron: string, timeZone: string): Cron {
+  const key = `${timeZone} ${cron}`;
+  let parsed = patterns.get(key);
+  if (!parsed) {
+    if (patterns.size >= MAX_PATTERNS) patterns.clear();
+    parsed = new Cron(cron, { timezone: timeZone, paused: true });
+    patterns.set(key, parsed);
+  }
+  return parsed;
+}
+
 /** The next `count` times (UTC instants) the rule is due strictly after `after`. */
 export function nextRuns(cron: string, timeZone: string, after: Date, count: number): Date[] {
-  return new Cron(cron, { timezone: timeZone, paused: true }).nextRuns(count, after);
+  return pattern(cron, timeZone).nextRuns(count, after);
 }
 
 /** The next time the rule is due strictly after `after`; null if it never is again. */
 export function nextRun(cron: string, timeZone: string, after: Date): Date | null {
-  return new Cron(cron, { timezone: timeZone, paused: true }).nextRun(after);
+  return pattern(cron, timeZone).nextRun(after);
 }
 
 /** "At 08:00 AM, Monday through Friday": the rule in words (cronstrue), 24-hour clock. */
