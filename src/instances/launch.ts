@@ -1,5 +1,3 @@
-import { eq } from "drizzle-orm";
-import type { Executor } from "../../db/client";
 import { instanceEvents, instances, type RuntimeConfig } from "../../db/schema";
 import { assertLaunchFunded, balanceSummary } from "../billing/grace";
 import { type Catalog, type Runtime, readCatalog } from "../catalog/queries";
@@ -15,6 +13,7 @@ import { assertWithinBudgets } from "../spend/budgets";
 import { beginRun } from "./runs";
 import type { LaunchInput } from "./schemas";
 import { servingNameFrom } from "./serving-name";
+import { releasedNameCause, servingNameForLaunch } from "./serving-names";
 import type { Instance } from "./transition";
 
 export interface LaunchDeps {
@@ -55,7 +54,8 @@ export async function launchInstance(ctx: AccountContext, deps: LaunchDeps, inpu
   const runId = newId("run");
   try {
     return await withTransaction(ctx.db, async (tx) => {
-      const servingName = plan.serving ? (input.servingName ?? (await freeServingName(tx, ctx.accountId, plan.defaultServingName))) : null;
+      const serving = plan.serving ? await servingNameForLaunch(tx, ctx.accountId, input.servingName, plan.defaultServingName) : null;
+      const servingName = serving?.name ?? null;
       const [instance] = await tx
         .insert(instances)
         .values({
@@ -84,7 +84,7 @@ export async function launchInstance(ctx: AccountContext, deps: LaunchDeps, inpu
           progress: { phase: "queued", progress: null, message: "Waiting for placement", at: new Date().toISOString() },
         })
         .returning();
-      await tx.insert(instanceEvents).values({ instanceId, fromState: null, toState: "pending", cause: "launched" });
+      await tx.insert(instanceEvents).values({ instanceId, fromState: null, toState: "pending", cause: releasedNameCause(serving?.released ?? null) });
       await beginRun(tx, instanceId, runId);
       await deps.jobs.send("instances.provision", { instanceId, runId }, { tx, singletonKey: `provision:${runId}` });
       return instance!;
@@ -202,11 +202,4 @@ export async function assess(
     file: input.modelFile,
     alternatives: catalog.runtimes.filter((r) => r.id !== runtime.id && r.id !== "reference").map(support),
   });
-}
-
-/** The default serving name, with `-2`, `-3`… when the account already uses it. */
-async function freeServingName(db: Executor, accountId: string, base: string): Promise<string> {
-  const taken = new Set((await db.select({ name: instances.servingName }).from(instances).where(eq(instances.accountId, accountId))).map((row) => row.name));
-  if (!taken.has(base)) return base;
-  for (let n = 2; ; n++) if (!taken.has(`${base}-${n}`)) return `${base}-${n}`;
 }

@@ -1,4 +1,4 @@
-import { inArray, sql } from "drizzle-orm";
+import { eq, inArray, sql } from "drizzle-orm";
 import type { Executor } from "../../db/client";
 import { budgets, instances, scheduleRules } from "../../db/schema";
 import { assertLaunchFunded, balanceSummary } from "../billing/grace";
@@ -8,6 +8,8 @@ import { maxHourlyRate } from "../pricing/snapshot";
 import { assertWithinBudgets } from "../spend/budgets";
 import { displayName, getInstance, getInstances } from "./queries";
 import { beginRun, endRun, type RunEndReason } from "./runs";
+import { servingNameFrom } from "./serving-name";
+import { freeServingName } from "./serving-names";
 import { canStart, canStop, IllegalTransitionError, type InstanceState } from "./state-machine";
 import { type Instance, transition } from "./transition";
 
@@ -77,6 +79,12 @@ export async function requestStart(ctx: AccountContext, deps: LifecycleDeps, ins
     const summary = await balanceSummary(tx, ctx.accountId, deps.graceWindowHours);
     assertLaunchFunded(summary, { hourlyRateCents: maxHourlyRate(instance.pricingSnapshot), minRunwayHours: deps.minRunwayHours });
     await assertWithinBudgets(tx, ctx.accountId, instance);
+    // A failure that never served may have given its serving name to a later launch: it serves under a free one now.
+    if (instance.hfRepo && instance.servingName === null) {
+      const servingName = await freeServingName(tx, ctx.accountId, servingNameFrom(instance.hfRepo));
+      await tx.update(instances).set({ servingName }).where(eq(instances.id, instance.id));
+      return startRun(tx, deps.jobs, { ...instance, servingName }, `${cause}, serving as '${servingName}' (its earlier name went to another instance)`);
+    }
     return startRun(tx, deps.jobs, instance, cause);
   });
 }
