@@ -1,6 +1,7 @@
 import Stripe from "stripe";
 import type { Config } from "../config";
 import { randomBase62 } from "../ids";
+import { devCheckoutLink } from "../public-links";
 
 export interface CheckoutRequest {
   accountId: string;
@@ -119,7 +120,7 @@ export class DevGateway implements PaymentGateway {
 
   async createCheckout(_request: CheckoutRequest) {
     const id = `cs_dev_${randomBase62(24)}`;
-    return { id, url: `${this.publicUrl}/dev-checkout/${id}` };
+    return { id, url: devCheckoutLink(this.publicUrl, id) };
   }
 
   verifySignature(rawBody: string, signature: string) {

@@ -13,13 +13,14 @@ const sources = [
   "package.json",
   "../package-lock.json",
   // What the web app imports from the api's side: the router's types, the rules the Launch page shares, the runway's
-  // words, the usage ranges and the budgets' alert thresholds.
+  // words, the usage ranges, the budgets' alert thresholds and the checkout's session-id template.
   "../src/trpc",
   "../src/instances/serving-name.ts",
   "../src/pricing/model-class.ts",
   "../src/metering/forecast.ts",
   "../src/usage/types.ts",
   "../src/spend/thresholds.ts",
+  "../src/public-links.ts",
 ];
 
 /** A hash of the web app's sources (paths and contents). */

@@ -23,11 +23,7 @@ function deliver(payload: string, signature: string | null) {
 /** A user with an open checkout of `amountCents` at the development gateway. */
 async function openCheckout(amountCents = 5000) {
   const user = await newUser(db);
-  const session = await (await trpc(db, user.sessionToken)).billing.createCheckout({
-    amountCents,
-    successUrl: "http://localhost:3000/billing/top-up/success",
-    cancelUrl: "http://localhost:3000/billing",
-  });
+  const session = await (await trpc(db, user.sessionToken)).billing.createCheckout({ amountCents });
   return { user, session };
 }
 
@@ -353,7 +349,7 @@ describe("the development gateway", () => {
     expect(session.url).toBe(`http://localhost:3000/dev-checkout/${session.id}`);
     const api = await trpc(db, user.sessionToken);
     expect(await api.billing.completeDevCheckout({ id: session.id, outcome: "pay" })).toEqual({
-      redirectTo: "http://localhost:3000/billing/top-up/success",
+      redirectTo: `http://localhost:3000/billing/top-up/success?session_id=${session.id}`,
     });
     expect((await api.billing.balance()).balanceCents).toBe(5000);
     expect((await api.billing.ledger({})).entries).toMatchObject([{ kind: "topup", amountCents: 5000, reference: session.id }]);
@@ -366,7 +362,7 @@ describe("the development gateway", () => {
   test("Cancel credits nothing and sends the user to the cancel URL", async () => {
     const { user, session } = await openCheckout(5000);
     const api = await trpc(db, user.sessionToken);
-    expect((await api.billing.completeDevCheckout({ id: session.id, outcome: "cancel" })).redirectTo).toBe("http://localhost:3000/billing");
+    expect((await api.billing.completeDevCheckout({ id: session.id, outcome: "cancel" })).redirectTo).toBe("http://localhost:3000/billing?top_up=canceled");
     expect((await api.billing.balance()).balanceCents).toBe(0);
     await expectTrpcError(api.billing.completeDevCheckout({ id: session.id, outcome: "pay" }), "CONFLICT");
   });

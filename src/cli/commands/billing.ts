@@ -88,13 +88,9 @@ async function topUp(cli: CliContext, amount: string, options: TopUpOptions) {
   // Parsed before anything else: a mistyped amount must not open a checkout.
   const amountCents = parseEur(amount);
   const client = cli.signedIn();
-  const checkout = await client.billing.createCheckout.mutate({
-    amountCents,
-    // The web app's own return pages, as its top-up dialog names them: the gateway fills in the session id
-    // (Stripe's template), without which the success page cannot say which top-up it is watching.
-    successUrl: `${cli.url}/billing/top-up/success?session_id={CHECKOUT_SESSION_ID}`,
-    cancelUrl: `${cli.url}/billing?top_up=canceled`,
-  });
+  // The api names the return pages at its PUBLIC_URL, the host the browser is signed in on, not the one this CLI
+  // reached it on (`127.0.0.1` and `localhost` hold separate sign-ins).
+  const checkout = await client.billing.createCheckout.mutate({ amountCents });
   if (!options.wait) {
     cli.out.result({ id: checkout.id, url: checkout.url }, (result) => `Open this URL to pay: ${result.url}`);
     cli.out.note(`The balance is credited once the payment is confirmed: check it with \`qdz balance\`.`);

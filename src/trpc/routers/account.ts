@@ -3,6 +3,7 @@ import { acceptInvite, createInvite, listPendingInvites, previewInvite, revokeIn
 import { getAccount, leaveAccount, listMembers, removeMember, renameAccount, setMemberRole } from "../../accounts/members";
 import { accountName, createInviteInput, inviteToken, role } from "../../accounts/schemas";
 import { switchAccount } from "../../accounts/sessions";
+import { inviteLink } from "../../public-links";
 import { safeString } from "../../validation";
 import { accountProcedure, publicProcedure, router, userProcedure } from "../init";
 
@@ -31,7 +32,7 @@ export const accountRouter = router({
 
   createInvite: userProcedure.input(createInviteInput).mutation(async ({ ctx, input }) => {
     const { invite, token } = await createInvite(ctx.account, input, ctx.config.INVITE_TTL_DAYS);
-    return { ...invite, token, url: `${ctx.config.PUBLIC_URL}/invite/${token}` };
+    return { ...invite, token, url: inviteLink(ctx.config.PUBLIC_URL, token) };
   }),
   invites: userProcedure.query(({ ctx }) => listPendingInvites(ctx.account)),
   revokeInvite: userProcedure.input(z.object({ id: safeString().min(1).max(64) })).mutation(async ({ ctx, input }) => {

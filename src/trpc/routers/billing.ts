@@ -4,9 +4,10 @@ import { completeDevCheckout } from "../../billing/dev-checkout";
 import { DevGateway } from "../../billing/gateway";
 import { balanceSummary } from "../../billing/grace";
 import { listLedger } from "../../billing/ledger";
-import { httpUrl, ledgerKinds } from "../../billing/schemas";
+import { ledgerKinds } from "../../billing/schemas";
 import { NotFoundError } from "../../errors";
 import { accountRunway } from "../../metering/runway";
+import { checkoutReturnLinks } from "../../public-links";
 import { safeString } from "../../validation";
 import { accountProcedure, router } from "../init";
 
@@ -39,9 +40,15 @@ export const billingRouter = router({
     )
     .query(({ ctx, input }) => listLedger(ctx.db, ctx.account.accountId, input)),
 
+  /**
+   * The web app and the CLI open checkouts here; the payment returns to the web app at PUBLIC_URL, whichever host the
+   * caller reached the api on (scripts that want their own return pages use POST /billing/checkout).
+   */
   createCheckout: accountProcedure
-    .input(z.object({ amountCents: z.number().int(), successUrl: httpUrl, cancelUrl: httpUrl }))
-    .mutation(({ ctx, input }) => createCheckout(ctx.account, ctx.gateway, input, topUpLimits(ctx.config))),
+    .input(z.object({ amountCents: z.number().int() }))
+    .mutation(({ ctx, input }) =>
+      createCheckout(ctx.account, ctx.gateway, { amountCents: input.amountCents, ...checkoutReturnLinks(ctx.config.PUBLIC_URL) }, topUpLimits(ctx.config)),
+    ),
 
   checkout: accountProcedure.input(z.object({ id: safeString().min(1).max(200) })).query(async ({ ctx, input }) => {
     const checkout = await getCheckout(ctx.account, input.id);

@@ -1,8 +1,10 @@
 import { redirect } from "@sveltejs/kit";
+import { sameOriginPath } from "./return-path";
 import { isUnauthorized } from "./trpc";
 
 /** What these helpers read of a URL: `page.url` from $app/state is a read-only URL. */
 export interface PageUrl {
+  origin: string;
   pathname: string;
   search?: string;
   searchParams: Pick<URLSearchParams, "get">;
@@ -13,10 +15,9 @@ export function signInUrl(url: PageUrl): string {
   return `/login?next=${encodeURIComponent(url.pathname + (url.search ?? ""))}`;
 }
 
-/** Where to go after signing in: a same-site path from `?next=`, else the instances list. */
+/** Where to go after signing in: a same-origin path from `?next=`, else the instances list. */
 export function afterSignIn(url: PageUrl): string {
-  const next = url.searchParams.get("next");
-  return next?.startsWith("/") && !next.startsWith("//") ? next : "/instances";
+  return sameOriginPath(url.searchParams.get("next"), url.origin) ?? "/instances";
 }
 
 /** For page loads: a session that ended mid-visit sends the person to sign in, then back. */

@@ -1,19 +1,7 @@
-/**
- * Stripe swaps this template for the session id when it redirects to the
- * success URL; the development gateway's page swaps it the same way. So the
- * success page learns which checkout to watch without the app holding state
- * across the trip to the gateway.
- */
-export const CHECKOUT_SESSION_ID = "{CHECKOUT_SESSION_ID}";
+import { CHECKOUT_SESSION_ID } from "../../../../../src/public-links";
 
-/** Where the gateway sends the person back: the success page to watch the credit land, or Billing with a notice. */
-export function checkoutUrls(origin: string) {
-  return {
-    // Built by hand: URLSearchParams would encode the braces, and Stripe matches the template literally.
-    successUrl: `${origin}/billing/top-up/success?session_id=${CHECKOUT_SESSION_ID}`,
-    cancelUrl: `${origin}/billing?top_up=canceled`,
-  };
-}
+// The api builds the return pages (src/public-links.ts); the success page only needs to recognise an unfilled template.
+export { CHECKOUT_SESSION_ID };
 
 /** The gateway's redirect with the template filled in, as Stripe would have done. */
 export function withSessionId(url: string, id: string): string {

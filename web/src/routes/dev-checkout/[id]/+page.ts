@@ -1,4 +1,5 @@
 import { redirect } from "@sveltejs/kit";
+import { signInUrl } from "#lib/navigation.ts";
 import { describeError, trpc } from "#lib/trpc.ts";
 import type { PageLoad } from "./$types";
 
@@ -8,7 +9,7 @@ import type { PageLoad } from "./$types";
  */
 export const load: PageLoad = async ({ params, url }) => {
   const me = await trpc.auth.me.query();
-  if (me?.kind !== "user") redirect(307, `/login?next=${encodeURIComponent(url.pathname)}`);
+  if (me?.kind !== "user") redirect(307, signInUrl(url));
   const checkout = await trpc.billing.checkout.query({ id: params.id }).catch((error: unknown) => {
     // Another account's checkout answers exactly like one that does not exist.
     if (["NOT_FOUND", "BAD_REQUEST"].includes(describeError(error).code)) return null;
