@@ -11,7 +11,16 @@ export async function readCatalog(db: Executor) {
     db.select().from(gpuTypes).orderBy(asc(gpuTypes.vramGib), asc(gpuTypes.id)),
     db.select().from(runtimes).orderBy(asc(runtimes.id)),
     db.select().from(templates).orderBy(asc(templates.position)),
-    db.select().from(prices),
+    // What the capacity costs the platform (providerCostCentsPerGpuHour) is for the operator: customers read this catalog.
+    db
+      .select({
+        gpuTypeId: prices.gpuTypeId,
+        tier: prices.tier,
+        modelClass: prices.modelClass,
+        rateCentsPerGpuHour: prices.rateCentsPerGpuHour,
+        updatedAt: prices.updatedAt,
+      })
+      .from(prices),
   ]);
   return { gpus, runtimes: runtimeRows, templates: templateRows, prices: priceRows };
 }

@@ -1,7 +1,8 @@
 import { and, asc, desc, eq, isNull } from "drizzle-orm";
-import { instanceEvents, instanceRuns, instances, placementDecisions } from "../../db/schema";
+import { instanceEvents, instanceRuns, instances, type PricingSnapshot, placementDecisions } from "../../db/schema";
 import type { AccountContext } from "../context";
 import type { Provider } from "../providers/provider";
+import type { Offer } from "../scheduler/offers";
 import { displayName, getInstance } from "./queries";
 import type { Instance } from "./transition";
 
@@ -57,12 +58,12 @@ export async function instanceDetail(ctx: AccountContext, instanceId: string) {
     maxPriceCentsPerHour: instance.maxPriceCentsPerHour,
     placementMode: instance.placementMode,
     minVramGib: instance.minVramGib,
-    pricingSnapshot: instance.pricingSnapshot,
+    pricingSnapshot: customerPricing(instance.pricingSnapshot),
     runtimeConfig: instance.runtimeConfig,
     modelAssessment: instance.modelAssessment,
     failureRemediation: instance.failureRemediation,
     events: events.map((e) => ({ id: e.id, at: e.at, from: e.fromState, to: e.toState, cause: e.cause, detail: e.detail })),
-    placement: placement ?? null,
+    placement: placement ? { ...placement, considered: customerPlacement(placement.considered) } : null,
     runs: runs.map((r) => ({
       id: r.id,
       number: r.number,
@@ -81,6 +82,37 @@ export async function instanceDetail(ctx: AccountContext, instanceId: string) {
       endedBecause: r.endedBecause,
     })),
   };
+}
+
+/*
+ * What the platform pays its providers (providerCostCentsPerGpuHour) is kept in the
+ * snapshot and the placement decision for the operator; customers read their own
+ * price only. The fields they see are listed, so a field added later stays private.
+ */
+
+/** The pricing snapshot without provider cost: the customer's rate per GPU type. */
+export function customerPricing(snapshot: PricingSnapshot) {
+  return {
+    lockedAt: snapshot.lockedAt,
+    modelClass: snapshot.modelClass,
+    tier: snapshot.tier,
+    gpuCount: snapshot.gpuCount,
+    rows: snapshot.rows.map((row) => ({ gpuType: row.gpuType, rateCentsPerGpuHour: row.rateCentsPerGpuHour, catalogUpdatedAt: row.catalogUpdatedAt })),
+  };
+}
+
+/** A placement decision's `considered` (provisioning.ts's `recordDecision`) with each offer's provider cost left out. */
+export function customerPlacement(considered: unknown): unknown {
+  if (typeof considered !== "object" || considered === null) return considered;
+  const { ranked, rejected, ...rest } = considered as { ranked?: { offer?: Offer }[]; rejected?: { offer?: Offer }[] };
+  const withoutCost = <T extends { offer?: Offer }>(entries: T[] | undefined) =>
+    entries?.map((entry) => (entry.offer ? { ...entry, offer: customerOffer(entry.offer) } : entry));
+  return { ...rest, ranked: withoutCost(ranked), rejected: withoutCost(rejected) };
+}
+
+function customerOffer(offer: Offer): Omit<Offer, "providerCostCentsPerGpuHour"> {
+  const { id, providerId, gpuType, gpuCount, vramGib, region, tier, availableGpus, latencyMs } = offer;
+  return { id, providerId, gpuType, gpuCount, vramGib, region, tier, availableGpus, latencyMs };
 }
 
 /** The last lines of a run's runtime or agent log, from its provider (the current run unless one is named). */

@@ -45,10 +45,12 @@ describe("a script signs up and manages API keys", () => {
       const { email, accountId } = await signUp(cli);
 
       const me = parsed(await cli(["whoami", "--json"]));
-      expectCopy(me).toMatchObject({ kind: "user", email, accountId, role: "owner", source: "stored", url: platform.url });
+      expectCopy(me).toMatchObject({ kind: "user", email, accountId, role: "owner", apiKey: null, source: "stored", url: platform.url });
+      const accountName: string = me.accountName;
+      expect(accountName).toBeString();
       const human = await cli(["whoami"]);
       expect(human.code).toBe(0);
-      expect(human.stdout).toContain(`as ${email}`);
+      expect(human.stdout).toBe(`Signed in to ${platform.url} as ${email}.\naccount:  ${accountName} (${accountId})\nrole:     owner\n`);
 
       const created = parsed(await cli(["keys", "create", "ci", "--json"]));
       expect(created.secret).toMatch(/^qdz_[0-9A-Za-z]{43}$/);
@@ -67,8 +69,35 @@ describe("a script signs up and manages API keys", () => {
       expect(listed[0].requestCount).toBe(0);
       for (const output of [JSON.stringify(listed), table.stdout, table.stderr]) expect(output).not.toContain(secret);
 
+      // The owner made the key, but the key is not the owner: it is named with its scope, and no role is printed.
       const asKey = parsed(await cli(["whoami", "--json"], { env: { QDZ_API_KEY: secret } }));
-      expectCopy(asKey).toMatchObject({ kind: "apiKey", accountId, email: null, source: "env" });
+      expectCopy(asKey).toMatchObject({
+        kind: "apiKey",
+        accountId,
+        accountName,
+        email: null,
+        apiKey: { id: created.key.id, name: "ci", prefix: created.key.prefix, scope: "inference" },
+        source: "env",
+      });
+      const keyHuman = await cli(["whoami"], { env: { QDZ_API_KEY: secret } });
+      expect(keyHuman.code).toBe(0);
+      expect(keyHuman.stdout).toBe(
+        `Acting as the API key ${created.key.id} 'ci' (scope: inference) of account ${accountName} (${accountId}) on ${platform.url} (the key comes from QDZ_API_KEY).\n`,
+      );
+      expect(keyHuman.stdout).not.toContain("role");
+
+      // A stored key says the same, with its own scope.
+      const reader = parsed(await cli(["keys", "create", "dashboard", "--scope", "read", "--json"]));
+      const elsewhere = newCli();
+      expectCopy(parsed(await elsewhere(["login", "--api-key-stdin", "--json"], { stdin: reader.secret }))).toMatchObject({
+        kind: "apiKey",
+        accountId,
+        scope: "read",
+      });
+      expect((await elsewhere(["whoami"])).stdout).toBe(
+        `Acting as the API key ${reader.key.id} 'dashboard' (scope: read) of account ${accountName} (${accountId}) on ${platform.url}.\n`,
+      );
+      parsed(await cli(["keys", "revoke", reader.key.id, "--json"]));
 
       const revoked = parsed(await cli(["keys", "revoke", created.key.id, "--json"]));
       expectCopy(revoked).toMatchObject({ id: created.key.id, revokedAt: expect.any(String) });

@@ -78,8 +78,9 @@ async function loginWithApiKey(cli: CliContext, options: LoginOptions) {
   if (me?.kind !== "apiKey") throw new CliError("The server did not accept this as an API key.", "UNAUTHORIZED");
   await storeCredential(cli, { kind: "apiKey", token: key, savedAt: now() });
   cli.out.result(
-    { url: cli.url, kind: "apiKey", accountId: me.accountId, role: me.role },
-    (result) => `Stored the API key ${key.slice(0, 12)}… for ${result.url} (account ${result.accountId}).`,
+    { url: cli.url, kind: "apiKey", accountId: me.accountId, role: me.role, scope: me.apiKey?.scope ?? null },
+    (result) =>
+      `Stored the API key ${key.slice(0, 12)}… for ${result.url} (account ${me.accountName ? `${me.accountName} (${result.accountId})` : result.accountId}, scope: ${result.scope}).`,
   );
 }
 
@@ -111,18 +112,20 @@ async function whoami(cli: CliContext) {
   if (!me) throw new CliError("The server does not know this credential.", "UNAUTHORIZED");
   const source = cli.usedCredential!.source;
   cli.out.result({ url: cli.url, source, ...me }, (result) => {
-    const account = result.accounts.find((candidate) => candidate.id === result.accountId);
+    const account = result.accountName ? `${result.accountName} (${result.accountId})` : result.accountId;
+    // A key acts with a member's rights but is no one's membership: it is named with its scope, never with a role.
+    if (result.apiKey) {
+      const key = result.apiKey;
+      const from = source === "env" ? " (the key comes from QDZ_API_KEY)" : "";
+      return `Acting as the API key ${key.id} '${key.name}' (scope: ${key.scope}) of account ${account} on ${result.url}${from}.`;
+    }
     const fields: [string, string][] = [
-      ["account", account ? `${account.name} (${result.accountId})` : result.accountId],
+      ["account", account],
       ["role", result.role],
     ];
     const others = result.accounts.filter((candidate) => candidate.id !== result.accountId);
     if (others.length) fields.push(["other accounts", others.map((other) => `${other.name} (${other.id})`).join(", ")]);
-    const who =
-      result.kind === "user"
-        ? `Signed in to ${result.url} as ${result.email}.`
-        : `Using an API key${source === "env" ? " from QDZ_API_KEY" : ""} on ${result.url}.`;
-    return `${who}\n${renderFields(fields)}`;
+    return `Signed in to ${result.url} as ${result.email}.\n${renderFields(fields)}`;
   });
 }
 

@@ -36,10 +36,20 @@ export function firewallsCommands(program: Command): void {
     .addOption(new Option("--regex-action <action>", "what --regex rules do (default: block)").choices(["block", "redact", "flag"]))
     .option("--max-chars <n>", "block prompts longer than this many characters", wholeNumber(1, 100_000_000))
     .option("--description <text>", "a description")
-    .option("--store-prompt-text", "keep an excerpt of the prompt in block and flag events (default: no prompt text is kept)");
+    .option("--store-prompt-text", "keep an excerpt of the prompt in block and flag events (default: no prompt text is kept)")
+    .addHelpText(
+      "after",
+      [
+        "\nExamples:",
+        "  $ qdz firewalls create 'public chat' --block-injection --redact-secrets --redact-pii",
+        "  $ qdz firewalls create support --redact-pii emails,cards --deny acme --deny globex --max-chars 4000",
+        "  $ qdz firewalls create strict --regex '\\bproject-\\d+\\b' --regex-action redact --flag-secrets",
+      ].join("\n"),
+    );
   // Commander keeps options by name, not by position; the rules' order is the flags' order, so it is recorded as they are parsed.
+  // It passes null for an optional value left out (`--redact-pii` alone), undefined for a flag without one.
   const uses: RuleFlagUse[] = [];
-  for (const flag of RULE_FLAGS) createCommand.on(`option:${flag}`, (value?: string) => uses.push({ flag, value }));
+  for (const flag of RULE_FLAGS) createCommand.on(`option:${flag}`, (value?: string | null) => uses.push({ flag, value: value ?? undefined }));
   createCommand.action(action((cli, name: string, flags: CreateFlags) => create(cli, name, flags, uses)));
 
   firewalls

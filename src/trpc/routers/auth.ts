@@ -1,6 +1,6 @@
 import { z } from "zod";
+import { callerIdentity } from "../../accounts/caller-identity";
 import { logIn } from "../../accounts/login";
-import { listUserAccounts } from "../../accounts/members";
 import { loginInput, signupInput } from "../../accounts/schemas";
 import { createSession, endSession, switchAccount } from "../../accounts/sessions";
 import { signUp } from "../../accounts/signup";
@@ -45,19 +45,7 @@ export const authRouter = router({
   }),
 
   /** Who is calling: a person (with their accounts) or an API key. Null when signed out. */
-  me: publicProcedure.query(async ({ ctx }) => {
-    const caller = ctx.caller;
-    if (!caller) return null;
-    const accounts = caller.user ? await listUserAccounts(ctx.db, caller.user.userId) : [];
-    return {
-      kind: caller.actor.kind,
-      userId: caller.user?.userId ?? null,
-      email: caller.user?.email ?? null,
-      accountId: caller.accountId,
-      role: caller.role,
-      accounts,
-    };
-  }),
+  me: publicProcedure.query(({ ctx }) => (ctx.caller ? callerIdentity(ctx.db, ctx.caller) : null)),
 
   switchAccount: userProcedure.input(z.object({ accountId: safeString().max(64) })).mutation(async ({ ctx, input }) => {
     await switchAccount(ctx.db, ctx.user, input.accountId);
