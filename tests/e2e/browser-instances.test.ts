@@ -132,11 +132,17 @@ describe("instances in the browser", () => {
     expect(await page.getByTestId("metering-run-row").count()).toBe(1);
 
     await goToList(page);
+    // Stop asks first: the pod's disk goes with it, and billing stops.
     await chat.getByRole("button", { name: "Stop chat-a" }).click();
+    const stop = page.getByRole("dialog", { name: "Stop instance" });
+    expect(await seen(stop.getByText(/The pod's disk is wiped; the model is downloaded again at the next start\. Billing stops now\./))).toBe(true);
+    await stop.getByRole("button", { name: "Stop instance" }).click();
     expect(await seen(stateOf(chat, "stopped"), POD_WAIT)).toBe(true);
     expect(await seen(chat.getByRole("button", { name: "Start chat-a" }))).toBe(true);
 
-    await chat.getByRole("button", { name: "Delete chat-a" }).click();
+    // The rest of a row's actions are in its menu.
+    await chat.getByRole("button", { name: "Actions for chat-a" }).click();
+    await page.getByRole("button", { name: "Delete chat-a" }).click();
     const confirm = page.getByRole("dialog", { name: "Delete instance" });
     expect(await seen(confirm.getByText("Time already billed is not refunded."))).toBe(true);
     await confirm.getByRole("button", { name: "Delete instance" }).click();
@@ -188,10 +194,15 @@ describe("instances in the browser", () => {
     const bulk = page.getByRole("toolbar", { name: "Bulk actions" });
     expect(await seen(bulk.getByText("2 selected"))).toBe(true);
     await bulk.getByRole("button", { name: "Stop selected" }).click();
+    // It asks first, naming the instances it stops.
+    const stop = page.getByRole("dialog", { name: "Stop 2 instances" });
+    expect(await seen(stop.getByTestId("stop-list").getByText("bulk-a"))).toBe(true);
+    expect(await stop.getByTestId("stop-list").getByText("bulk-b").isVisible()).toBe(true);
+    await stop.getByRole("button", { name: "Stop 2 instances" }).click();
     expect(await seen(page.getByRole("status").getByText("Stopping 2 instances."))).toBe(true);
     for (const name of ["bulk-a", "bulk-b"]) expect(await seen(stateOf(row(page, name), "stopped"), POD_WAIT)).toBe(true);
 
-    // Stopping what is already stopped changes nothing, and says why.
+    // Stopping what is already stopped loses nothing, so it does not ask: it changes nothing, and says why.
     await page.getByRole("checkbox", { name: "Select bulk-a" }).check();
     await bulk.getByRole("button", { name: "Stop selected" }).click();
     expect(await seen(page.getByTestId("bulk-skipped").getByText("already stopped"))).toBe(true);

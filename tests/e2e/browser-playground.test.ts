@@ -2,7 +2,8 @@
  * The playground sheet in a real browser against the whole compute side:
  * opened over an instance's page and over the list without leaving either,
  * a chat answer streamed from a reference-runtime pod through /v1 with the
- * session cookie, texts and images embedded on a multimodal embedder, and
+ * session cookie, texts and images embedded on a multimodal embedder (which
+ * offers no Chat tab: only the panels an instance serves), and
  * the sheet's place in the URL (Escape, Back, old links).
  */
 import { afterAll, beforeAll, expect, test } from "bun:test";
@@ -58,7 +59,8 @@ test("the Playground button on an instance's page opens the sheet over it, and a
   expect(new URL(page.url()).pathname).toBe(`/instances/${chat.id}`);
   expect(search().get("playground")).toBe(chat.id);
   await seen(dialog.getByRole("tab", { name: "Chat", selected: true }));
-  expect(await dialog.getByRole("tab", { name: "Image" }).count()).toBe(0);
+  // A chat runtime serves no embeddings: only the panels it serves.
+  expect(await dialog.getByRole("tab").allTextContents()).toEqual(["Chat"]);
   await seen(dialog.getByRole("combobox", { name: "Firewall" }));
 
   await dialog.getByLabel("Message", { exact: true }).fill("Hello");
@@ -96,18 +98,22 @@ test("Escape closes the sheet and the URL loses its parameter; the page stays", 
   await seen(page.getByRole("button", { name: `Playground for ${chat.displayName}: Opens once the instance is running` }));
 });
 
-test("from the list row: the Embeddings tab first, a text to a vector and its dimension; Back closes it", async () => {
+test("from the list row's menu: an embedder's Embeddings panel and no Chat, a text to a vector and its dimension; Back closes it", async () => {
   await page.goto(`${origin}/instances`);
   await page
     .locator(`[data-instance-id="${embed.id}"]`)
-    .getByRole("button", { name: `Playground for ${embed.displayName}` })
+    .getByRole("button", { name: `Actions for ${embed.displayName}` })
     .click();
+  await page.getByRole("button", { name: `Playground for ${embed.displayName}` }).click();
   const dialog = sheet(embed);
   await seen(dialog);
   expect(new URL(page.url()).pathname).toBe("/instances");
   expect(search().get("playground")).toBe(embed.id);
   const panel = dialog.getByRole("tabpanel", { name: "Embeddings" });
   await seen(dialog.getByRole("tab", { name: "Embeddings", selected: true }));
+  // It serves embeddings only: no Chat tab that would error ("/v1/chat/completions is not available on it").
+  expect(await dialog.getByRole("tab").allTextContents()).toEqual(["Embeddings", "Image"]);
+  expect(await dialog.getByRole("tabpanel", { name: "Chat", includeHidden: true }).count()).toBe(0);
 
   await panel.getByLabel("Text").fill("hello world");
   await panel.getByRole("button", { name: "Embed" }).click();

@@ -2,6 +2,7 @@ import { afterAll, beforeAll } from "bun:test";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { type Browser, type BrowserContext, chromium, type Locator, type Page } from "playwright-core";
+import type { Database } from "../../db/client";
 import { createApp, webBuildDir } from "../../server/app";
 import { loadConfig } from "../../src/config";
 import { randomBase62 } from "../../src/ids";
@@ -50,6 +51,8 @@ export function browserForFile(defaultViewport = { width: 1280, height: 860 }) {
 export interface WebServer {
   /** The origin the browser opens, also the api's PUBLIC_URL (invite links, CSRF). */
   url: string;
+  /** Its database, for tests that insert rows directly (factories). */
+  db: Database;
   stop(): Promise<void>;
 }
 
@@ -72,6 +75,7 @@ export async function startWebServer(): Promise<WebServer> {
   const app = createApp({ db, config: loadConfig({ PORT: String(port), PUBLIC_URL: url }) }).listen({ port, hostname: "127.0.0.1" });
   return {
     url,
+    db,
     stop: async () => {
       await app.stop(true);
     },
