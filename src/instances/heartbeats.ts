@@ -115,12 +115,15 @@ export class HeartbeatBatcher {
       if (beat.progress) booting.push({ instance_id: beat.instanceId, age_ms: age, progress: beat.progress });
     }
     const samples = this.samples;
+    const flushed = this.beats;
     this.beats = new Map();
     this.samples = [];
     if (beats.length) {
       // The runs' last heartbeats: written by runs.ts, the one writer of runs (live runs only).
-      const ended = await recordHeartbeats(this.db, beats);
+      const { ended, busy } = await recordHeartbeats(this.db, beats);
       if (ended.length) for (const listener of this.endedListeners) listener(ended);
+      // A run held by another transaction keeps its beat (and its receive time) for the next flush, unless a newer one came.
+      for (const runId of busy) if (!this.beats.has(runId)) this.beats.set(runId, flushed.get(runId)!);
     }
     if (booting.length) {
       const received = sql`now() - b.age_ms * interval '1 millisecond'`;

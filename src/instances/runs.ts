@@ -111,30 +111,44 @@ export async function markRunning(tx: Transaction, runId: string): Promise<void>
     .where(and(eq(instanceRuns.id, runId), isNull(instanceRuns.endedAt)));
 }
 
+/** What a batch of heartbeats came to, beyond the runs it moved. */
+export interface HeartbeatOutcome {
+  /** Runs that are not live (ended, or gone): their pods are to be told so. */
+  ended: string[];
+  /** Live runs another transaction holds right now (a stop, a tick's batch): their beats wait for the next flush. */
+  busy: string[];
+}
+
 /**
  * Heartbeats batched by the api: each run's last heartbeat becomes its receive time on the database clock
  * (`now()` at the write, less how long the beat waited in the batch). Only live runs move: a stopping pod
  * still beats until it is released, and must not push the heartbeat of its ended run past `ended_at`.
- * Returns the runs of the batch that were not live (ended, or gone): their pods are to be told so.
+ * A run another transaction holds is skipped, never waited for: a bulk stop or the budget watcher locks many
+ * runs in its own order, and a batch waiting on one of them while holding another deadlocked with it.
  */
-export async function recordHeartbeats(db: Executor, beats: { run_id: string; age_ms: number }[]): Promise<string[]> {
-  if (beats.length === 0) return [];
+export async function recordHeartbeats(db: Executor, beats: { run_id: string; age_ms: number }[]): Promise<HeartbeatOutcome> {
+  if (beats.length === 0) return { ended: [], busy: [] };
   const received = sql`now() - b.age_ms * interval '1 millisecond'`;
   // greatest(): a beat that arrives late never moves the heartbeat backwards (metering reads it). A stored
   // heartbeat in the future was written from a pod's clock before reports were timed on receipt: replaced.
-  // One statement: the UPDATE's RETURNING names the live runs, so the batch's others come back without a second query.
-  const rows = await db.execute<{ run_id: string }>(sql`
+  // One statement: the runs it could not move come back with whether they are still live (as of its snapshot).
+  const rows = await db.execute<{ run_id: string; live: boolean }>(sql`
     with b as (
       select * from jsonb_to_recordset(${JSON.stringify(beats)}::jsonb) as b(run_id text, age_ms float8)
-    ), live as (
+    ), held as (
+      select r.id from ${instanceRuns} r
+      where r.id in (select run_id from b) and r.ended_at is null
+      for update of r skip locked
+    ), moved as (
       update ${instanceRuns} set last_heartbeat_at = case
         when ${instanceRuns.lastHeartbeatAt} > now() then ${received}
         else greatest(${instanceRuns.lastHeartbeatAt}, ${received}) end
-      from b where ${instanceRuns.id} = b.run_id and ${instanceRuns.endedAt} is null
+      from b where ${instanceRuns.id} = b.run_id and ${instanceRuns.id} in (select id from held) and ${instanceRuns.endedAt} is null
       returning ${instanceRuns.id}
     )
-    select b.run_id from b where not exists (select from live where live.id = b.run_id)`);
-  return rows.map((row) => row.run_id);
+    select b.run_id, exists (select from ${instanceRuns} r where r.id = b.run_id and r.ended_at is null) as live
+    from b where not exists (select from moved where moved.id = b.run_id)`);
+  return { ended: rows.filter((row) => !row.live).map((row) => row.run_id), busy: rows.filter((row) => row.live).map((row) => row.run_id) };
 }
 
 /** Ends the account is alerted to: the pod failed, was lost or reclaimed, never became healthy, or could not be placed. */
