@@ -112,7 +112,7 @@ export async function markRunning(tx: Transaction, runId: string): Promise<void>
 }
 
 /** What a batch of heartbeats came to, beyond the runs it moved. */
-export interface HeartbeatOutcome {
+export interface HeartbeatWrite {
   /** Runs that are not live (ended, or gone): their pods are to be told so. */
   ended: string[];
   /** Live runs another transaction holds right now (a stop, a tick's batch): their beats wait for the next flush. */
@@ -126,7 +126,7 @@ export interface HeartbeatOutcome {
  * A run another transaction holds is skipped, never waited for: a bulk stop or the budget watcher locks many
  * runs in its own order, and a batch waiting on one of them while holding another deadlocked with it.
  */
-export async function recordHeartbeats(db: Executor, beats: { run_id: string; age_ms: number }[]): Promise<HeartbeatOutcome> {
+export async function recordHeartbeats(db: Executor, beats: { run_id: string; age_ms: number }[]): Promise<HeartbeatWrite> {
   if (beats.length === 0) return { ended: [], busy: [] };
   const received = sql`now() - b.age_ms * interval '1 millisecond'`;
   // greatest(): a beat that arrives late never moves the heartbeat backwards (metering reads it). A stored
