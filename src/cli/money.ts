@@ -34,18 +34,4 @@ export function parseEur(text: string): number {
   return cents;
 }
 
-const eur = new Intl.NumberFormat("en-IE", { style: "currency", currency: "EUR" });
-const signedEur = new Intl.NumberFormat("en-IE", { style: "currency", currency: "EUR", signDisplay: "exceptZero" });
-
-/** `2500` → `€25.00`, `-375` → `-€3.75`. */
-export function formatEur(cents: number): string {
-  return eur.format(decimal(cents));
-}
-
-/** Ledger amounts: `+€25.00`, `-€3.75`, so credits and debits read apart at a glance. */
-export function formatSignedEur(cents: number): string {
-  return signedEur.format(decimal(cents));
-}
-
-/** `1234` → `"1234e-2"`: Intl reads a numeric string as an exact decimal, where `cents / 100` would round large amounts. */
-const decimal = (cents: number) => `${cents}e-2` as Intl.StringNumericLiteral;
+export { formatEur, formatSignedEur } from "../billing/money-format";

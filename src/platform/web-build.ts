@@ -20,6 +20,7 @@ const sources = [
   "../src/metering/forecast.ts",
   "../src/usage/types.ts",
   "../src/spend/thresholds.ts",
+  "../src/billing/money-format.ts",
   "../src/public-links.ts",
 ];
 

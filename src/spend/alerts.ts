@@ -1,7 +1,7 @@
+import { formatEur } from "../billing/money-format";
 import { formatRunway } from "../metering/forecast";
 import type { Alert } from "../notifications/notify";
 import type { BudgetThreshold } from "./thresholds";
-import { formatEur } from "./words";
 
 /**
  * The words and facts of every alert, in one place: the bell shows `title` and `body`, the webhook carries

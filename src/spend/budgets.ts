@@ -1,12 +1,12 @@
 import { type SQL, sql } from "drizzle-orm";
 import type { Executor } from "../../db/client";
 import { requireOwner } from "../accounts/owners";
+import { formatEur } from "../billing/money-format";
 import { type AccountContext, withTransaction } from "../context";
 import { BudgetReachedError, InvalidInputError } from "../errors";
 import { newId } from "../ids";
 import { displayName, getInstance } from "../instances/queries";
 import { percentSpent } from "./thresholds";
-import { formatEur } from "./words";
 
 export interface Budget {
   id: string;

@@ -1,6 +1,7 @@
 import { and, eq, inArray, isNull, sql } from "drizzle-orm";
 import type { Executor, Transaction } from "../../db/client";
 import { instances } from "../../db/schema";
+import { formatEur } from "../billing/money-format";
 import { withTransaction } from "../context";
 import { stopInstance } from "../instances/lifecycle";
 import { displayName } from "../instances/queries";
@@ -13,7 +14,6 @@ import { notify } from "../notifications/notify";
 import { budgetAlert, graceAlert, type RunwayLevel, runwayAlert, runwayLevel } from "./alerts";
 import { monthToDateSql } from "./budgets";
 import { thresholdReached } from "./thresholds";
-import { formatEur } from "./words";
 
 export interface WatchReport {
   budgetsChecked: number;

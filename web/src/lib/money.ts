@@ -1,21 +1,10 @@
 // The runway in words comes from the api's own forecast rules, so Billing, the instance pages and `qdz balance` say the same.
+
+/** Money is integer EUR cents everywhere; the api's formatting is the one place it becomes text. */
+export { formatEur, formatSignedEur } from "../../../src/billing/money-format";
 export { formatRunway, runwayPhrase } from "../../../src/metering/forecast";
 
-const eur = new Intl.NumberFormat("en-IE", { style: "currency", currency: "EUR" });
-const signedEur = new Intl.NumberFormat("en-IE", { style: "currency", currency: "EUR", signDisplay: "exceptZero" });
-
-/** `1234` → `"1234e-2"`: Intl reads a numeric string as an exact decimal, where `cents / 100` would round large amounts. */
-const decimal = (cents: number) => `${cents}e-2` as Intl.StringNumericLiteral;
-
-/** Money is integer EUR cents everywhere; this is the one place it becomes text. */
-export function formatEur(cents: number): string {
-  return eur.format(decimal(cents));
-}
-
-/** Ledger amounts: `+€25.00`, `-€3.75`, so credits and debits read apart at a glance. */
-export function formatSignedEur(cents: number): string {
-  return signedEur.format(decimal(cents));
-}
+import { formatEur } from "../../../src/billing/money-format";
 
 /** An hourly rate: `€2.80/h`. */
 export function formatEurPerHour(cents: number): string {
