@@ -15,7 +15,7 @@ import { loadConfig, projectRoot } from "../../src/config";
 import { type ActionResult, fireDueRules } from "../../src/schedules/fire";
 import { createRules } from "../../src/schedules/rules";
 import { canonicalTimeZone } from "../../src/usage/time-zone";
-import { browserForFile, seen } from "../support/browser";
+import { browserForFile, seen, signInInBrowser } from "../support/browser";
 import { freePort } from "../support/cluster";
 import { freshDatabase } from "../support/db";
 import { contextOf, insertInstanceRow, newUser, type TestUser } from "../support/factories";
@@ -53,11 +53,7 @@ async function owner(): Promise<{ user: TestUser; instanceId: string }> {
 
 async function signIn(user: TestUser, viewport?: { width: number; height: number }): Promise<Page> {
   const page = await newPage(viewport);
-  await page.goto(`${origin}/login`);
-  await page.getByLabel("Email", { exact: true }).fill(user.email);
-  await page.getByLabel("Password", { exact: true }).fill(user.password);
-  await page.getByRole("button", { name: "Sign in" }).click();
-  await page.waitForURL("**/instances");
+  await signInInBrowser(page, origin, user);
   return page;
 }
 

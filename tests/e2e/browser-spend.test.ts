@@ -22,7 +22,7 @@ import { setBudget } from "../../src/spend/budgets";
 import { postInstanceEntry } from "../../src/usage/rollup";
 import { setEndpoint } from "../../src/webhooks/endpoints";
 import { webhookUrlPolicy } from "../../src/webhooks/url-policy";
-import { browserForFile, seen } from "../support/browser";
+import { browserForFile, seen, signInInBrowser } from "../support/browser";
 import { freePort } from "../support/cluster";
 import { freshDatabase } from "../support/db";
 import { contextOf, insertInstanceRow, newUser, type TestUser } from "../support/factories";
@@ -83,11 +83,7 @@ async function spender(): Promise<Spender> {
 
 async function signIn(user: TestUser, viewport?: { width: number; height: number }): Promise<Page> {
   const page = await newPage(viewport);
-  await page.goto(`${origin}/login`);
-  await page.getByLabel("Email", { exact: true }).fill(user.email);
-  await page.getByLabel("Password", { exact: true }).fill(user.password);
-  await page.getByRole("button", { name: "Sign in" }).click();
-  await page.waitForURL("**/instances");
+  await signInInBrowser(page, origin, user);
   return page;
 }
 

@@ -14,7 +14,7 @@ import type { Locator, Page } from "playwright-core";
 import { projectRoot } from "../../src/config";
 import { beginRun } from "../../src/instances/runs";
 import { settleRun } from "../../src/metering/settle";
-import { browserForFile, requireWebBuild, seen } from "../support/browser";
+import { browserForFile, requireWebBuild, seen, signInInBrowser } from "../support/browser";
 import { referenceLaunch, startCompute, waitFor } from "../support/compute";
 import { insertInstanceRow } from "../support/factories";
 
@@ -128,11 +128,7 @@ async function signedIn(viewport?: { width: number; height: number }): Promise<P
   const page = await newPage(viewport);
   const cdp = await page.context().newCDPSession(page);
   await cdp.send("Emulation.setTimezoneOverride", { timezoneId: TIME_ZONE });
-  await page.goto(`${origin}/login`);
-  await page.getByLabel("Email", { exact: true }).fill(history.email);
-  await page.getByLabel("Password", { exact: true }).fill(history.password);
-  await page.getByRole("button", { name: "Sign in" }).click();
-  await page.waitForURL("**/instances");
+  await signInInBrowser(page, origin, history);
   return page;
 }
 

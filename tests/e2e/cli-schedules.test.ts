@@ -10,7 +10,7 @@ import { sql } from "drizzle-orm";
 import { createClient } from "../../src/cli/client";
 import { CredentialStore } from "../../src/cli/credentials";
 import { randomBase62 } from "../../src/ids";
-import { browserForFile, seen } from "../support/browser";
+import { browserForFile, seen, signInInBrowser } from "../support/browser";
 import { expectCopy, failed, parsed } from "../support/cli-results";
 import { freshDatabase } from "../support/db";
 import { insertInstanceRow } from "../support/factories";
@@ -332,11 +332,7 @@ describe("a stop rule on a running instance", () => {
 
     // The same execution on the instance's Schedule tab, in the browser, as the same person signed in there.
     const page = await newPage();
-    await page.goto(`${platform.url}/login`);
-    await page.getByLabel("Email", { exact: true }).fill(email);
-    await page.getByLabel("Password", { exact: true }).fill(PASSWORD);
-    await page.getByRole("button", { name: "Sign in" }).click();
-    await page.waitForURL("**/instances");
+    await signInInBrowser(page, platform.url, { email, password: PASSWORD });
     await page.goto(`${platform.url}/instances/${id}?tab=schedule`);
     const row = page.getByTestId("execution-row");
     await seen(row.first());

@@ -90,6 +90,15 @@ export async function seen(locator: Locator, timeout = 10_000): Promise<true> {
 
 export const TEST_PASSWORD = "correct horse battery staple";
 
+/** A returning person signs in on the login page and lands in the app. */
+export async function signInInBrowser(page: Page, origin: string, who: { email: string; password: string }): Promise<void> {
+  await page.goto(`${origin}/login`);
+  await page.getByLabel("Email", { exact: true }).fill(who.email);
+  await page.getByLabel("Password", { exact: true }).fill(who.password);
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await page.waitForURL("**/instances");
+}
+
 /** A new person signs up on the sign-up page and lands in the app; returns their email (`<who>-<random>@example.com`). */
 export async function signUpInBrowser(page: Page, origin: string, who: string): Promise<string> {
   const email = `${who}-${randomBase62(6).toLowerCase()}@example.com`;
