@@ -2,6 +2,7 @@ import type { PgBoss } from "pg-boss";
 import { type JobName, type JobPayloads, jobNames } from "../src/jobs/names";
 import { billingTick } from "./billing-tick";
 import { deliverWebhook } from "./deliver-webhook";
+import { foldUsage } from "./fold-usage";
 import { graceSweep } from "./grace-sweep";
 import { installRuntime } from "./install-runtime";
 import type { JobDefinition, WorkerServices } from "./job";
@@ -25,6 +26,7 @@ export const registry: { [N in JobName]: JobDefinition<N> } = {
   "billing.tick": billingTick,
   "billing.settle-run": settleRun,
   "usage.prune-samples": pruneSamples,
+  "usage.fold-days": foldUsage,
   "spend.watch": spendWatch,
   "webhooks.deliver": deliverWebhook,
   "schedules.fire": fireSchedules,

@@ -22,6 +22,8 @@ export interface JobPayloads {
   "billing.settle-run": { runId: string };
   /** Deletes resource samples older than RESOURCE_SAMPLE_RETENTION_HOURS, in small batches. */
   "usage.prune-samples": Record<string, never>;
+  /** Folds each UTC day, an hour after it ends, from the instance hours into the daily usage rollup. */
+  "usage.fold-days": Record<string, never>;
   /** Compares month-to-date spend with budgets and runway with its thresholds: alerts once per crossing, stops at 100 %. */
   "spend.watch": Record<string, never>;
   /** POSTs one alert to the account's webhook endpoint, signed; retried with backoff, every attempt logged. */
@@ -43,6 +45,7 @@ export const jobNames = [
   "billing.tick",
   "billing.settle-run",
   "usage.prune-samples",
+  "usage.fold-days",
   "spend.watch",
   "webhooks.deliver",
   "schedules.fire",

@@ -6,6 +6,7 @@ import { type AccountContext, withTransaction } from "../context";
 import { BudgetReachedError, InvalidInputError } from "../errors";
 import { newId } from "../ids";
 import { displayName, getInstance } from "../instances/queries";
+import { foldedThroughSql } from "../usage/fold";
 import { percentSpent } from "./thresholds";
 
 export interface Budget {
@@ -34,12 +35,15 @@ const monthStartSql = sql`date_trunc('month', now(), 'UTC')`;
 
 /**
  * Net spend since the start of this UTC month: the account's (its hours, at most 744 rows), or one instance's
- * (its days, at most 31: the watcher reads every instance budget at every tick).
+ * (its folded days and the hours since, about 55 rows at most: the watcher reads every instance budget at
+ * every tick).
  */
 export function monthToDateSql(scope: { accountId: string | SQL } | { instanceId: string | SQL }): SQL {
   return "instanceId" in scope
-    ? sql`(select coalesce(sum(u.cost_cents - u.refunded_cents), 0) from instance_usage_daily u
-           where u.instance_id = ${scope.instanceId} and u.day >= ${monthStartSql})`
+    ? sql`((select coalesce(sum(u.cost_cents - u.refunded_cents), 0) from instance_usage_daily u
+            where u.instance_id = ${scope.instanceId} and u.day >= ${monthStartSql} and u.day < ${foldedThroughSql})
+         + (select coalesce(sum(u.cost_cents - u.refunded_cents), 0) from instance_usage_hourly u
+            where u.instance_id = ${scope.instanceId} and u.hour >= greatest(${monthStartSql}, ${foldedThroughSql})))`
     : sql`(select coalesce(sum(u.cost_cents - u.refunded_cents), 0) from account_usage_hourly u
            where u.account_id = ${scope.accountId} and u.hour >= ${monthStartSql})`;
 }

@@ -6,6 +6,7 @@ import type { AccountContext } from "../context";
 import { NotFoundError } from "../errors";
 import { layoutBuckets, type UsageLayout } from "./buckets";
 import { databaseNow } from "./clock";
+import { foldedThroughSql } from "./fold";
 import { type AccountUsageQuery, accountUsageQuery } from "./schemas";
 import { slotStarts, slotSums, toBuckets, toCards } from "./sums";
 import type { AccountUsage, InstanceCost } from "./types";
@@ -50,9 +51,9 @@ function readSnapshot<T>(db: Executor, fn: (tx: Executor) => Promise<T>): Promis
 }
 
 /**
- * The range's most expensive instances. The range's whole UTC days come from the daily rollup, one row per
- * instance and day (1,000 instances over 90 days: 90,000 rows where the hours would be 2.16 million), and
- * the hours before the first and after the last whole day from the hourly one.
+ * The range's most expensive instances. The range's whole, folded UTC days come from the daily rollup, one row
+ * per instance and day (1,000 instances over 90 days: 90,000 rows where the hours would be 2.16 million), and
+ * the hours before the first whole day and from the fold's mark (or the last whole day) on from the hourly one.
  */
 async function topInstances(db: Executor, accountId: string, layout: UsageLayout): Promise<InstanceCost[]> {
   const from = layout.from.getTime();
@@ -61,17 +62,18 @@ async function topInstances(db: Executor, accountId: string, layout: UsageLayout
   if (days.to <= days.from) days = { from: to, to };
   const at = (ms: number) => sql`${new Date(ms).toISOString()}::timestamptz`;
   const rows = await db.execute<{ instance_id: string; cost: string; seconds: string; refunded: string; name: string; deleted: boolean }>(sql`
-    with ranked as (
+    with split as (select least(greatest(${foldedThroughSql}, ${at(days.from)}), ${at(days.to)}) as at),
+    ranked as (
       select instance_id, sum(cost_cents) as cost, sum(billable_seconds) as seconds, sum(refunded_cents) as refunded
       from (
         select instance_id, cost_cents, billable_seconds, refunded_cents from instance_usage_daily
-        where account_id = ${accountId} and day >= ${at(days.from)} and day < ${at(days.to)}
+        where account_id = ${accountId} and day >= ${at(days.from)} and day < (select at from split)
         union all
         select instance_id, cost_cents, billable_seconds, refunded_cents from instance_usage_hourly
         where account_id = ${accountId} and hour >= ${at(from)} and hour < ${at(days.from)}
         union all
         select instance_id, cost_cents, billable_seconds, refunded_cents from instance_usage_hourly
-        where account_id = ${accountId} and hour >= ${at(days.to)} and hour < ${at(to)}
+        where account_id = ${accountId} and hour >= (select at from split) and hour < ${at(to)}
       ) usage
       group by instance_id
       order by cost desc, seconds desc, instance_id

@@ -1,5 +1,6 @@
 import { sql } from "drizzle-orm";
 import type { Executor } from "../../db/client";
+import { foldedThroughSql } from "./fold";
 
 export interface UsageDrift {
   /** Which sum disagrees: an instance's hour against the ledger, its day or its account's hour against its hours, its seconds against its runs. */
@@ -15,7 +16,7 @@ export interface UsageDrift {
 /**
  * Where the usage rollups disagree with what they are sums of: always empty, or there is a bug. Cost and
  * refunds of every instance hour against the ledger's debits and refunds dated in it (entries of an instance of
- * their own account), each instance day and account hour against the instance hours, and each instance's
+ * their own account), each folded instance day and each account hour against the instance hours, and each instance's
  * seconds against its runs' billed seconds. A whole-table check, as `findBalanceDrift` is; `accountId` narrows it.
  */
 export async function findUsageDrift(db: Executor, accountId?: string): Promise<UsageDrift[]> {
@@ -37,9 +38,10 @@ export async function findUsageDrift(db: Executor, accountId?: string): Promise<
     union all
     select 'instance day', coalesce(d.instance_id, h.instance_id), coalesce(d.day, h.day)::text,
            concat(d.cost_cents, ' / ', d.billable_seconds, ' / ', d.refunded_cents), concat(h.cost, ' / ', h.seconds, ' / ', h.refunded)
-    from (select * from instance_usage_daily where ${only("account_id")}) d
+    from (select * from instance_usage_daily where ${only("account_id")} and day < ${foldedThroughSql}) d
     full join (select instance_id, date_trunc('day', hour, 'UTC') as day, sum(cost_cents) as cost, sum(billable_seconds) as seconds,
-                      sum(refunded_cents) as refunded from hours group by 1, 2) h on h.instance_id = d.instance_id and h.day = d.day
+                      sum(refunded_cents) as refunded from hours where hour < ${foldedThroughSql} group by 1, 2) h
+      on h.instance_id = d.instance_id and h.day = d.day
     where (d.cost_cents, d.billable_seconds, d.refunded_cents) is distinct from (h.cost, h.seconds, h.refunded)
     union all
     select 'account hour', coalesce(a.account_id, h.account_id), coalesce(a.hour, h.hour)::text,

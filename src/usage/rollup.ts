@@ -4,12 +4,13 @@ import { type LedgerEntry, type NewLedgerEntry, type Posted, postEntry } from ".
 import { withTransaction } from "../context";
 
 /**
- * The three rollups' writes, as data-modifying CTEs that add the rows of a CTE named `usage_deltas`
- * (instance_id, account_id, at, cost_cents, billable_seconds, refunded_cents) to the UTC hour (and day) of
- * `at`. The caller's statement runs them in its own transaction, beside the ledger entries they mirror, and
- * names them in its final select (`usageRollupCounts`) so every writer takes the row locks in one order:
- * the balance first (its own CTE or `postEntry`), then instance hours, instance days, account hours, each
- * sorted by key. Two writers of one instance or account wait for each other; they never deadlock.
+ * The hourly rollups' writes, as data-modifying CTEs that add the rows of a CTE named `usage_deltas`
+ * (instance_id, account_id, at, cost_cents, billable_seconds, refunded_cents) to the UTC hour of `at` (the
+ * daily rollup is folded from the instance hours later: `foldUsageDays`). The caller's statement runs them in
+ * its own transaction, beside the ledger entries they mirror, and names them in its final select
+ * (`usageRollupCounts`) so every writer takes the row locks in one order: the balance first (its own CTE or
+ * `postEntry`), then instance hours, account hours, each sorted by key. Two writers of one instance or account
+ * wait for each other; they never deadlock.
  */
 export function usageRollupCtes(): SQL {
   const add = sql.raw(`cost_cents = u.cost_cents + excluded.cost_cents,
@@ -21,13 +22,6 @@ export function usageRollupCtes(): SQL {
       select instance_id, date_trunc('hour', at, 'UTC'), account_id, sum(cost_cents), sum(billable_seconds), sum(refunded_cents)
       from usage_deltas group by 1, 2, 3 order by 1, 2
       on conflict (instance_id, hour) do update set ${add}
-      returning 1
-    ),
-    usage_instance_days as (
-      insert into instance_usage_daily as u (instance_id, day, account_id, cost_cents, billable_seconds, refunded_cents)
-      select instance_id, date_trunc('day', at, 'UTC'), account_id, sum(cost_cents), sum(billable_seconds), sum(refunded_cents)
-      from usage_deltas group by 1, 2, 3 order by 1, 2
-      on conflict (instance_id, day) do update set ${add}
       returning 1
     ),
     usage_account_hours as (
@@ -42,7 +36,6 @@ export function usageRollupCtes(): SQL {
 /** The final select's columns that run the rollup CTEs, in lock order (see `usageRollupCtes`). */
 export function usageRollupCounts(): SQL {
   return sql`(select count(*) from usage_instance_hours)::integer as usage_instance_hours,
-    (select count(*) from usage_instance_days)::integer as usage_instance_days,
     (select count(*) from usage_account_hours)::integer as usage_account_hours`;
 }
 

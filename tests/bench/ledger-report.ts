@@ -307,7 +307,8 @@ function explanation(report: Report, med: (key: string, at?: 0 | 1) => number, r
       `from the ledger at all. From an hourly rollup (one row per instance and hour, built here from the ledger in ${large.rollupS.toFixed(1)} s) ` +
       `the heavy account's month reads in ${ms(med("rollup-account-month"))} and one instance's in ${ms(med("rollup-instance-month"))}. ` +
       (report.usageRollups
-        ? "Issue 12's rollups (`instance_usage_hourly`, `instance_usage_daily`, `account_usage_hourly`) are written that way: by `billRuns`' own statement, "
+        ? "Issue 12's hourly rollups (`instance_usage_hourly`, `account_usage_hourly`; the daily one is folded from the hours once a day is over) " +
+          "are written that way: by `billRuns`' own statement, "
         : "Write it in `billRuns`' own statement (one more step after the debits, `insert … on conflict do update`) and beside the refund in settlement: ") +
       "in the same transaction as the entries, so it cannot disagree with the ledger, and idempotent for free, because only a run the statement bills " +
       "adds to it and a replayed tick bills none. It costs an upsert per billed run per tick into a table 60× smaller than the ledger; a drift check " +

@@ -312,7 +312,7 @@ function report(singles: SingleResult[], pair: ConcurrentResult | undefined, met
       "vacuumed and analysed. Timed as the app role with a pool of two connections, as many as the machine has cores: **floor** = one plain " +
       "`UPDATE instance_runs SET billed_seconds, billed_cents` over the same live runs on one connection (rolled back, then vacuumed); " +
       "**tick** = `billingTick(db)` with its defaults (two lanes on the two connections, batches of 2,000 runs, one transaction each: " +
-      "claim `FOR UPDATE SKIP LOCKED`, run rows, one ledger debit per run, balances, the three usage rollups); " +
+      "claim `FOR UPDATE SKIP LOCKED`, run rows, one ledger debit per run, balances, the two hourly usage rollups (the daily one is folded once a day, off the tick)); " +
       "**re-tick** = an immediate second tick that finds nothing new. " +
       "One measurement per size, so read the ratios, not the third decimal.",
     "",

@@ -12,8 +12,10 @@ import { billingTick } from "../../src/metering/tick";
 import { listNotifications, markRead } from "../../src/notifications/list";
 import { assertWithinBudgets, listBudgets, setBudget } from "../../src/spend/budgets";
 import { watchSpend } from "../../src/spend/watch";
+import { foldUsageDays } from "../../src/usage/fold";
 import { freshDatabase } from "../support/db";
 import { meteredAccount, meteredRun } from "../support/metering";
+import { unfoldUsageFrom } from "../support/usage";
 
 const database = await freshDatabase();
 const { db } = database;
@@ -136,6 +138,26 @@ describe("instance budgets", () => {
       values (${instanceId}, date_trunc('month', now(), 'UTC') - interval '1 day', ${accountId}, 9999)`);
     await setBudget(owner(accountId), { instanceId, monthlyCents: 100 });
     expect((await listBudgets(owner(accountId))).instances[0]).toMatchObject({ spentCents: 0, percent: 0 });
+  });
+
+  test("an instance's month-to-date spend reads the same from its hours and, once the day is folded, from its day", async () => {
+    const accountId = await meteredAccount(db);
+    const { instanceId, runId } = await meteredRun(db, accountId, CENT_A_SECOND, 0);
+    await setBudget(owner(accountId), { instanceId, monthlyCents: 1000 });
+    await ranFor(runId, 150);
+    const spent = async () => (await listBudgets(owner(accountId))).instances[0]!.spentCents;
+    expect(await spent()).toBe(150);
+
+    const [today] = await db.execute<{ start: string; tomorrow: Date }>(
+      sql`select date_trunc('day', now(), 'UTC')::text as start, date_trunc('day', now(), 'UTC') + interval '1 day 1 hour' as tomorrow`,
+    );
+    expect(await foldUsageDays(db, { now: new Date(today!.tomorrow) })).toMatchObject({ days: 1 });
+    try {
+      expect(await spent()).toBe(150);
+    } finally {
+      await unfoldUsageFrom(database.owner(), today!.start);
+    }
+    expect(await spent()).toBe(150);
   });
 
   test("deleting an instance deletes its budget; its alerts stay", async () => {

@@ -8,13 +8,14 @@ import { newId } from "../../src/ids";
 import { billingTick } from "../../src/metering/tick";
 import { accountUsage } from "../../src/usage/account";
 import { findUsageDrift } from "../../src/usage/drift";
+import { foldUsageDays } from "../../src/usage/fold";
 import { instanceUsage } from "../../src/usage/instance";
 import type { UsageBucket, UsageRange } from "../../src/usage/types";
 import { freshDatabase } from "../support/db";
 import { expectTrpcError } from "../support/errors";
 import { contextOf, insertInstanceRow, newApiKey, newUser, type TestUser, testConfig, trpc } from "../support/factories";
 import { debitedFor, meteredRun } from "../support/metering";
-import { pastRun, rebuildUsageRollups } from "../support/usage";
+import { pastRun, rebuildUsageRollups, unfoldUsageFrom } from "../support/usage";
 
 const database = await freshDatabase();
 const { db } = database;
@@ -336,6 +337,64 @@ describe("tRPC and REST", () => {
     const inference = await get("", (await newApiKey(db, alice.user, { scope: "inference" })).secret);
     expect(inference.status).toBe(403);
     expect((await inference.json()).error.message).toContain("'read'");
+  });
+});
+
+describe("the daily fold", () => {
+  const views = async () => ({
+    account: await Promise.all((["24h", "7d", "30d", "90d"] as const).map((range) => accountUsage(alice.ctx, { range, timeZone: BERLIN, now: NOW }))),
+    instance: await instanceUsage(alice.ctx, { instanceId: a, range: "90d", timeZone: "UTC", now: NOW }),
+  });
+  const folded = async () => {
+    const [row] = await db.execute<{ at: string; days: number }>(sql`
+      select (select folded_through from usage_daily_fold)::text as at,
+             (select count(*)::integer from instance_usage_daily where account_id = ${alice.user.accountId}) as days`);
+    return row!;
+  };
+
+  test("the usage pages read the same before any day is folded, while the days fold, and after", async () => {
+    const settled = await views();
+    await unfoldUsageFrom(database.owner(), "2026-03-01T00:00:00Z");
+    expect(await folded()).toMatchObject({ days: 0 });
+    expect(await views()).toEqual(settled);
+
+    // Part of the history: the mark stops at the day's start, mid-range.
+    const first = await foldUsageDays(db, { maxDays: 30 });
+    expect(first).toMatchObject({ foldedThrough: "2026-03-31T00:00:00Z", days: 30 });
+    expect(await views()).toEqual(settled);
+
+    const rest = await foldUsageDays(db, { maxDays: 1000 });
+    expect(rest.days).toBeGreaterThan(200);
+    expect(await views()).toEqual(settled);
+    expect(await findUsageDrift(db)).toEqual([]);
+    // Only days with usage have rows (UTC days): A's 4, 5, 28, 29, 31 March and 2 and 3 April, B's 2 April.
+    expect((await folded()).days).toBe(8);
+  });
+
+  test("a day folds an hour after it ends, by the database clock, and folding it again changes nothing", async () => {
+    await unfoldUsageFrom(database.owner(), "2026-04-02T00:00:00Z");
+    const daily = () => db.execute(sql`select * from instance_usage_daily where account_id = ${alice.user.accountId} order by instance_id, day`);
+    const before = await daily();
+    expect(await foldUsageDays(db, { now: new Date("2026-04-03T00:59:59Z") })).toMatchObject({ foldedThrough: "2026-04-02T00:00:00Z", days: 0 });
+    const once = await foldUsageDays(db, { now: new Date("2026-04-03T01:00:00Z") });
+    expect(once).toMatchObject({ foldedThrough: "2026-04-03T00:00:00Z", days: 1 });
+    const rows = await daily();
+    expect(rows.length).toBe(before.length + 2);
+
+    await db.execute(sql`update usage_daily_fold set folded_through = '2026-04-02T00:00:00Z'`);
+    expect(await foldUsageDays(db, { now: new Date("2026-04-03T01:00:00Z") })).toEqual(once);
+    expect(await daily()).toEqual(rows);
+  });
+
+  test("three workers folding at once fold each day once", async () => {
+    const settled = await views();
+    await unfoldUsageFrom(database.owner(), "2026-03-01T00:00:00Z");
+    const reports = await Promise.all([1, 2, 3].map(() => foldUsageDays(db, { maxDays: 1000 })));
+    const span = (Date.parse((await folded()).at) - Date.parse("2026-03-01T00:00:00Z")) / 86_400_000;
+    expect(span).toBeGreaterThan(200);
+    expect(reports.reduce((days, report) => days + report.days, 0)).toBe(span);
+    expect(await views()).toEqual(settled);
+    expect(await findUsageDrift(db)).toEqual([]);
   });
 });
 

@@ -69,10 +69,22 @@ export function usageBackfillSql(): string {
   return statements.find((statement) => statement.includes('INSERT INTO "account_usage_hourly"'))!;
 }
 
-/** Empties the rollups and fills them again from the ledger with the migration's backfill. */
+/**
+ * Empties the rollups and fills them again from the ledger with the migration's backfill, keeping of the daily
+ * rollup only the days the fold's mark says it holds (as a database migrated since then has them).
+ */
 export async function rebuildUsageRollups(owner: DatabaseHandle): Promise<void> {
   await owner.sql.begin(async (tx) => {
     await tx.unsafe("delete from instance_usage_hourly; delete from instance_usage_daily; delete from account_usage_hourly");
     await tx.unsafe(usageBackfillSql());
+    await tx.unsafe("delete from instance_usage_daily where day >= (select folded_through from usage_daily_fold)");
+  });
+}
+
+/** Moves the fold's mark back to `day` and forgets the daily rows from it on: those days are unfolded again. */
+export async function unfoldUsageFrom(owner: DatabaseHandle, day: string): Promise<void> {
+  await owner.sql.begin(async (tx) => {
+    await tx`update usage_daily_fold set folded_through = ${day}::timestamptz`;
+    await tx`delete from instance_usage_daily where day >= ${day}::timestamptz`;
   });
 }

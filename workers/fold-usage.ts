@@ -1,0 +1,14 @@
+import { foldUsageDays } from "../src/usage/fold";
+import { defineJob } from "./job";
+
+/** Every 10 minutes: folds the UTC days that ended over an hour ago; two overlapping runs leave it to one. */
+export const foldUsage = defineJob({
+  name: "usage.fold-days",
+  queue: { retryLimit: 2, expireInSeconds: 540, deleteAfterSeconds: 3600 },
+  schedule: "*/10 * * * *",
+  async handle(_payload, { db }) {
+    const report = await foldUsageDays(db);
+    if (report.days > 0) console.log("fold usage days:", JSON.stringify(report));
+    return report;
+  },
+});
