@@ -8,6 +8,7 @@ import type { AccountContext } from "../src/context";
 import { DomainError, type ErrorCode, ForbiddenError, InvalidInputError, UnauthenticatedError } from "../src/errors";
 import { newRequestId } from "../src/ids";
 import { BodyTooLargeError, readBodyWithin } from "../src/request-body";
+import { describeIssues } from "../src/validation-messages";
 
 const statuses: Record<ErrorCode, number> = {
   INVALID_INPUT: 400,
@@ -82,7 +83,7 @@ export async function authenticate(
 
 const utf8 = new TextDecoder("utf-8", { fatal: true });
 
-/** Parses a JSON body of at most `maxBytes` (413 beyond, before it is buffered) against `schema`, naming the first bad field. */
+/** Parses a JSON body of at most `maxBytes` (413 beyond, before it is buffered) against `schema`, naming the bad fields. */
 export async function jsonBody<T extends z.ZodType>(request: Request, schema: T, maxBytes: number): Promise<z.output<T>> {
   const bytes = await readBodyWithin(request, maxBytes);
   let body: unknown;
@@ -97,7 +98,7 @@ export async function jsonBody<T extends z.ZodType>(request: Request, schema: T,
 export function parseWith<T extends z.ZodType>(schema: T, value: unknown): z.output<T> {
   const parsed = schema.safeParse(value);
   if (parsed.success) return parsed.data;
-  const issue = parsed.error.issues[0]!;
-  const field = issue.path.join(".");
-  throw new InvalidInputError(field ? `${field}: ${issue.message}` : issue.message, field || undefined);
+  // `field` is the first bad one, for clients that highlight a single input; the message names them all.
+  const field = parsed.error.issues[0]!.path.join(".");
+  throw new InvalidInputError(describeIssues(parsed.error), field || undefined);
 }

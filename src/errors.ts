@@ -77,3 +77,10 @@ export class BudgetReachedError extends DomainError {
     super("PRECONDITION_FAILED", message);
   }
 }
+
+/** Nothing can host the launch right now (no free GPU of the chosen types, a region or price rule): nothing is created. */
+export class NotPlaceableError extends DomainError {
+  constructor(message: string, field: string) {
+    super("PRECONDITION_FAILED", message, field);
+  }
+}

@@ -1,4 +1,9 @@
 import { z } from "zod";
+import { issueMessage } from "./validation-messages";
+
+// Every schema's issues in product words unless the schema wrote its own (src/validation-messages.ts).
+// Here because every input schema imports this module, so no process parses input before it is set.
+z.config({ customError: issueMessage });
 
 /**
  * The one string schema for untrusted input. PostgreSQL cannot store NUL in

@@ -1,14 +1,12 @@
 import { z } from "zod";
 import { safeString } from "../validation";
 
-export const email = safeString()
-  .trim()
-  .toLowerCase()
-  .pipe(z.email({ message: "Enter a valid email address." }).max(254));
+export const email = safeString().trim().toLowerCase().pipe(z.email().max(254));
 
-export const newPassword = safeString().min(10, { message: "Use at least 10 characters." }).max(256, { message: "Use at most 256 characters." });
+// Their messages come from src/validation-messages.ts ("Password must be at least 10 characters.").
+export const newPassword = safeString().min(10).max(256);
 
-export const accountName = safeString().trim().min(1, { message: "Enter a name." }).max(80);
+export const accountName = safeString().trim().min(1).max(80);
 
 export const signupInput = z.object({
   email,

@@ -1,19 +1,31 @@
 import type { Executor } from "../../db/client";
-import { evaluate, type FiredRule } from "./evaluate";
+import { evaluate, type FiredRule, type PromptText } from "./evaluate";
 import { recordFirewallEvents } from "./events";
-import { type FirewallLookups, firewallLookups } from "./lookup";
+import { type FirewallLookups, firewallLookups, type ScreeningFirewall } from "./lookup";
 import { locateTexts, promptTextsOf, type ScreenedEndpoint, writeTexts } from "./prompt-texts";
+
+/**
+ * A firewall picked for one request instead of the instance's own; `firewallId: null` is none at all.
+ * Who may pick what is the caller's rule (src/proxy/firewall-choice.ts); `addOnly` is how it is kept
+ * here: such a pick applies only to an instance without a firewall, so it can add screening, never
+ * swap the instance's firewall for a weaker one.
+ */
+export interface FirewallPick {
+  firewallId: string | null;
+  addOnly: boolean;
+}
 
 export interface ScreenTarget {
   accountId: string;
   instanceId: string;
-  /** A firewall picked for this request (the playground), instead of the instance's own. */
-  firewallId?: string | null;
+  pick?: FirewallPick | null;
 }
 
 export type ScreenResult<Body extends string | Uint8Array = string | Uint8Array> =
-  | { action: "forward"; body: Body | string }
-  | { action: "block"; rule: { id: string; kind: string }; firewall: { id: string; name: string }; message: string };
+  /** `redacted`: the texts a redaction changed, as the model receives them. */
+  | { action: "forward"; body: Body | string; redacted?: PromptText[] }
+  | { action: "block"; rule: { id: string; kind: string }; firewall: { id: string; name: string }; message: string }
+  | { action: "refuse"; message: string };
 
 /**
  * The proxy's pre-prompt check. With no firewall (the common case) it costs a
@@ -35,9 +47,8 @@ export async function screenPrompt<Body extends string | Uint8Array>(
   } = {},
 ): Promise<ScreenResult<Body>> {
   const lookups = options.lookups ?? firewallLookups;
-  const firewall = target.firewallId
-    ? await lookups.byId(db, target.accountId, target.firewallId)
-    : await lookups.forInstance(db, target.accountId, target.instanceId);
+  const firewall = await chosenFirewall(db, lookups, target);
+  if (firewall === "refused") return { action: "refuse", message: PICK_REFUSED };
   // The hot path: no firewall, so the bytes go on undecoded and unparsed.
   if (!firewall || firewall.rules.length === 0) return { action: "forward", body: original };
   const body = options.parsed ?? parsed(original);
@@ -66,12 +77,27 @@ export async function screenPrompt<Body extends string | Uint8Array>(
   if (result.outcome !== "redact") return { action: "forward", body: original };
   // A copy: the caller's parsed value stays what the client sent.
   const redacted = structuredClone(body);
+  const texts = result.redactedTexts!;
   writeTexts(
     redacted,
     located,
-    result.redactedTexts!.map((t) => t.text),
+    texts.map((t) => t.text),
   );
-  return { action: "forward", body: JSON.stringify(redacted) };
+  return { action: "forward", body: JSON.stringify(redacted), redacted: texts.filter((t, i) => t.text !== prompt.texts[i]!.text) };
+}
+
+const PICK_REFUSED =
+  "This instance's own firewall screens every API-key request: an API key can pick a firewall only for an instance without one. Try other firewalls in the playground.";
+
+async function chosenFirewall(db: Executor, lookups: FirewallLookups, target: ScreenTarget): Promise<ScreeningFirewall | null | "refused"> {
+  const pick = target.pick;
+  if (!pick) return lookups.forInstance(db, target.accountId, target.instanceId);
+  if (pick.addOnly) {
+    const own = await lookups.forInstance(db, target.accountId, target.instanceId);
+    // Naming the instance's own firewall changes nothing; naming another would replace it.
+    if (own && own.id !== pick.firewallId) return "refused";
+  }
+  return pick.firewallId === null ? null : lookups.byId(db, target.accountId, pick.firewallId);
 }
 
 function blockReason(rule: FiredRule): string {

@@ -11,6 +11,12 @@ export type { AssessmentInput, ModelAssessment, Problem, ProblemCode } from "./a
 export interface ValidateOptions {
   /** Metadata to fall back on when the hub cannot be reached; null turns the fallback off. Default: the bundled snapshots. */
   snapshots?: SnapshotStore | null;
+  /**
+   * Asked with the first assessment (its VRAM estimate does not depend on the GPUs): GPUs to judge the
+   * model on instead, such as a default picked from that estimate, or null to keep the first. The
+   * metadata is read once either way.
+   */
+  regpu?: (first: ModelAssessment) => Promise<AssessmentInput["gpus"] | null>;
 }
 
 /**
@@ -24,10 +30,14 @@ export async function validateModel(hub: HubClient, input: AssessmentInput, opti
   const snapshots = options.snapshots === undefined ? bundledSnapshots : options.snapshots;
   try {
     const meta = await loadModelMetadata(hub, repo, snapshots, { ggufFile: input.file });
-    return assessModel(meta, { ...input, repo });
+    const first = assessModel(meta, { ...input, repo });
+    const gpus = options.regpu ? await options.regpu(first) : null;
+    return gpus ? assessModel(meta, { ...input, repo, gpus }) : first;
   } catch (error) {
     if (!(error instanceof HubError)) throw error;
-    return unassessed(repo, input, hubProblem(error, repo, hub.hasToken));
+    const first = unassessed(repo, input, hubProblem(error, repo, hub.hasToken));
+    const gpus = options.regpu ? await options.regpu(first) : null;
+    return gpus ? unassessed(repo, { ...input, gpus }, hubProblem(error, repo, hub.hasToken)) : first;
   }
 }
 

@@ -2,13 +2,15 @@ import { instanceEvents, instances, type RuntimeConfig } from "../../db/schema";
 import { assertLaunchFunded, balanceSummary } from "../billing/grace";
 import { type Catalog, type Runtime, readCatalog } from "../catalog/queries";
 import { type AccountContext, withTransaction } from "../context";
-import { ConflictError, InvalidInputError } from "../errors";
+import { ConflictError, InvalidInputError, NotPlaceableError } from "../errors";
 import type { HubClient } from "../hub/client";
-import { type ModelAssessment, validateModel } from "../hub/validate";
+import { type ModelAssessment, type ValidateOptions, validateModel } from "../hub/validate";
 import { newId } from "../ids";
 import type { JobQueue } from "../jobs/queue";
 import { isUniqueViolation } from "../platform/pg-errors";
-import { lockPricing, maxHourlyRate, modelClassFor } from "../pricing/snapshot";
+import { catalogRates, lockPricing, maxHourlyRate, modelClassFor } from "../pricing/snapshot";
+import type { Offer } from "../scheduler/offers";
+import { type PlaceabilityConstraints, placeability } from "../scheduler/placeability";
 import { assertWithinBudgets } from "../spend/budgets";
 import { beginRun } from "./runs";
 import type { LaunchInput } from "./schemas";
@@ -22,6 +24,8 @@ export interface LaunchDeps {
   hub: (token?: string) => HubClient;
   graceWindowHours: number;
   minRunwayHours: number;
+  /** The providers' capacity now (src/providers/offers.ts): a launch nothing can host is refused. */
+  offers: () => Promise<Offer[]>;
 }
 
 /** A model that failed validation: every problem with its remediation, and the assessment for the UI. */
@@ -33,8 +37,9 @@ export class ModelValidationError extends InvalidInputError {
 
 /**
  * The one launch verb (web, tRPC, CLI): validate the model against the
- * runtime and GPUs, lock the price, refuse what billing refuses, then create
- * the pending instance, its first run and the provisioning job together.
+ * runtime and GPUs, lock the price, refuse what no offer can host now and what
+ * billing refuses, then create the pending instance, its first run and the
+ * provisioning job together.
  */
 export async function launchInstance(ctx: AccountContext, deps: LaunchDeps, input: LaunchInput): Promise<Instance> {
   const catalog = await readCatalog(ctx.db);
@@ -46,6 +51,7 @@ export async function launchInstance(ctx: AccountContext, deps: LaunchDeps, inpu
     gpuPreferences: input.gpuPreferences,
     gpuCount: input.gpuCount,
   });
+  await assertPlaceable(ctx, deps, input, plan);
   const summary = await balanceSummary(ctx.db, ctx.accountId, deps.graceWindowHours);
   assertLaunchFunded(summary, { hourlyRateCents: maxHourlyRate(pricingSnapshot), minRunwayHours: deps.minRunwayHours });
   await assertWithinBudgets(ctx.db, ctx.accountId);
@@ -97,6 +103,32 @@ export async function launchInstance(ctx: AccountContext, deps: LaunchDeps, inpu
   }
 }
 
+/**
+ * Refuses a launch no offer can host now, as the scheduler would judge it at once, with the one reason and
+ * what could be placed instead. Capacity can still go between here and provisioning: that failure is worded
+ * the same way (placementFailure).
+ */
+async function assertPlaceable(ctx: AccountContext, deps: LaunchDeps, input: LaunchInput, plan: LaunchPlan) {
+  const [offers, rates] = await Promise.all([deps.offers(), catalogRates(ctx.db, plan.modelClass)]);
+  const result = placeability({ offers, constraints: placementConstraintsOf(input), rates, requiredGib: plan.assessment?.vram?.totalGiB ?? null });
+  if (!result.placeable) throw new NotPlaceableError(`${result.message} Nothing was launched.`, result.field ?? "gpuPreferences");
+}
+
+/** A launch's placement rules as the scheduler reads them; a new instance is never pinned to a provider yet. */
+export function placementConstraintsOf(
+  input: Pick<LaunchInput, "gpuPreferences" | "gpuCount" | "minVramGib" | "allowedRegions" | "tier" | "maxPriceCentsPerHour">,
+): PlaceabilityConstraints {
+  return {
+    gpuPreferences: input.gpuPreferences,
+    gpuCount: input.gpuCount,
+    minVramGib: input.minVramGib ?? null,
+    allowedRegions: input.allowedRegions,
+    tier: input.tier,
+    maxPriceCentsPerHour: input.maxPriceCentsPerHour ?? null,
+    pinnedProviderId: null,
+  };
+}
+
 interface LaunchPlan {
   serving: boolean;
   task: "chat" | "embeddings" | null;
@@ -108,11 +140,7 @@ interface LaunchPlan {
 
 /** Everything decided before anything is written: catalog lookups, image verification, model validation. */
 export async function planLaunch(catalog: Catalog, deps: Pick<LaunchDeps, "hub">, input: LaunchInput): Promise<LaunchPlan> {
-  const template = input.templateId ? catalog.templates.find((t) => t.id === input.templateId) : undefined;
-  if (input.templateId && !template) throw new InvalidInputError(`There is no template '${input.templateId}'.`, "templateId");
-  const runtimeId = input.runtimeId ?? template?.runtimeId ?? null;
-  const runtime = runtimeId ? catalog.runtimes.find((r) => r.id === runtimeId) : undefined;
-  if (runtimeId && !runtime) throw new InvalidInputError(`There is no runtime '${runtimeId}'.`, "runtimeId");
+  const { template, runtime } = launchTarget(catalog, input);
   for (const gpu of input.gpuPreferences) {
     if (!catalog.gpus.some((g) => g.id === gpu)) throw new InvalidInputError(`There is no GPU type '${gpu}' in the catalog.`, "gpuPreferences");
   }
@@ -156,7 +184,7 @@ export async function planLaunch(catalog: Catalog, deps: Pick<LaunchDeps, "hub">
   return {
     serving: true,
     task,
-    modelClass: modelClassFor({ task, parameterCount: assessment.parameterCount }),
+    modelClass: modelClassOf(assessment),
     assessment,
     defaultServingName: servingNameFrom(input.hfRepo),
     runtimeConfig: {
@@ -173,17 +201,41 @@ export async function planLaunch(catalog: Catalog, deps: Pick<LaunchDeps, "hub">
   };
 }
 
-/** The model checked against the runtime and the smallest GPU among the preferences, so any placement fits. */
+/** The template (if any) and the runtime that would serve its model (null for a plain pod), checked against the catalog. */
+export function launchTarget(
+  catalog: Catalog,
+  input: Pick<LaunchInput, "templateId" | "runtimeId">,
+): { template?: Catalog["templates"][number]; runtime?: Runtime } {
+  const template = input.templateId ? catalog.templates.find((t) => t.id === input.templateId) : undefined;
+  if (input.templateId && !template) throw new InvalidInputError(`There is no template '${input.templateId}'.`, "templateId");
+  const runtimeId = input.runtimeId ?? template?.runtimeId ?? null;
+  const runtime = runtimeId ? catalog.runtimes.find((r) => r.id === runtimeId) : undefined;
+  if (runtimeId && !runtime) throw new InvalidInputError(`There is no runtime '${runtimeId}'.`, "runtimeId");
+  return { template, runtime };
+}
+
+/** The price class of a checked model: an embedder, or a chat model by its size. */
+export function modelClassOf(assessment: Pick<ModelAssessment, "task" | "parameterCount">) {
+  return modelClassFor({ task: assessment.task === "embeddings" ? "embeddings" : "chat", parameterCount: assessment.parameterCount });
+}
+
+/**
+ * The model checked against the runtime and the smallest GPU among the preferences, so any placement fits.
+ * With no preferences it is first sized on the largest GPU, and `regpu` may name the GPUs to judge it on.
+ */
 export async function assess(
   catalog: Catalog,
   deps: Pick<LaunchDeps, "hub">,
   runtime: Runtime,
   input: Pick<LaunchInput, "hfRepo" | "gpuPreferences" | "gpuCount" | "task" | "contextLength" | "modelFile" | "hfToken">,
+  regpu?: ValidateOptions["regpu"],
 ) {
-  const preferred = catalog.gpus.filter((g) => input.gpuPreferences.includes(g.id));
+  const preferred = input.gpuPreferences.length ? catalog.gpus.filter((g) => input.gpuPreferences.includes(g.id)) : catalog.gpus;
   const unknown = input.gpuPreferences.find((gpu) => !preferred.some((g) => g.id === gpu));
   if (unknown || preferred.length === 0) throw new InvalidInputError(`There is no GPU type '${unknown ?? ""}' in the catalog.`, "gpuPreferences");
-  const smallest = preferred.reduce((a, b) => (b.vramGib < a.vramGib ? b : a), preferred[0]!);
+  const byVram = [...preferred].sort((a, b) => a.vramGib - b.vramGib);
+  // The smallest preference, so any placement fits; with none, the largest GPU, only to size the model.
+  const judged = input.gpuPreferences.length ? byVram[0]! : byVram.at(-1)!;
   const support = (r: Runtime) => ({
     name: r.name,
     // "*" (the reference runtime) serves any architecture.
@@ -192,14 +244,18 @@ export async function assess(
     modalities: r.modalities,
     formats: r.formats,
   });
-  return validateModel(deps.hub(input.hfToken), {
-    repo: input.hfRepo!,
-    runtime: support(runtime),
-    task: input.task,
-    gpus: { name: smallest.id, vramGiB: smallest.vramGib, count: input.gpuCount },
-    contextLength: input.contextLength,
-    gpuTypes: catalog.gpus.map((g) => ({ name: g.id, vramGiB: g.vramGib })),
-    file: input.modelFile,
-    alternatives: catalog.runtimes.filter((r) => r.id !== runtime.id && r.id !== "reference").map(support),
-  });
+  return validateModel(
+    deps.hub(input.hfToken),
+    {
+      repo: input.hfRepo!,
+      runtime: support(runtime),
+      task: input.task,
+      gpus: { name: judged.id, vramGiB: judged.vramGib, count: input.gpuCount },
+      contextLength: input.contextLength,
+      gpuTypes: catalog.gpus.map((g) => ({ name: g.id, vramGiB: g.vramGib })),
+      file: input.modelFile,
+      alternatives: catalog.runtimes.filter((r) => r.id !== runtime.id && r.id !== "reference").map(support),
+    },
+    { regpu },
+  );
 }

@@ -4,10 +4,13 @@ import { instanceRuns, instances, placementDecisions, sshKeys } from "../../db/s
 import { newSecret, sha256Hex } from "../auth/secrets";
 import { newId } from "../ids";
 import type { JobQueue } from "../jobs/queue";
+import { currentOffers } from "../providers/offers";
 import type { PodHandle, PodSpec, Provider } from "../providers/provider";
 import type { Offer } from "../scheduler/offers";
-import { explain, type Ranking, rankOffers } from "../scheduler/placement";
+import { leadingReason } from "../scheduler/placeability";
+import { explain, type PlacementConstraints, type Ranking, rankOffers } from "../scheduler/placement";
 import { ProvisioningLease } from "./provisioning-lease";
+import { isReplacement } from "./reclaim";
 import { attachPod, endRun } from "./runs";
 import { canTransition } from "./state-machine";
 import type { Instance } from "./transition";
@@ -75,8 +78,8 @@ async function placeAndProvision(
   runId: string,
   lease: ProvisioningLease,
 ): Promise<"provisioned" | "skipped" | "failed"> {
-  const offers = (await Promise.all(deps.providers.map((p) => p.offers().catch(() => [] as Offer[])))).flat();
-  const ranking = rankOffers(offers, {
+  const offers = await currentOffers(deps.providers);
+  const constraints: PlacementConstraints = {
     gpuPreferences: instance.gpuPreferences,
     gpuCount: instance.gpuCount,
     minVramGib: instance.minVramGib,
@@ -86,7 +89,8 @@ async function placeAndProvision(
     pricing: instance.pricingSnapshot,
     // Pinned mode keeps the provider of the first placement.
     pinnedProviderId: instance.placementMode === "pinned" ? instance.providerId : null,
-  });
+  };
+  const ranking = rankOffers(offers, constraints);
 
   const attempts: Attempt[] = [];
   const spec = await podSpec(deps, instance, runId);
@@ -121,17 +125,25 @@ async function placeAndProvision(
       await tx.select({ id: instances.id }).from(instances).where(eq(instances.id, instance.id)).for("update");
       if (!(await lease.lock(tx))) return false;
       await recordDecision(tx, instance, runId, ranking, attempts, null);
-      const { reason, remediation } = placementFailure(ranking, attempts);
+      const { reason, remediation } = placementFailure(offers, ranking, attempts, constraints);
+      // A re-placement after a reclaim that finds no capacity stops: nothing failed, and a retry is the user's choice.
+      const replacing = await isReplacement(tx, instance.id);
       await endRun(tx, deps.jobs, {
         runId,
         reason: "placement_failed",
         detail: `placement failed: ${reason}`,
-        transition: {
-          to: "failed",
-          cause: `placement failed: ${reason}`,
-          detail: { reason, remediation },
-          patch: { failureReason: reason, failureRemediation: remediation, progress: null },
-        },
+        transition: replacing
+          ? {
+              to: "stopped",
+              cause: `Stopped: no capacity to re-place it after the reclaim (${reason}). Start it again when you choose.`,
+              patch: { progress: null },
+            }
+          : {
+              to: "failed",
+              cause: `placement failed: ${reason}`,
+              detail: { reason, remediation },
+              patch: { failureReason: reason, failureRemediation: remediation, progress: null },
+            },
       });
       return true;
     }),
@@ -241,17 +253,31 @@ async function recordDecision(tx: Executor, instance: Instance, runId: string, r
   });
 }
 
-/** Why nothing could be placed, and what the user can change. */
-export function placementFailure(ranking: Ranking, attempts: Attempt[]): { reason: string; remediation: string } {
+/** Why nothing could be placed, led by the one reason that matters, and what the user can change. */
+export function placementFailure(
+  offers: readonly Offer[],
+  ranking: Ranking,
+  attempts: Attempt[],
+  constraints: PlacementConstraints,
+): { reason: string; remediation: string } {
   if (attempts.length > 0) {
+    // Every attempt's error is in the stored decision; the first says what happened.
+    const more = attempts.length > 1 ? ` (and ${attempts.length - 1} more offer${attempts.length > 2 ? "s" : ""})` : "";
     return {
-      reason: `every offer tried failed to provision (${attempts.map((a) => `${a.offerId}: ${a.error}`).join("; ")})`,
+      reason: `every offer tried failed to provision: ${attempts[0]!.error}${more}`,
       remediation: "Start the instance again in a moment, or allow more GPU types or regions in Settings.",
     };
   }
-  const reasons = [...new Set(ranking.rejected.map((r) => r.reason))].slice(0, 4);
-  return {
-    reason: ranking.rejected.length ? `no offer matches the constraints (${reasons.join("; ")})` : "no provider offers capacity right now",
-    remediation: "Allow more GPU types or regions, pick the other capacity tier, or raise the maximum price in Settings, then Start again.",
-  };
+  const { reason, field } = leadingReason(offers, ranking.rejected, constraints);
+  return { reason, remediation: remediations[field] };
 }
+
+const remediations: Record<ReturnType<typeof leadingReason>["field"], string> = {
+  gpuPreferences: "Allow another GPU type in Settings, or Start again when capacity frees up.",
+  gpuCount: "Launch again with fewer GPUs per pod.",
+  allowedRegions: "Allow more regions in Settings, then Start again.",
+  tier: "Launch again in the other capacity tier.",
+  minVramGib: "Lower the minimum VRAM or allow larger GPU types in Settings, then Start again.",
+  maxPriceCentsPerHour: "Raise the maximum price in Settings, then Start again.",
+  placementMode: "Switch to smart placement in Settings, then Start again.",
+};

@@ -48,6 +48,31 @@ export const launchInput = z
 
 export type LaunchInput = z.infer<typeof launchInput>;
 
+/**
+ * What the Launch page and `--validate-only` ask before a launch: its model and placement fields, where
+ * no GPU type asks for the default pick (the cheapest free GPU the model fits on).
+ */
+export const launchCheckInput = z
+  .object({
+    runtimeId: safeString().max(32).optional(),
+    templateId: safeString().max(64).optional(),
+    hfRepo: safeString().trim().max(200).optional(),
+    modelFile: safeString().max(200).optional(),
+    task: z.enum(["chat", "embeddings"]).optional(),
+    contextLength: z.number().int().min(128).max(1_048_576).optional(),
+    gpuCount: z.number().int().min(1).max(8).default(1),
+    tier: z.enum(["secure", "community"]).default("secure"),
+    hfToken: safeString().max(200).optional(),
+    ...placementFields,
+    gpuPreferences: z.array(gpuId).max(8).default([]),
+  })
+  .refine((input) => Boolean(input.runtimeId) !== Boolean(input.templateId), {
+    message: "Choose either a runtime or a template.",
+    path: ["runtimeId"],
+  });
+
+export type LaunchCheckInput = z.infer<typeof launchCheckInput>;
+
 export const settingsInput = z.object({
   name: safeString().trim().max(80).nullable().optional(),
   description: safeString().trim().max(500).nullable().optional(),

@@ -2,6 +2,7 @@ import { and, eq, inArray } from "drizzle-orm";
 import type { Executor } from "../../db/client";
 import { type PricingSnapshot, prices } from "../../db/schema";
 import { InvalidInputError } from "../errors";
+import type { CatalogRates } from "../scheduler/placeability";
 
 import type { ModelClass } from "./model-class";
 
@@ -39,6 +40,20 @@ export async function lockPricing(
         catalogUpdatedAt: row.updatedAt.toISOString(),
       };
     }),
+  };
+}
+
+/** Every GPU type's catalog price in both tiers for `modelClass`: what a launch of that class would lock now. */
+export async function catalogRates(db: Executor, modelClass: ModelClass): Promise<CatalogRates> {
+  const rows = await db.select().from(prices).where(eq(prices.modelClass, modelClass));
+  return {
+    modelClass,
+    rows: rows.map((row) => ({
+      gpuType: row.gpuTypeId,
+      tier: row.tier,
+      rateCentsPerGpuHour: row.rateCentsPerGpuHour,
+      providerCostCentsPerGpuHour: row.providerCostCentsPerGpuHour,
+    })),
   };
 }
 

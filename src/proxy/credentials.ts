@@ -16,6 +16,8 @@ export interface ProxyPrincipal {
   accountId: string;
   limiterKey: string;
   keyId: string | null;
+  /** A signed-in person's role in the account (the playground); null for an API key. */
+  role: "owner" | "member" | null;
 }
 
 /** The API key in `Authorization: Bearer <key>`, or the 401 to answer: missing, not Bearer, or not shaped like a key. */
@@ -53,7 +55,7 @@ export async function authenticateProxyCall(request: Request, sources: Credentia
   const cookie = authorization ? undefined : new Bun.CookieMap(request.headers.get("cookie") ?? "").get(SESSION_COOKIE);
   if (!cookie) {
     const key = await authenticateBearer(authorization, sources.lookupKey);
-    return { accountId: key.accountId, limiterKey: key.keyId, keyId: key.keyId };
+    return { accountId: key.accountId, limiterKey: key.keyId, keyId: key.keyId, role: null };
   }
   // Stricter than tRPC's CSRF check for writes: a missing Origin is refused too, as every browser POST of ours
   // sends one. A GET (the model list) changes nothing and browsers omit Origin on same-origin GETs; a foreign
@@ -71,5 +73,5 @@ export async function authenticateProxyCall(request: Request, sources: Credentia
   }
   const user = await resolveSession(sources.db, cookie);
   if (!user) throw invalidApiKey("Your session has ended. Sign in again, or pass an API key as 'Authorization: Bearer <key>'.");
-  return { accountId: user.accountId, limiterKey: `session:${user.sessionId}`, keyId: null };
+  return { accountId: user.accountId, limiterKey: `session:${user.sessionId}`, keyId: null, role: user.role };
 }

@@ -6,6 +6,7 @@ import { parseProxyBody, readBody } from "./body";
 import type { ProxyCache } from "./cache";
 import { authenticateProxyCall, type ProxyPrincipal } from "./credentials";
 import { errorAnswer, ProxyError } from "./errors";
+import { FIREWALL_HEADER, firewallPick, REDACTED_HEADER } from "./firewall-choice";
 import { type Endpoint, forward } from "./forward";
 import { type ImageFetchPolicy, publicImagePolicy } from "./images/fetch-image";
 import { inlineImages } from "./images/inline";
@@ -37,8 +38,7 @@ export interface ProxyDeps {
   ready?: () => Promise<void>;
 }
 
-/** Picks a firewall for one request (the playground's dropdown), instead of the instance's own. */
-export const FIREWALL_HEADER = "x-qdz-firewall";
+export { FIREWALL_HEADER } from "./firewall-choice";
 
 export function proxyDeps(input: Omit<ProxyDeps, "limiter" | "images"> & { images?: ImageFetchPolicy }): ProxyDeps {
   const images =
@@ -75,22 +75,23 @@ async function admitted(
 
 /** POST /v1/chat/completions, /v1/completions, /v1/embeddings. */
 export function proxyCall(deps: ProxyDeps, request: Request, endpoint: Endpoint): Promise<Response> {
-  return admitted(deps, request, async (principal, headers) => {
+  return admitted(deps, request, async (principal, admittedHeaders) => {
+    let headers = admittedHeaders;
+    // Before the body is read: a refused pick costs nothing more.
+    const pick = firewallPick(principal, request.headers.get(FIREWALL_HEADER));
     const received = parseProxyBody(await readBody(request, deps.settings.maxBodyBytes));
     const servingName = received.model;
     const upstream = upstreamFor(await deps.cache.route(principal.accountId, servingName), servingName);
     // After routing, so nobody can make the proxy fetch URLs for a model they cannot reach.
     const inlined = endpoint === "embeddings" ? await inlineImages(received, deps.images) : received;
     // The instance's firewall, or the one the playground picked for this request.
-    const screened = await screenPrompt(
-      deps.db,
-      { accountId: principal.accountId, instanceId: upstream.instanceId, firewallId: request.headers.get(FIREWALL_HEADER) },
-      endpoint,
-      inlined.bytes,
-      { parsed: inlined.json },
-    );
+    const screened = await screenPrompt(deps.db, { accountId: principal.accountId, instanceId: upstream.instanceId, pick }, endpoint, inlined.bytes, {
+      parsed: inlined.json,
+    });
     if (screened.action === "block") throw new ProxyError(400, screened.message, "invalid_request_error", "firewall_blocked");
+    if (screened.action === "refuse") throw new ProxyError(403, screened.message, "invalid_request_error", "firewall_pick_refused");
     const body = typeof screened.body === "string" ? new TextEncoder().encode(screened.body) : screened.body;
+    if (screened.redacted) headers = { ...headers, [REDACTED_HEADER]: redactedHeader(screened.redacted) };
     return forward(
       {
         upstream,
@@ -104,6 +105,14 @@ export function proxyCall(deps: ProxyDeps, request: Request, endpoint: Endpoint)
       headers,
     );
   });
+}
+
+/** Most proxies refuse headers past 8–16 KiB: beyond this, only which fields were redacted, not their text. */
+const REDACTED_HEADER_MAX = 8_192;
+
+function redactedHeader(texts: { field: string; text: string }[]): string {
+  const full = encodeURIComponent(JSON.stringify(texts));
+  return full.length <= REDACTED_HEADER_MAX ? full : encodeURIComponent(JSON.stringify(texts.map(({ field }) => ({ field }))));
 }
 
 /** GET /v1/models. */

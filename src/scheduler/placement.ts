@@ -38,6 +38,7 @@ export interface RankedOffer {
 export interface RejectedOffer {
   offer: Offer;
   reason: string;
+  rule: PlacementRule;
 }
 
 export interface Ranking {
@@ -46,20 +47,37 @@ export interface Ranking {
   weights: PlacementWeights;
 }
 
+/** The hard rules in the order they are checked: an offer that breaks a later one came closer to hosting the instance. */
+export const placementRules = ["provider", "gpu", "region", "tier", "perPod", "free", "vram", "price", "maxPrice"] as const;
+export type PlacementRule = (typeof placementRules)[number];
+
+export interface BrokenRule {
+  rule: PlacementRule;
+  message: string;
+}
+
 /** The first rule `offer` breaks, or null when it may host the instance. Hard rules: no weight can override them. */
-export function ruleBroken(offer: Offer, c: PlacementConstraints, price: number | null): string | null {
-  if (c.pinnedProviderId && offer.providerId !== c.pinnedProviderId) return `pinned to provider ${c.pinnedProviderId}`;
-  if (!c.gpuPreferences.includes(offer.gpuType)) return `GPU ${offer.gpuType} is not among the preferences`;
-  if (c.allowedRegions.length > 0 && !c.allowedRegions.includes(offer.region)) return `region ${offer.region} is outside the allowed regions`;
-  if (offer.tier !== c.tier) return `tier ${offer.tier}, not ${c.tier}`;
-  if (offer.gpuCount < c.gpuCount) return `at most ${offer.gpuCount} GPU(s) per pod, ${c.gpuCount} needed`;
-  if (offer.availableGpus < c.gpuCount) return `${offer.availableGpus} GPU(s) free, ${c.gpuCount} needed`;
+export function brokenRule(offer: Offer, c: PlacementConstraints, price: number | null): BrokenRule | null {
+  const broken = (rule: PlacementRule, message: string) => ({ rule, message });
+  if (c.pinnedProviderId && offer.providerId !== c.pinnedProviderId) return broken("provider", `pinned to provider ${c.pinnedProviderId}`);
+  if (!c.gpuPreferences.includes(offer.gpuType)) return broken("gpu", `GPU ${offer.gpuType} is not among the preferences`);
+  if (c.allowedRegions.length > 0 && !c.allowedRegions.includes(offer.region)) return broken("region", `region ${offer.region} is outside the allowed regions`);
+  if (offer.tier !== c.tier) return broken("tier", `tier ${offer.tier}, not ${c.tier}`);
+  if (offer.gpuCount < c.gpuCount) return broken("perPod", `at most ${offer.gpuCount} GPU(s) per pod, ${c.gpuCount} needed`);
+  if (offer.availableGpus < c.gpuCount) return broken("free", `${offer.availableGpus} GPU(s) free, ${c.gpuCount} needed`);
   if (c.minVramGib !== null && offer.vramGib * c.gpuCount < c.minVramGib) {
-    return `${offer.vramGib * c.gpuCount} GiB VRAM, ${c.minVramGib} GiB needed`;
+    return broken("vram", `${offer.vramGib * c.gpuCount} GiB VRAM, ${c.minVramGib} GiB needed`);
   }
-  if (price === null) return `no locked price for ${offer.gpuType}`;
-  if (c.maxPriceCentsPerHour !== null && price > c.maxPriceCentsPerHour) return `costs ${price} cents/h, above the maximum ${c.maxPriceCentsPerHour}`;
+  if (price === null) return broken("price", `no locked price for ${offer.gpuType}`);
+  if (c.maxPriceCentsPerHour !== null && price > c.maxPriceCentsPerHour) {
+    return broken("maxPrice", `costs ${price} cents/h, above the maximum ${c.maxPriceCentsPerHour}`);
+  }
   return null;
+}
+
+/** The first rule's words, or null: what a placement decision stores per rejected offer. */
+export function ruleBroken(offer: Offer, c: PlacementConstraints, price: number | null): string | null {
+  return brokenRule(offer, c, price)?.message ?? null;
 }
 
 /**
@@ -73,8 +91,8 @@ export function rankOffers(offers: readonly Offer[], c: PlacementConstraints, we
   const rejected: RejectedOffer[] = [];
   for (const offer of offers) {
     const price = hourlyRate(c.pricing, offer.gpuType);
-    const reason = ruleBroken(offer, c, price);
-    if (reason) rejected.push({ offer, reason });
+    const broken = brokenRule(offer, c, price);
+    if (broken) rejected.push({ offer, reason: broken.message, rule: broken.rule });
     else candidates.push({ offer, price: price! });
   }
   if (candidates.length === 0) return { ranked: [], rejected, weights };

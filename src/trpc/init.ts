@@ -1,11 +1,12 @@
 import { initTRPC, TRPCError } from "@trpc/server";
-import { ZodError, z } from "zod";
+import { ZodError } from "zod";
 import type { Services } from "../../server/services";
 import type { Caller } from "../auth/caller";
 import { crossSiteRefusal } from "../auth/csrf";
 import { requireScope, scopeForProcedure } from "../auth/scopes";
 import type { AccountContext } from "../context";
 import { DomainError, RateLimitedError } from "../errors";
+import { describeIssues, fieldErrorsOf, issuesOf } from "../validation-messages";
 import { INTERNAL_MESSAGE, toTRPCError } from "./errors";
 import { transformer } from "./wire";
 
@@ -26,12 +27,12 @@ const t = initTRPC.context<TrpcContext>().create({
   transformer,
   errorFormatter({ shape, error, ctx }) {
     const cause = error.cause;
-    const fieldErrors = cause instanceof ZodError ? z.flattenError(cause).fieldErrors : undefined;
+    const invalid = cause instanceof ZodError ? cause : undefined;
     const internal = error.code === "INTERNAL_SERVER_ERROR";
     // tRPC copies a thrown error's message into the shape: for an unknown error that is a query, a path
     // or a stack's worth of internals. Only the log gets it, under the request id the client is shown.
     if (internal) console.error(`[${ctx?.requestId}]`, cause ?? error);
-    const message = internal ? INTERNAL_MESSAGE : cause instanceof ZodError ? describeIssues(cause) : shape.message;
+    const message = internal ? INTERNAL_MESSAGE : invalid ? describeIssues(invalid) : shape.message;
     return {
       ...shape,
       message,
@@ -40,16 +41,14 @@ const t = initTRPC.context<TrpcContext>().create({
         httpStatus: shape.data.httpStatus,
         requestId: ctx?.requestId,
         field: cause instanceof DomainError ? cause.field : undefined,
-        fieldErrors,
+        fieldErrors: invalid ? fieldErrorsOf(invalid) : undefined,
+        /** Each issue at its full path (`rules.1.options.pattern`), for forms that place messages deeper than a field. */
+        issues: invalid ? issuesOf(invalid) : undefined,
         retryAfterSeconds: cause instanceof RateLimitedError ? cause.retryAfterSeconds : undefined,
       },
     };
   },
 });
-
-function describeIssues(error: ZodError): string {
-  return error.issues.map((issue) => (issue.path.length ? `${issue.path.join(".")}: ${issue.message}` : issue.message)).join("; ");
-}
 
 export const router = t.router;
 export const createCallerFactory = t.createCallerFactory;
@@ -64,7 +63,7 @@ const base = t.procedure.use(async ({ ctx, type, next }) => {
   if (cause instanceof RateLimitedError) ctx.resHeaders.set("retry-after", String(cause.retryAfterSeconds));
   // tRPC wraps whatever a procedure throws; a domain error inside gets its own code here.
   if (cause instanceof DomainError) throw toTRPCError(cause);
-  // Input that failed its schema: say which field and why, in words, not zod's JSON.
+  // Input that failed its schema: say which field and why, in product words (src/validation-messages.ts), not zod's JSON.
   if (cause instanceof ZodError) throw new TRPCError({ code: "BAD_REQUEST", message: describeIssues(cause), cause });
   return result;
 });

@@ -126,11 +126,10 @@ describe("creating firewalls", () => {
       const refused = await cli(["firewalls", "create", "risky", "--block-injection", "--regex", "(a+)\\1"]);
       expect(refused.code).toBe(1);
       expect(refused.stdout).toBe("");
-      expect(refused.stderr).toStartWith("error: rule r2 (regex), options.pattern: `\\1` is a backreference, which is not supported.");
+      expect(refused.stderr).toStartWith("error: Pattern of rule r2 (regex): `\\1` is a backreference, which is not supported.");
       const error = failed(await cli(["firewalls", "create", "risky", "--regex", "(?<=a)b", "--json"]));
       expect(error.code).toBe("BAD_REQUEST");
-      expect(error.message).toContain("options.pattern");
-      expect(error.message).toContain("`(?<=` is a lookbehind");
+      expect(error.message).toContain("Pattern of rule r1 (regex): `(?<=` is a lookbehind");
       expect(error.message).toContain("RE2 syntax");
       expect(parsed<any[]>(await cli(["firewalls", "list", "--json"]))).toEqual([]);
     },

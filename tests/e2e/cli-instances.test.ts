@@ -21,7 +21,11 @@ const failed = (result: CliResult, exitCode = 1) => failedRun(result, exitCode, 
 const TIMEOUT = 180_000;
 const PASSWORD = "correct horse battery staple";
 const MODEL = "Qwen/Qwen2.5-0.5B-Instruct";
-const LAUNCH = ["instances", "launch", "--runtime", "reference", "--model", MODEL, "--gpu", "L4"];
+/** No --gpu: the launch check picks the cheapest free GPU the model fits on. */
+const LAUNCH_ANY_GPU = ["instances", "launch", "--runtime", "reference", "--model", MODEL];
+const LAUNCH = [...LAUNCH_ANY_GPU, "--gpu", "L4"];
+/** The default inventory has one H100: taken by one instance, unplaceable for the next. */
+const LAUNCH_H100 = [...LAUNCH_ANY_GPU, "--gpu", "H100-80G"];
 const dataDirs: string[] = [];
 const platforms: Platform[] = [];
 const runners: CliRunner[] = [];
@@ -263,6 +267,18 @@ describe("an instance's life through the CLI", () => {
       const fitsHuman = await cli([...LAUNCH, "--validate-only"]);
       expect(fitsHuman.code).toBe(0);
       expect(fitsHuman.stdout).toStartWith(`${MODEL} on QDivZero reference runtime with 1×L4: can launch.\n`);
+      expect(fitsHuman.stdout).toMatch(/\nplacement:\s+1×L4 on local in local \(secure\) at €0\.79\/h, 2 free now\n/);
+
+      // No --gpu: the cheapest free GPU the model fits on is picked, and the output says which and why.
+      const picked = await cli([...LAUNCH_ANY_GPU, "--validate-only"]);
+      expect(picked.code).toBe(0);
+      expect(picked.stdout).toStartWith(`${MODEL} on QDivZero reference runtime with 1×L4: can launch.\n`);
+      expect(picked.stdout).toMatch(/\nGPU:\s+L4 \(picked: cheapest free GPU with ≥ \d+ GiB\)\n/);
+      expectCopy(parsed(await cli([...LAUNCH_ANY_GPU, "--validate-only", "--json"]))).toMatchObject({
+        ok: true,
+        gpuPreferences: ["L4"],
+        placement: { placeable: true, picked: { gpuType: "L4", gpuCount: 1, priceCentsPerHour: 79 }, best: { gpuType: "L4", priceCentsPerHour: 79 } },
+      });
 
       const tooBig = ["instances", "launch", "--runtime", "vllm", "--model", "Qwen/Qwen3-8B", "--gpu", "L4"];
       const json = await cli([...tooBig, "--validate-only", "--json"]);
@@ -303,7 +319,6 @@ describe("an instance's life through the CLI", () => {
         "Use either --runtime or --template, not both.",
       );
       expect((await usage(["instances", "launch", "--runtime", "reference", "--gpu", "L4"])).message).toContain("--runtime needs --model");
-      expect((await usage(["instances", "launch", "--runtime", "reference", "--model", MODEL])).message).toContain("Pick at least one GPU type with --gpu");
       expect((await usage([...LAUNCH, "--max-price", "0"])).message).toContain("--max-price '0' is zero");
       expect((await usage([...LAUNCH, "--gpus", "9"])).code).toBe("USAGE");
       expect((await usage([...LAUNCH, "--tier", "gold"])).message).toContain("secure, community");
@@ -328,22 +343,47 @@ describe("an instance's life through the CLI", () => {
   );
 
   test(
-    "--wait ends with exit 1: the reason and remediation when the instance fails, TIMEOUT when it takes too long (it goes on)",
+    "unplaceable launches are refused and create nothing; --wait ends with exit 1: the one reason when placement fails later, TIMEOUT when it takes too long",
     async () => {
       const cli = newCli(platform);
-      await topUp(cli, await signUp(platform, cli), "10");
+      await topUp(cli, await signUp(platform, cli), "20");
 
-      // Regional pinning to a region no provider offers: placement fails, and says what to change.
+      // Regional pinning to a region no provider offers: refused before anything is created, naming where the GPU is.
       const nowhere = await cli([...LAUNCH, "--region", "eu-mars", "--wait", "--json"]);
       expect(nowhere.stdout).toBe("");
-      const failure = failed(nowhere);
-      expect(failure.code).toBe("INSTANCE_FAILED");
-      expect(failure.message).toMatch(
-        /^Instance inst_\w+ is failed: no offer matches the constraints \(.*region.*\)\nremediation: Allow more GPU types or regions/,
-      );
-      const human = await cli([...LAUNCH, "--region", "eu-mars", "--wait"]);
-      expect(human.code).toBe(1);
-      expect(human.stderr).toMatch(/\nerror: Instance inst_\w+ is failed: no offer matches the constraints .*\nremediation: Allow more GPU types or regions/);
+      expect(failed(nowhere)).toEqual({ code: "NOT_PLACEABLE", message: "Cannot launch: No L4 is offered in eu-mars; there is L4 in local." });
+      expect(parsed(await cli(["instances", "list", "--json"]))).toEqual([]);
+
+      // The one H100 taken: --validate-only says it cannot launch and names what can; a launch is refused and creates nothing.
+      const first = parsed(await cli([...LAUNCH_H100, "--serving-name", "h100-first", "--wait", "--json"]));
+      expect(first).toMatchObject({ state: "running", gpuType: "H100-80G" });
+      const taken = await cli([...LAUNCH_H100, "--validate-only"]);
+      expect(taken.code).toBe(1);
+      expect(taken.stdout).toStartWith(`${MODEL} on QDivZero reference runtime with 1×H100-80G: cannot launch (nothing can place it now).\n`);
+      const unplaceable = "No H100-80G is free right now; 1 L4 is, at €0.79/h. Use it: --gpu L4.";
+      expect(taken.stdout).toContain(`\nplacement:  ${unplaceable}\n`);
+      expect(taken.stderr).toBe(`error: Cannot launch: ${unplaceable}\n`);
+      expect(failed(await cli([...LAUNCH_H100, "--json"]))).toEqual({ code: "NOT_PLACEABLE", message: `Cannot launch: ${unplaceable}` });
+      expect(parsed(await cli(["instances", "list", "--json"])).map((row: any) => row.id)).toEqual([first.id]);
+
+      // Placeable when asked, taken by the time it is placed: the failure leads with the one reason that matters.
+      await cli(["instances", "stop", first.id, "--wait", "--json"]);
+      const second = parsed(await cli([...LAUNCH_H100, "--serving-name", "h100-second", "--wait", "--json"]));
+      expect(second.gpuType).toBe("H100-80G");
+      const restart = await cli(["instances", "start", first.id, "--wait", "--json"]);
+      expect(restart.stdout).toBe("");
+      expect(failed(restart)).toEqual({
+        code: "INSTANCE_FAILED",
+        message: `Instance ${first.id} is failed: No H100-80G is free right now.\nremediation: Allow another GPU type in Settings, or Start again when capacity frees up.`,
+      });
+      const human = await cli(["instances", "show", first.id]);
+      expect(human.stdout).toMatch(/\nfailure:\s+No H100-80G is free right now\.\n/);
+
+      // Without --gpu the launch says which GPU it picked.
+      const any = await cli([...LAUNCH_ANY_GPU, "--serving-name", "picked"]);
+      expect(any.code).toBe(0);
+      expect(any.stderr).toMatch(/^GPU: L4 \(picked: cheapest free GPU with ≥ \d+ GiB\)\n/);
+      expect(any.stdout).toMatch(/^Launched inst_\w+ \(serving name picked\): pending\.\n$/);
 
       // The reference runtime boots for 1.5 s after its pod starts: a 1 s wait gives up first.
       const slow = await cli([...LAUNCH, "--wait", "--timeout", "1", "--json"]);
@@ -356,7 +396,7 @@ describe("an instance's life through the CLI", () => {
       await waitForState(cli, id!, "running");
 
       const ids = parsed(await cli(["instances", "list", "--json"])).map((row: any) => row.id);
-      expect(ids).toHaveLength(3);
+      expect(ids).toHaveLength(4);
       expect(parsed(await cli(["instances", "delete", ...ids, "--yes", "--json"])).changed.sort()).toEqual([...ids].sort());
       await waitUntil("no pod process is left", () => podProcesses(platform.dataDir).length === 0, 20_000);
     },

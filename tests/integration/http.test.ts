@@ -63,8 +63,8 @@ describe("errors over HTTP", () => {
     expect(response.status).toBe(400);
     expect(response.headers.get("x-request-id")).toMatch(/^req_/);
     const error = await errorOf(response);
-    expect(error.message).toBe("email: Enter a valid email address.");
-    expect(error.data.fieldErrors).toEqual({ email: ["Enter a valid email address."] });
+    expect(error.message).toBe("Email must be a valid email address.");
+    expect(error.data.fieldErrors).toEqual({ email: ["Email must be a valid email address."] });
     expect(error.data.requestId).toBe(response.headers.get("x-request-id"));
   });
 

@@ -5,7 +5,7 @@ import { HEALTH_BOUND_MS, whilePollingHealth } from "../support/health";
 import { expectValid } from "../support/openapi";
 
 const compute = await startCompute();
-const { api } = await compute.fundedUser();
+const { api, user } = await compute.fundedUser();
 const { secret } = await api.apiKeys.create({ name: "firewall tests" });
 const launched = await api.instances.launch({ ...referenceLaunch, servingName: "guarded" });
 const running = await waitFor(
@@ -61,6 +61,11 @@ describe("a firewall attached to an instance", () => {
     const content = (await response.json()).choices[0].message.content;
     expect(content).toBe(await direct("Write to [REDACTED:pii] about the launch"));
     expect(content).not.toBe(await direct("Write to ada@example.com about the launch"));
+    // The client is told what the model received, field by field (the playground shows it).
+    expect(JSON.parse(decodeURIComponent(response.headers.get("x-qdz-firewall-redacted")!))).toEqual([
+      { field: "messages[0].content", text: "Write to [REDACTED:pii] about the launch" },
+    ]);
+    expect((await chat("Hello there")).headers.get("x-qdz-firewall-redacted")).toBeNull();
   });
 
   test("flag: forwarded unchanged and recorded, without the prompt text", async () => {
@@ -77,6 +82,47 @@ describe("a firewall attached to an instance", () => {
   test("a clean prompt passes untouched", async () => {
     const response = await chat("Hello there");
     expect((await response.json()).choices[0].message.content).toBe(await direct("Hello there"));
+  });
+});
+
+describe("who may change an instance's firewall for one request", () => {
+  /** The playground's call: the owner's session cookie, from the web app's origin. */
+  function playground(content: string, headers: Record<string, string> = {}) {
+    return fetch(`${compute.url}/v1/chat/completions`, {
+      method: "POST",
+      headers: { cookie: `qdz_session=${user.sessionToken}`, origin: compute.url, "content-type": "application/json", ...headers },
+      body: JSON.stringify({ model: "guarded", messages: [{ role: "user", content }], max_tokens: 12 }),
+    });
+  }
+
+  test("an API key sending the bypass header is still firewalled: refused with a 403 saying why", async () => {
+    const response = await chat("Tell me everything about Project Zeus", { "x-qdz-firewall": "none" });
+    expect(response.status).toBe(403);
+    const body = await response.json();
+    expectValid("ErrorResponse", body);
+    expect(body.error.code).toBe("firewall_bypass_refused");
+    expect(body.error.message).toBe(
+      "An API key cannot turn off an instance's firewall: 'x-qdz-firewall: none' is honoured only in the playground, for an account owner.",
+    );
+    // Without the header the same key is screened as ever.
+    expect((await chat("Tell me everything about Project Zeus")).status).toBe(400);
+  });
+
+  test("an API key cannot swap the instance's firewall for a lenient one; naming the instance's own changes nothing", async () => {
+    const lenient = await api.firewalls.create({ name: "lenient", rules: [] });
+    const swapped = await chat("Project Zeus status?", { "x-qdz-firewall": lenient.id });
+    expect(swapped.status).toBe(403);
+    expect((await swapped.json()).error.code).toBe("firewall_pick_refused");
+    const own = await chat("Project Zeus status?", { "x-qdz-firewall": firewall.id });
+    expect(own.status).toBe(400);
+    expect((await own.json()).error.code).toBe("firewall_blocked");
+  });
+
+  test("the owner's playground session may send a prompt with no firewall, for that request only", async () => {
+    const unscreened = await playground("Project Zeus status?", { "x-qdz-firewall": "none" });
+    expect(unscreened.status).toBe(200);
+    expect((await unscreened.json()).choices[0].message.content).toBe(await direct("Project Zeus status?"));
+    expect((await playground("Project Zeus status?")).status).toBe(400);
   });
 });
 

@@ -110,17 +110,15 @@ describe("nameRuleFields", () => {
   ];
 
   test("turns the server's positions into rule ids and kinds", () => {
-    expect(nameRuleFields("rules.1.options.pattern: This pattern nests quantifiers.", rules)).toBe(
-      "rule no-loops (regex), options.pattern: This pattern nests quantifiers.",
+    expect(nameRuleFields("Pattern of rule 2: This pattern nests quantifiers.", rules)).toBe(
+      "Pattern of rule no-loops (regex): This pattern nests quantifiers.",
     );
-    expect(nameRuleFields("name: Give the firewall a name.; rules.0: Invalid input", rules)).toBe(
-      "name: Give the firewall a name.; rule r1 (secrets): Invalid input",
-    );
+    expect(nameRuleFields("Give the firewall a name. Rule 1 is not valid.", rules)).toBe("Give the firewall a name. Rule r1 (secrets) is not valid.");
   });
 
   test("leaves other messages, and positions it cannot name, alone", () => {
     expect(nameRuleFields("Firewall fw_x not found.", rules)).toBe("Firewall fw_x not found.");
-    expect(nameRuleFields("rules.7.id: Rule id 'x' is used twice.", rules)).toBe("rules.7.id: Rule id 'x' is used twice.");
+    expect(nameRuleFields("Id of rule 8: Rule id 'x' is used twice.", rules)).toBe("Id of rule 8: Rule id 'x' is used twice.");
   });
 });
 

@@ -83,10 +83,12 @@ describe("launchRequest", () => {
       "Choose what to run: --runtime <id> with --model <hf repo>, or --template <id>",
     );
     expect(refusal(() => launchRequest(flags({ model: undefined }))).message).toStartWith("--runtime needs --model <hf repo>");
-    expect(refusal(() => launchRequest(flags({ gpu: undefined }))).message).toStartWith("Pick at least one GPU type with --gpu");
-    expect(refusal(() => launchRequest(flags({ gpu: [] }))).message).toStartWith("Pick at least one GPU type with --gpu");
     expect(refusal(() => launchRequest(flags({ maxPrice: "cheap" }))).message).toStartWith("--max-price: 'cheap' is not an amount in EUR");
   });
+});
+
+test("without --gpu no GPU type is sent to the check, which picks one", () => {
+  expect(launchRequest(flags({ gpu: undefined })).gpuPreferences).toEqual([]);
 });
 
 describe("parseMaxPrice", () => {

@@ -36,7 +36,11 @@ export function instancesCommands(program: Command): void {
     .option("--serving-name <name>", "the `model` id on /v1 (default: from the repo name)")
     .option("--name <name>", "a display name")
     .option("--description <text>", "a description")
-    .option("--gpu <type>", "a GPU type it may run on; repeat it or give a comma list, most preferred first", collectList)
+    .option(
+      "--gpu <type>",
+      "a GPU type it may run on; repeat it or give a comma list, most preferred first (default: the cheapest free GPU the model fits on)",
+      collectList,
+    )
     .option("--gpus <count>", "GPUs per pod", wholeNumber(1, 8), 1)
     .addOption(
       new Option("--tier <tier>", "capacity tier: secure is guaranteed, community is cheaper and may be reclaimed")
@@ -48,7 +52,7 @@ export function instancesCommands(program: Command): void {
     .option("--pinned", "keep the first placement's provider on every start (default: re-place on each start)")
     .option("--min-vram <GiB>", "only GPUs with at least this much VRAM", wholeNumber(1, 10_000))
     .option("--hf-token-stdin", "read a Hugging Face token for a gated repo from stdin (used once, never stored)")
-    .option("--validate-only", "check the model against the runtime and GPUs, print the assessment, and launch nothing")
+    .option("--validate-only", "check the model against the runtime and GPUs and whether it can be placed now, print the assessment, and launch nothing")
     .option("--wait", "wait until it runs (exit 0) or fails (exit 1), showing progress on stderr")
     .addOption(waitTimeout())
     .action(action(launch));

@@ -4,12 +4,14 @@ import { readCatalog } from "../../catalog/queries";
 import { InvalidInputError } from "../../errors";
 import { HubClient } from "../../hub/client";
 import { assess, type LaunchDeps, launchInstance } from "../../instances/launch";
+import { checkLaunch } from "../../instances/launch-check";
 import { byWhom, deleteMany, requestStart, requestStop, stopMany } from "../../instances/lifecycle";
-import { launchInput, settingsInput } from "../../instances/schemas";
+import { launchCheckInput, launchInput, settingsInput } from "../../instances/schemas";
 import { updateSettings } from "../../instances/settings";
 import { instanceDetail, instanceLogs, listInstances, listItem } from "../../instances/views";
 import { meteredInstance } from "../../metering/metered";
 import { hourlyRate, lockPricing, maxHourlyRate } from "../../pricing/snapshot";
+import { currentOffers } from "../../providers/offers";
 import { safeString } from "../../validation";
 import { accountProcedure, router, type TrpcContext } from "../init";
 
@@ -22,6 +24,7 @@ function launchDeps(ctx: TrpcContext): LaunchDeps {
     hub: (token) => new HubClient({ endpoint: ctx.config.HF_ENDPOINT, token }),
     graceWindowHours: ctx.config.GRACE_WINDOW_HOURS,
     minRunwayHours: ctx.config.MIN_RUNWAY_HOURS,
+    offers: () => currentOffers(ctx.providers),
   };
 }
 
@@ -51,6 +54,9 @@ export const instancesRouter = router({
       if (!runtime) throw new InvalidInputError(`There is no runtime '${input.runtimeId}'.`, "runtimeId");
       return assess(catalog, launchDeps(ctx), runtime, input);
     }),
+
+  /** The Launch page's and `--validate-only`'s check: the model, and whether and where it can be placed now (with a GPU picked when none was chosen). */
+  check: accountProcedure.input(launchCheckInput).query(({ ctx, input }) => checkLaunch(ctx.db, launchDeps(ctx), input)),
 
   launch: accountProcedure.input(launchInput).mutation(async ({ ctx, input }) => listItem(await launchInstance(ctx.account, launchDeps(ctx), input))),
 

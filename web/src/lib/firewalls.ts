@@ -165,20 +165,20 @@ export function draftProblems(draft: RuleDraft): Record<string, string> {
 }
 
 /**
- * The server names a rule's problem as `rules.2.options.pattern: …` in its message (its
- * fieldErrors stop at `rules`); this puts each message next to the rule and option it names.
+ * The server's messages for rules (`rules.2.options.pattern`), placed next to the rule and option
+ * each names: by rule index, then by field.
  */
-export function ruleErrorsOf(message: string): Record<number, Record<string, string>> {
+export function ruleErrorsOf(issues: readonly { path: string; message: string }[]): Record<number, Record<string, string>> {
   const errors: Record<number, Record<string, string>> = {};
-  for (const part of message.split(/;\s(?=[\w.]+: )/)) {
-    const match = /^rules\.(\d+)\.([\w.]+): (.*)$/s.exec(part);
+  for (const { path, message } of issues) {
+    // A rule refused as a whole (no field) is left to the form's alert.
+    const match = /^rules\.(\d+)\.([\w.]+)$/.exec(path);
     if (!match) continue;
-    const [, index, path, text] = match;
-    const segments = path!.split(".");
+    const [, index, rest] = match;
+    const segments = rest!.split(".");
     const field = segments[0] === "options" ? (segments[1] ?? "options") : segments[0]!;
     errors[Number(index)] ??= {};
-    const byField = errors[Number(index)]!;
-    byField[field] ??= text!;
+    errors[Number(index)]![field] ??= message;
   }
   return errors;
 }

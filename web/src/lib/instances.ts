@@ -151,22 +151,27 @@ export function splitImage(image: string): { name: string; digest: string | null
   return at < 0 ? { name: image, digest: null } : { name: image.slice(0, at), digest: image.slice(at + 1) };
 }
 
+/** Where the snippets read the API key from: the variable the CLI reads too (README, `qdz --help`). */
+export const API_KEY_ENV = "QDZ_API_KEY";
+
 /** The OpenAI-compatible call for a serving instance, as the Compute document shows it. */
 export function endpointSnippets(baseUrl: string, servingName: string, task: string | null) {
   if (task === "embeddings") {
     return {
       curl: `curl ${baseUrl}/embeddings \\
-  -H "Authorization: Bearer $QDIV0_API_KEY" \\
+  -H "Authorization: Bearer $${API_KEY_ENV}" \\
   -H "Content-Type: application/json" \\
   -d '{
     "model": "${servingName}",
     "input": "hello world"
   }'`,
-      python: `from openai import OpenAI
+      python: `import os
+
+from openai import OpenAI
 
 client = OpenAI(
     base_url="${baseUrl}",
-    api_key="your-api-key",
+    api_key=os.environ["${API_KEY_ENV}"],
 )
 
 resp = client.embeddings.create(
@@ -178,17 +183,19 @@ print(resp.data[0].embedding[:8], "...")`,
   }
   return {
     curl: `curl ${baseUrl}/chat/completions \\
-  -H "Authorization: Bearer $QDIV0_API_KEY" \\
+  -H "Authorization: Bearer $${API_KEY_ENV}" \\
   -H "Content-Type: application/json" \\
   -d '{
     "model": "${servingName}",
     "messages": [{"role": "user", "content": "Hello"}]
   }'`,
-    python: `from openai import OpenAI
+    python: `import os
+
+from openai import OpenAI
 
 client = OpenAI(
     base_url="${baseUrl}",
-    api_key="your-api-key",
+    api_key=os.environ["${API_KEY_ENV}"],
 )
 
 resp = client.chat.completions.create(

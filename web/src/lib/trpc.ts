@@ -19,6 +19,8 @@ export interface ErrorDetails {
   code: string;
   /** One message per input field, for inline errors. */
   fieldErrors: Record<string, string>;
+  /** Every refused input at its full path (`rules.1.options.pattern`), for forms with lists. */
+  issues: { path: string; message: string }[];
 }
 
 /** Turns whatever a call threw into what a form shows: field messages inline, the rest in an alert. */
@@ -33,10 +35,10 @@ export function describeError(error: unknown): ErrorDetails {
     // A domain error names one field and its message is the whole story.
     if (data?.field && !fieldErrors[data.field]) fieldErrors[data.field] = error.message;
     // Without a response body (the api was down, a proxy answered) there is no code.
-    if (!data) return { message: "Could not reach QDivZero Compute. Check your connection and try again.", code: "NETWORK", fieldErrors };
-    return { message: error.message, code: data.code, fieldErrors };
+    if (!data) return { message: "Could not reach QDivZero Compute. Check your connection and try again.", code: "NETWORK", fieldErrors, issues: [] };
+    return { message: error.message, code: data.code, fieldErrors, issues: data.issues ?? [] };
   }
-  return { message: "Something went wrong. Try again.", code: "UNKNOWN", fieldErrors: {} };
+  return { message: "Something went wrong. Try again.", code: "UNKNOWN", fieldErrors: {}, issues: [] };
 }
 
 /** The message for a form-level alert: null when every field error can be shown next to one of `fields`. */

@@ -109,15 +109,14 @@ export function withRuleIds(rules: RuleDraft[]): RuleInput[] {
 }
 
 /**
- * The server names a refused rule by position (`rules.2.options.pattern: …`);
- * people know it by id and kind (`rule r3 (regex), options.pattern: …`).
+ * The server names a refused rule by position ("Pattern of rule 2: …", src/validation-messages.ts);
+ * people know it by id and kind ("Pattern of rule r2 (regex): …").
  */
 export function nameRuleFields(message: string, rules: readonly { id?: string; kind?: string }[]): string {
-  return message.replace(/(^|; )rules\.(\d+)((?:\.\w+)*): /g, (whole, start: string, index: string, rest: string) => {
-    const rule = rules[Number(index)];
+  return message.replace(/\b([Rr]ule) (\d+)\b/g, (whole, word: string, position: string) => {
+    const rule = rules[Number(position) - 1];
     if (!rule) return whole;
-    const name = `rule ${rule.id ?? Number(index) + 1}${rule.kind ? ` (${rule.kind})` : ""}`;
-    return `${start}${name}${rest ? `, ${rest.slice(1)}` : ""}: `;
+    return `${word} ${rule.id ?? position}${rule.kind ? ` (${rule.kind})` : ""}`;
   });
 }
 

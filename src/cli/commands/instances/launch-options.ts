@@ -41,7 +41,6 @@ export function launchRequest(flags: LaunchFlags, hfToken?: string): LaunchReque
     throw new UsageError(`Choose what to run: --runtime <id> with --model <hf repo>, or --template <id> (${CATALOG_HINT}).`);
   }
   if (flags.runtime && !flags.model) throw new UsageError("--runtime needs --model <hf repo>, such as --model Qwen/Qwen2.5-0.5B-Instruct.");
-  if (!flags.gpu?.length) throw new UsageError(`Pick at least one GPU type with --gpu, such as --gpu L4 (${CATALOG_HINT}).`);
   return {
     name: flags.name,
     description: flags.description,
@@ -52,7 +51,8 @@ export function launchRequest(flags: LaunchFlags, hfToken?: string): LaunchReque
     task: flags.task,
     contextLength: flags.context,
     servingName: flags.servingName,
-    gpuPreferences: flags.gpu,
+    // None: the launch check picks the cheapest free GPU the model fits on, and says so.
+    gpuPreferences: flags.gpu ?? [],
     gpuCount: flags.gpus,
     tier: flags.tier,
     allowedRegions: flags.region ?? [],

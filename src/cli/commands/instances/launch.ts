@@ -2,8 +2,20 @@ import type { Client, Outputs } from "../../client";
 import type { CliContext } from "../../context";
 import { CliError, toCliError } from "../../errors";
 import { readSecretFromStdin } from "../../input";
+import { renderFields } from "../../output";
 import { type LaunchFlags, type LaunchRequest, launchRequest } from "./launch-options";
-import { type Assessment, gpuLabel, renderAssessment, renderProblems, renderRunning } from "./render";
+import {
+  type Assessment,
+  gpuLabel,
+  type LaunchCheck,
+  type Placement,
+  pickedLabel,
+  placementFields,
+  placementLine,
+  renderAssessment,
+  renderProblems,
+  renderRunning,
+} from "./render";
 import { waitForInstance } from "./wait";
 
 type Catalog = Outputs["instances"]["catalog"];
@@ -16,22 +28,30 @@ export async function launch(cli: CliContext, flags: LaunchFlags) {
   const catalog = await client.instances.catalog.query();
   const runtime = runtimeOf(catalog, request);
 
+  // One check for the model and the placement, against the live offers; without --gpu it picks the GPU.
+  const { assessment, placement } = await check(client, request);
+  if (placement.picked) request.gpuPreferences = [placement.picked.gpuType];
+  const tier = request.tier ?? "secure";
+
   if (flags.validateOnly) {
-    if (!runtime) {
-      cli.out.result({ ok: true, problems: [] }, () => `Template '${request.templateId}' runs no model: there is nothing to validate.`);
-      return;
-    }
-    const assessment = await assess(client, runtime.id, request);
-    cli.out.result(assessment, (result) => renderAssessment(result, { runtime: runtime.name, gpus: gpuLabel({ gpuType: null, ...launchGpus(request) }) }));
-    if (!assessment.ok) throw invalidModel(assessment, runtime.name, request);
+    const gpus = request.gpuPreferences.length ? gpuLabel({ gpuType: null, ...launchGpus(request) }) : `${request.gpuCount ?? 1}×(no GPU free)`;
+    const ok = (assessment?.ok ?? true) && placement.placeable;
+    // The assessment's fields as before, `ok` now meaning "can launch", and the placement beside them.
+    const document = { ...(assessment ?? { problems: [] }), ok, gpuPreferences: request.gpuPreferences, placement };
+    cli.out.result(document, () =>
+      assessment && runtime
+        ? renderAssessment(assessment, { runtime: runtime.name, gpus, tier }, placement)
+        : renderPodCheck(request.templateId!, gpus, placement, tier),
+    );
+    if (assessment && !assessment.ok && runtime) throw invalidModel(assessment, runtime.name, request);
+    if (!placement.placeable) throw notPlaceable(placement, tier);
     return;
   }
 
   // Checked before the launch (which checks again) so that each problem prints with its own remediation.
-  if (runtime) {
-    const assessment = await assess(client, runtime.id, request);
-    if (!assessment.ok) throw invalidModel(assessment, runtime.name, request);
-  }
+  if (assessment && !assessment.ok && runtime) throw invalidModel(assessment, runtime.name, request);
+  if (!placement.placeable) throw notPlaceable(placement, tier);
+  if (placement.picked) cli.out.note(`GPU: ${pickedLabel(placement.picked)}`);
   const launched = await client.instances.launch.mutate(request).catch((error) => {
     throw withTopUpHint(error, cli.url);
   });
@@ -68,16 +88,21 @@ function runtimeOf(catalog: Catalog, request: LaunchRequest): Catalog["runtimes"
   return runtime;
 }
 
-function assess(client: Client, runtimeId: string, request: LaunchRequest): Promise<Assessment> {
-  return client.instances.validate.query({
-    runtimeId,
-    hfRepo: request.hfRepo!,
+function check(client: Client, request: LaunchRequest): Promise<LaunchCheck> {
+  return client.instances.check.query({
+    runtimeId: request.runtimeId,
+    templateId: request.templateId,
+    hfRepo: request.hfRepo,
     modelFile: request.modelFile,
     task: request.task,
     contextLength: request.contextLength,
+    hfToken: request.hfToken,
     gpuPreferences: request.gpuPreferences,
     gpuCount: request.gpuCount ?? 1,
-    hfToken: request.hfToken,
+    tier: request.tier,
+    allowedRegions: request.allowedRegions,
+    maxPriceCentsPerHour: request.maxPriceCentsPerHour,
+    minVramGib: request.minVramGib,
   });
 }
 
@@ -88,6 +113,17 @@ function invalidModel(assessment: Assessment, runtime: string, request: LaunchRe
     `${assessment.repo} cannot launch on ${runtime} with ${gpuLabel({ gpuType: null, ...launchGpus(request) })}:\n${renderProblems(assessment.problems)}`,
     "INVALID_MODEL",
   );
+}
+
+/** Nothing can host it now: the one reason, and the flags that would place it. */
+function notPlaceable(placement: Placement, tier: string): CliError {
+  return new CliError(`Cannot launch: ${placementLine(placement, tier)}`, "NOT_PLACEABLE");
+}
+
+/** `--validate-only` of a template that serves no model: only the placement to judge. */
+function renderPodCheck(templateId: string, gpus: string, placement: Placement, tier: string): string {
+  const verdict = placement.placeable ? "can launch" : "cannot launch (nothing can place it now)";
+  return `Template '${templateId}' with ${gpus}: ${verdict}.\n${renderFields(placementFields(placement, tier))}`;
 }
 
 /** The server says how much to top up; the CLI adds how. */

@@ -8,6 +8,8 @@ export type Detail = Outputs["instances"]["get"];
 export type Assessment = Outputs["instances"]["validate"];
 export type BulkResult = Outputs["instances"]["stopMany"];
 export type Metered = Outputs["instances"]["metered"];
+export type LaunchCheck = Outputs["instances"]["check"];
+export type Placement = LaunchCheck["placement"];
 
 /** `1×L4` once placed; before that the preferences, most preferred first: `1×L4/L40S`. */
 export function gpuLabel(instance: Pick<ListItem, "gpuType" | "gpuCount" | "gpuPreferences">): string {
@@ -118,11 +120,44 @@ export function formatSecond(value: Date): string {
 
 const secondsSince = (value: Date) => Math.max(0, (Date.now() - value.getTime()) / 1000);
 
-/** `--validate-only` for people: the verdict, what was learned about the model, and each problem with its remediation. */
-export function renderAssessment(assessment: Assessment, request: { runtime: string; gpus: string }): string {
-  const verdict = assessment.ok ? "can launch" : `cannot launch (${plural(assessment.problems.length, "problem")})`;
-  const lines = [`${assessment.repo} on ${request.runtime} with ${request.gpus}: ${verdict}.`];
+/** "L4 (picked: cheapest free GPU with ≥ 2 GiB)": the GPU a launch without --gpu gets, and why. */
+export function pickedLabel(picked: NonNullable<Placement["picked"]>): string {
+  return `${picked.gpuType} (picked: ${picked.why})`;
+}
+
+/** Where it would be placed now and at what price, or the one reason it cannot be, with the flags that would place it. */
+export function placementLine(placement: Placement, tier: string): string {
+  const best = placement.best;
+  if (best) {
+    return `${best.gpuCount}×${best.gpuType} on ${best.providerId} in ${best.region} (${best.tier}) at ${formatEur(best.priceCentsPerHour)}/h, ${best.freeGpus} free now`;
+  }
+  const alternative = placement.alternatives[0];
+  if (!alternative) return placement.message ?? "";
+  // Alternatives keep the GPU count: only the type, and the tier where it changes.
+  const flags = `--gpu ${alternative.gpuType}${alternative.tier === tier ? "" : ` --tier ${alternative.tier}`}`;
+  return `${placement.message} Use it: ${flags}.`;
+}
+
+/** A check's placement as `--validate-only` fields: the picked GPU (if any) and the placement. */
+export function placementFields(placement: Placement, tier: string): [string, string][] {
   const fields: [string, string][] = [];
+  if (placement.picked) fields.push(["GPU", pickedLabel(placement.picked)]);
+  fields.push(["placement", placementLine(placement, tier)]);
+  return fields;
+}
+
+/**
+ * `--validate-only` for people: the verdict, where it would be placed (or the one reason it cannot be),
+ * what was learned about the model, and each problem with its remediation.
+ */
+export function renderAssessment(assessment: Assessment, request: { runtime: string; gpus: string; tier?: string }, placement?: Placement): string {
+  const unplaceable = placement !== undefined && !placement.placeable;
+  const blockers = [assessment.problems.length ? plural(assessment.problems.length, "problem") : null, unplaceable ? "nothing can place it now" : null].filter(
+    Boolean,
+  );
+  const verdict = blockers.length === 0 ? "can launch" : `cannot launch (${blockers.join("; ")})`;
+  const lines = [`${assessment.repo} on ${request.runtime} with ${request.gpus}: ${verdict}.`];
+  const fields: [string, string][] = placement ? placementFields(placement, request.tier ?? "secure") : [];
   const model = [
     assessment.architecture,
     assessment.parameterCount ? `${formatParameters(assessment.parameterCount)} parameters` : null,

@@ -4,7 +4,30 @@
  * playground shows is what an SDK would get.
  */
 
+import { API_KEY_ENV } from "#lib/instances.ts";
+
+// The proxy's names for these (src/proxy/firewall-choice.ts): the web bundle cannot import server code.
 export const FIREWALL_HEADER = "x-qdz-firewall";
+/** The dropdown's "No firewall": honoured by the proxy for an owner's session only. */
+export const NO_FIREWALL = "none";
+const REDACTED_HEADER = "x-qdz-firewall-redacted";
+
+/** A prompt text a firewall redacted: where it sits in the body and, unless it was too long to send back, what the model received. */
+export interface RedactedText {
+  field: string;
+  text?: string;
+}
+
+/** The texts the firewall redacted before the model saw them; empty when it changed nothing. */
+export function redactedTexts(response: Response): RedactedText[] {
+  const header = response.headers.get(REDACTED_HEADER);
+  if (!header) return [];
+  try {
+    return JSON.parse(decodeURIComponent(header)) as RedactedText[];
+  } catch {
+    return [];
+  }
+}
 
 /** A /v1 answer that was not a success, with the proxy's own message (firewall rule, stopped instance…). */
 export class V1Error extends Error {
@@ -65,9 +88,10 @@ export async function readChatStream(response: Response, onDelta: (text: string)
 /** The request as a curl command with an API key, for copying into a terminal. */
 export function curlFor(baseUrl: string, path: string, body: unknown, firewallId: string): string {
   const json = JSON.stringify(body, null, 2).replaceAll("'", "'\\''");
-  const firewall = firewallId ? `\n  -H "${FIREWALL_HEADER}: ${firewallId}" \\` : "";
+  // "No firewall" is the playground's alone: an API key is always screened, so the command leaves it out.
+  const firewall = firewallId && firewallId !== NO_FIREWALL ? `\n  -H "${FIREWALL_HEADER}: ${firewallId}" \\` : "";
   return `curl ${baseUrl}${path} \\
-  -H "Authorization: Bearer $QDIV0_API_KEY" \\
+  -H "Authorization: Bearer $${API_KEY_ENV}" \\
   -H "Content-Type: application/json" \\${firewall}
   -d '${json}'`;
 }
