@@ -2,14 +2,20 @@
  * Operator commands against DATABASE_URL, until the api has an operator role:
  *   bun server/ops.ts payment-reviews [--json] [--all] [--limit <n>]
  *   bun server/ops.ts payment-reviews resolve <id>
+ *   bun server/ops.ts reclaim <instance-id>
  */
 import { Command, InvalidArgumentError } from "commander";
+import { and, eq } from "drizzle-orm";
 import { connect } from "../db/client";
+import { instanceRuns, instances } from "../db/schema";
 import { listPaymentReviews, resolvePaymentReview } from "../src/billing/payment-reviews";
 import { config } from "../src/config";
-import { DomainError } from "../src/errors";
+import { ConflictError, DomainError } from "../src/errors";
+import { LocalProvider } from "../src/providers/local/local-provider";
+import { buildProviders } from "../src/providers/registry";
 
-const url = config().DATABASE_URL;
+const settings = config();
+const url = settings.DATABASE_URL;
 if (!url) {
   console.error("Set DATABASE_URL to the database to inspect.");
   process.exit(1);
@@ -46,6 +52,25 @@ reviews
   .action(async (id: string) => {
     const review = await resolvePaymentReview(database.db, positiveInt(id));
     console.log(`Payment review #${review.id} resolved at ${review.resolvedAt!.toISOString()}.`);
+  });
+
+program
+  .command("reclaim <instance-id>")
+  .description(
+    "take a running community instance's pod back on the local provider, as a cloud reclaims spot capacity (the reconciler then re-places or stops it)",
+  )
+  .action(async (instanceId: string) => {
+    const [run] = await database.db
+      .select({ podId: instanceRuns.podId, providerId: instanceRuns.providerId })
+      .from(instances)
+      .innerJoin(instanceRuns, eq(instanceRuns.id, instances.currentRunId))
+      .where(and(eq(instances.id, instanceId), eq(instances.state, "running")));
+    if (!run?.podId) throw new ConflictError(`Instance ${instanceId} is not running (or does not exist).`);
+    const local = (await buildProviders(database.db, settings)).find((provider) => provider.id === run.providerId);
+    if (!(local instanceof LocalProvider))
+      throw new ConflictError(`Instance ${instanceId} runs on ${run.providerId}: only the local provider reclaims on demand.`);
+    const { reclaimedAt } = await local.reclaim(run.podId).catch((error: Error) => Promise.reject(new ConflictError(error.message)));
+    console.log(`Pod ${run.podId} of instance ${instanceId} reclaimed at ${reclaimedAt.toISOString()}.`);
   });
 
 let exitCode = 0;

@@ -3,6 +3,7 @@ import type { Database } from "../../db/client";
 import { instanceRuns, instances } from "../../db/schema";
 import type { JobQueue } from "../jobs/queue";
 import type { Provider } from "../providers/provider";
+import { endReclaimedRun } from "./reclaim";
 import { endRun } from "./runs";
 import type { InstanceState } from "./state-machine";
 import { podStates } from "./state-machine";
@@ -22,6 +23,8 @@ export interface ReconcileDeps {
 export interface ReconcileReport {
   nonBootstrap: string[];
   lost: string[];
+  /** Community pods their provider took back: re-placed (smart) or stopped (pinned). */
+  reclaimed: string[];
   orphansStopped: string[];
   requeued: string[];
 }
@@ -29,12 +32,13 @@ export interface ReconcileReport {
 /**
  * Makes the database and the providers agree, whatever crashed in between:
  * pods that never became healthy are released as non_bootstrap, running
- * instances whose pod is gone fail, pods no live run owns are stopped, and
+ * instances whose pod is gone fail (or, reclaimed by their provider, are
+ * re-placed or stopped), pods no live run owns are stopped, and
  * work whose job was lost (a pending run never provisioned, a stop never
  * finished, a provisioner whose lease lapsed) is enqueued again. Every step is idempotent.
  */
 export async function reconcile(deps: ReconcileDeps): Promise<ReconcileReport> {
-  const report: ReconcileReport = { nonBootstrap: [], lost: [], orphansStopped: [], requeued: [] };
+  const report: ReconcileReport = { nonBootstrap: [], lost: [], reclaimed: [], orphansStopped: [], requeued: [] };
   await releaseNonBootstrap(deps, report);
   await failLostPods(deps, report);
   await requeueLostJobs(deps, report);
@@ -82,6 +86,12 @@ async function failLostPods(deps: ReconcileDeps, report: ReconcileReport) {
     const provider = deps.providers.find((p) => p.id === run.providerId);
     const status = provider && run.podId ? await provider.status(run.podId) : { state: "gone" as const, reason: "" };
     if (status.state === "running") continue; // alive, only out of touch: its next heartbeat settles it
+    if (status.state === "reclaimed") {
+      // Heartbeats stop when a provider takes a pod back: the silence is how a reclaim is noticed, at a rate bounded by the timeout.
+      const reclaim = { providerId: run.providerId!, at: status.at, reason: status.reason };
+      if (await endReclaimedRun(deps.db, deps.jobs, instance, run.id, reclaim)) report.reclaimed.push(instance.id);
+      continue;
+    }
     const reason = `The pod stopped responding: ${status.state === "exited" ? status.reason : "its provider no longer has it"}.`;
     const remediation = "Start the instance again; if it keeps happening, check the runtime log or try another GPU type or region.";
     // Re-checked under the lock: a stop or a crash report may have ended the run since the query.

@@ -16,6 +16,8 @@ export interface CloudHttpOptions {
   /** The first backoff; doubles each retry, capped at `maxBackoffMs`. */
   backoffMs?: number;
   maxBackoffMs?: number;
+  /** A 429's `Retry-After` is waited in full, up to this; a longer one is not retried (the caller tries elsewhere). */
+  maxRetryAfterMs?: number;
   /** Bytes of answer read at most: a cloud that answers without end does not take the worker's memory. */
   maxBodyBytes?: number;
   /** For tests: what waits between retries. */
@@ -29,6 +31,8 @@ export class CloudHttpError extends Error {
     readonly method: string,
     readonly path: string,
     readonly apiMessage: string,
+    /** The API's own error code when it gives one (Lambda's `error.code`, Vast's `error`): what adapters match on. */
+    readonly apiCode: string | null = null,
   ) {
     super(`${method} ${path}: ${status}${apiMessage ? ` ${apiMessage}` : ""}`);
   }
@@ -49,6 +53,7 @@ export class CloudHttp {
   private readonly maxRetries: number;
   private readonly backoffMs: number;
   private readonly maxBackoffMs: number;
+  private readonly maxRetryAfterMs: number;
   private readonly maxBodyBytes: number;
   private readonly sleep: (ms: number) => Promise<void>;
 
@@ -57,6 +62,7 @@ export class CloudHttp {
     this.maxRetries = options.maxRetries ?? 3;
     this.backoffMs = options.backoffMs ?? 500;
     this.maxBackoffMs = options.maxBackoffMs ?? 10_000;
+    this.maxRetryAfterMs = options.maxRetryAfterMs ?? 30_000;
     this.maxBodyBytes = options.maxBodyBytes ?? 8 * 1024 * 1024;
     this.sleep = options.sleep ?? ((ms) => Bun.sleep(ms));
   }
@@ -78,9 +84,14 @@ export class CloudHttp {
         });
         const text = await readCapped(response, this.maxBodyBytes);
         if (response.ok) return (text ? JSON.parse(text) : null) as T;
-        failure = new CloudHttpError(response.status, method, path, apiMessage(text));
+        const { message, code } = apiError(text);
+        failure = new CloudHttpError(response.status, method, path, message, code);
+        // Retry-After is the API saying when it will answer: waited in full (sooner only burns a retry), unless too long.
         const retryAfter = Number(response.headers.get("retry-after"));
-        if (response.status === 429 && Number.isFinite(retryAfter) && retryAfter >= 0) wait = Math.min(this.maxBackoffMs, retryAfter * 1000);
+        if (response.status === 429 && Number.isFinite(retryAfter) && retryAfter >= 0) {
+          if (retryAfter * 1000 > this.maxRetryAfterMs) throw failure;
+          wait = Math.max(wait, retryAfter * 1000);
+        }
       } catch (error) {
         if (error instanceof CloudHttpError) throw error;
         failure = new CloudHttpError(0, method, path, error instanceof Error ? error.message : String(error));
@@ -117,15 +128,22 @@ async function readCapped(response: Response, limit: number): Promise<string> {
   return Buffer.concat(chunks).toString("utf8");
 }
 
-/** The API's own words from an error body (`{error}`, `{message}`, `{error:{message}}`, or plain text), kept short. */
-function apiMessage(text: string): string {
+/**
+ * The API's own words and code from an error body, kept short: `{error: {code, message}}` (Lambda),
+ * `{error: "code", msg}` (Vast), `{detail}` (RFC 9457, RunPod), `{message}`, or plain text.
+ */
+function apiError(text: string): { message: string; code: string | null } {
   let message = text;
+  let code: string | null = null;
   try {
-    const body = JSON.parse(text) as { error?: unknown; message?: unknown; msg?: unknown };
-    const error = body.error as { message?: unknown } | string | undefined;
-    message = String((typeof error === "object" && error?.message) || error || body.message || body.msg || text);
+    const body = JSON.parse(text) as { error?: unknown; message?: unknown; msg?: unknown; detail?: unknown; title?: unknown };
+    const error = body.error as { message?: unknown; code?: unknown } | string | undefined;
+    if (typeof error === "object" && error) code = typeof error.code === "string" ? error.code : null;
+    else if (typeof error === "string") code = error;
+    const words = (typeof error === "object" && error?.message) || body.msg || body.detail || body.message || body.title || error;
+    message = typeof words === "string" ? words : text;
   } catch {
     // not JSON: the text itself
   }
-  return message.replace(/\s+/g, " ").trim().slice(0, 300);
+  return { message: message.replace(/\s+/g, " ").trim().slice(0, 300), code };
 }

@@ -44,6 +44,8 @@ export interface PodHandle {
 export type PodStatus =
   | { state: "running" }
   | { state: "exited"; reason: string }
+  /** Taken back by the provider (a community pod outbid, preempted or evicted); billing ended with its last heartbeat. */
+  | { state: "reclaimed"; at: Date; reason: string }
   /** The provider has no such pod (never made, or already released). */
   | { state: "gone" };
 

@@ -1,7 +1,8 @@
 import { describe, expect, test } from "bun:test";
 import { eq } from "drizzle-orm";
-import { placementDecisions } from "../../db/schema";
+import { instances, placementDecisions } from "../../db/schema";
 import { provisionRun } from "../../src/instances/provisioning";
+import { endReclaimedRun } from "../../src/instances/reclaim";
 import { readPodRecord } from "../../src/providers/local/pod-files";
 import { type Provider, ProvisionError } from "../../src/providers/provider";
 import type { Offer } from "../../src/scheduler/offers";
@@ -127,5 +128,54 @@ describe("failover", () => {
     expect(await provisionRun(deps, instance.id, runId)).toBe("skipped");
     const podsOfRun = (await compute.provider.pods()).map((p) => readPodRecord(compute.podsDir, p.podId)).filter((r) => r?.runId === runId);
     expect(podsOfRun).toHaveLength(1);
+  }, 60_000);
+});
+
+describe("re-placement after a reclaim", () => {
+  test("a smart instance whose community pod was reclaimed gets a new run; when no capacity is left it stops, not fails", async () => {
+    const { api, instance, runId } = await pendingInstance("reclaimed");
+    const deps = {
+      db: compute.db,
+      jobs: compute.jobs,
+      providers: [compute.provider],
+      controlUrl: compute.url,
+      hubEndpoint: compute.config.HF_ENDPOINT,
+      maxAttempts: 3,
+      leaseSeconds: 30,
+    };
+    expect(await provisionRun(deps, instance.id, runId)).toBe("provisioned");
+    const running = await waitFor(
+      () => api.instances.get({ id: instance.id }),
+      (i) => i.state === "running",
+      20_000,
+      "running",
+    );
+    const [row] = await compute.db.select().from(instances).where(eq(instances.id, instance.id));
+    const replaced = await endReclaimedRun(compute.db, compute.jobs, row!, runId, {
+      providerId: "local",
+      at: new Date(),
+      reason: "spot capacity taken back",
+    });
+    expect(replaced).toMatchObject({ state: "pending" });
+    expect(replaced!.currentRunId).not.toBe(runId);
+    // The same reclaim seen twice (two reconcilers) re-places once.
+    expect(await endReclaimedRun(compute.db, compute.jobs, row!, runId, { providerId: "local", at: new Date(), reason: "again" })).toBeNull();
+
+    const pending = await api.instances.get({ id: instance.id });
+    expect(pending.runs.map((run) => [run.id, run.endedBecause])).toEqual([
+      [replaced!.currentRunId, null],
+      [runId, "reclaimed"],
+    ]);
+    expect(pending.events.at(-1)).toMatchObject({ from: "running", to: "pending" });
+    expect(pending.events.at(-1)!.cause).toStartWith("Re-placing: its community pod was reclaimed by local (spot capacity taken back)");
+    expect(running.runs[0]!.id).toBe(runId);
+
+    // No provider has capacity now: the re-placement stops the instance with the reason; Start is the user's choice.
+    expect(await provisionRun({ ...deps, providers: [] }, instance.id, replaced!.currentRunId!)).toBe("failed");
+    const stopped = await api.instances.get({ id: instance.id });
+    expect(stopped.state).toBe("stopped");
+    expect(stopped.failureReason).toBeNull();
+    expect(stopped.events.at(-1)!.cause).toStartWith("Stopped: no capacity to re-place it after the reclaim");
+    expect(stopped.runs[0]!.endedBecause).toBe("placement_failed");
   }, 60_000);
 });

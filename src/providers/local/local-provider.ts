@@ -72,6 +72,7 @@ export class LocalProvider implements Provider {
       runId: spec.runId,
       gpuType: spec.gpuType,
       gpuCount: spec.gpuCount,
+      tier: offer.tier,
       agentPid: null,
       agentPort,
       runtimePort,
@@ -180,18 +181,40 @@ export class LocalProvider implements Provider {
   async stop(podId: string): Promise<void> {
     const record = readPodRecord(this.options.podsDir, podId);
     if (!record) return;
+    await this.terminate(record);
+    if (!record.stoppedAt) writePodRecord(this.options.podsDir, { ...record, stoppedAt: new Date().toISOString() });
+  }
+
+  /**
+   * Takes a running community pod back, the way a cloud reclaims spot capacity: its processes end at once and it
+   * reports `reclaimed` until the platform releases it. For operators and demos (`bun server/ops.ts reclaim`).
+   */
+  async reclaim(podId: string): Promise<{ reclaimedAt: Date }> {
+    const record = readPodRecord(this.options.podsDir, podId);
+    if (!record || record.stoppedAt) throw new Error(`the local provider has no pod ${podId}`);
+    if (record.tier !== "community") throw new Error(`pod ${podId} runs on secure capacity, which is never reclaimed`);
+    if (record.reclaimedAt) return { reclaimedAt: new Date(record.reclaimedAt) };
+    const reclaimedAt = new Date();
+    writePodRecord(this.options.podsDir, { ...record, reclaimedAt: reclaimedAt.toISOString() });
+    await this.terminate(record);
+    return { reclaimedAt };
+  }
+
+  private async terminate(record: LocalPodRecord): Promise<void> {
     const pid = record.agentPid;
     if (pid && isAlive(pid)) {
       signalGroup(pid, "SIGTERM");
       if (!(await waitForExit(pid, 10_000))) signalGroup(pid, "SIGKILL");
       await waitForExit(pid, 5_000);
     }
-    if (!record.stoppedAt) writePodRecord(this.options.podsDir, { ...record, stoppedAt: new Date().toISOString() });
   }
 
   async status(podId: string): Promise<PodStatus> {
     const record = readPodRecord(this.options.podsDir, podId);
     if (!record || record.stoppedAt) return { state: "gone" };
+    if (record.reclaimedAt) {
+      return { state: "reclaimed", at: new Date(record.reclaimedAt), reason: "the local provider took its community capacity back" };
+    }
     if (record.agentPid && isAlive(record.agentPid)) return { state: "running" };
     return { state: "exited", reason: "the pod's processes are no longer running" };
   }

@@ -8,6 +8,8 @@ export interface LocalPodRecord {
   runId: string;
   gpuType: string;
   gpuCount: number;
+  /** The offer's tier: only community pods can be reclaimed. Absent in records written before reclaims. */
+  tier?: "secure" | "community";
   /** The sidecar agent's pid; it leads the pod's process group. */
   agentPid: number | null;
   agentPort: number;
@@ -15,6 +17,8 @@ export interface LocalPodRecord {
   ports: { name: string; port: number; hostPort: number }[];
   createdAt: string;
   stoppedAt: string | null;
+  /** When the provider took the pod back (`LocalProvider.reclaim`), as a cloud takes back a spot pod. */
+  reclaimedAt?: string | null;
 }
 
 export function podDir(podsDir: string, podId: string): string {
