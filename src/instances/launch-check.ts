@@ -1,9 +1,9 @@
 import type { Executor } from "../../db/client";
 import { readCatalog } from "../catalog/queries";
-import { InvalidInputError } from "../errors";
+import { InvalidInputError, NotPlaceableError } from "../errors";
 import type { ModelAssessment } from "../hub/validate";
 import { catalogRates, type ModelClass } from "../pricing/snapshot";
-import { type Placeability, placeability } from "../scheduler/placeability";
+import { type GpuPick, type Placeability, placeability } from "../scheduler/placeability";
 import { assess, type LaunchDeps, launchTarget, modelClassOf, placementConstraintsOf } from "./launch";
 import type { LaunchCheckInput } from "./schemas";
 
@@ -42,4 +42,11 @@ export async function checkLaunch(db: Executor, deps: Pick<LaunchDeps, "hub" | "
   });
   const modelClass = modelClassOf(assessment);
   return { assessment, modelClass, placement: placement ?? (await judge(modelClass, assessment.vram?.totalGiB ?? null)) };
+}
+
+/** A launch with no GPU type chosen gets the check's pick, or is refused with the check's one reason. */
+export async function pickGpuForLaunch(db: Executor, deps: Pick<LaunchDeps, "hub" | "offers">, input: LaunchCheckInput): Promise<GpuPick> {
+  const { placement } = await checkLaunch(db, deps, input);
+  if (!placement.picked) throw new NotPlaceableError(`${placement.message ?? placement.reason} Nothing was launched.`, placement.field ?? "gpuPreferences");
+  return placement.picked;
 }

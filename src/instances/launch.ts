@@ -12,6 +12,7 @@ import { catalogRates, lockPricing, maxHourlyRate, modelClassFor } from "../pric
 import type { Offer } from "../scheduler/offers";
 import { type PlaceabilityConstraints, placeability } from "../scheduler/placeability";
 import { assertWithinBudgets } from "../spend/budgets";
+import { pickGpuForLaunch } from "./launch-check";
 import { beginRun } from "./runs";
 import type { LaunchInput } from "./schemas";
 import { servingNameFrom } from "./serving-name";
@@ -41,7 +42,9 @@ export class ModelValidationError extends InvalidInputError {
  * billing refuses, then create the pending instance, its first run and the
  * provisioning job together.
  */
-export async function launchInstance(ctx: AccountContext, deps: LaunchDeps, input: LaunchInput): Promise<Instance> {
+export async function launchInstance(ctx: AccountContext, deps: LaunchDeps, chosen: LaunchInput): Promise<Instance> {
+  const picked = chosen.gpuPreferences.length === 0 ? await pickGpuForLaunch(ctx.db, deps, chosen) : null;
+  const input = picked ? { ...chosen, gpuPreferences: [picked.gpuType] } : chosen;
   const catalog = await readCatalog(ctx.db);
   const plan = await planLaunch(catalog, deps, input);
 
@@ -90,7 +93,8 @@ export async function launchInstance(ctx: AccountContext, deps: LaunchDeps, inpu
           progress: { phase: "queued", progress: null, message: "Waiting for placement", at: new Date().toISOString() },
         })
         .returning();
-      await tx.insert(instanceEvents).values({ instanceId, fromState: null, toState: "pending", cause: releasedNameCause(serving?.released ?? null) });
+      const cause = [releasedNameCause(serving?.released ?? null), picked && `on ${picked.gpuType} (picked: ${picked.why})`].filter(Boolean).join(", ");
+      await tx.insert(instanceEvents).values({ instanceId, fromState: null, toState: "pending", cause });
       await beginRun(tx, instanceId, runId);
       await deps.jobs.send("instances.provision", { instanceId, runId }, { tx, singletonKey: `provision:${runId}` });
       return instance!;

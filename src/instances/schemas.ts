@@ -40,6 +40,8 @@ export const launchInput = z
     /** Used once to read a gated repo's metadata; never stored. */
     hfToken: safeString().max(200).optional(),
     ...placementFields,
+    /** GPU types it may run on, most preferred first; none: the cheapest free GPU the model fits on, picked at launch. */
+    gpuPreferences: z.array(gpuId).max(8).default([]),
   })
   .refine((input) => Boolean(input.runtimeId) !== Boolean(input.templateId), {
     message: "Choose either a runtime or a template.",

@@ -53,6 +53,17 @@ describe("the launch verb refuses what no offer can host", () => {
   });
 });
 
+describe("a launch with no GPU type chosen", () => {
+  test("gets the cheapest free GPU the model fits on, and its timeline says which and why", async () => {
+    const { api } = await compute.fundedUser();
+    const launched = await api.instances.launch({ ...referenceLaunch, gpuPreferences: [], servingName: "picked" });
+    expect(launched.gpuPreferences).toEqual(["L4"]);
+    const detail = await api.instances.get({ id: launched.id });
+    expect(detail.events[0]!.cause).toMatch(/^launched, on L4 \(picked: cheapest free GPU with ≥ \d+ GiB\)$/);
+    await api.instances.delete({ id: launched.id });
+  });
+});
+
 describe("capacity taken between the launch and its placement", () => {
   test("both launches pass the check; the second fails at placement with the one reason", async () => {
     // Provisioning is run by hand here, so both launches see the one A100 free.

@@ -3,7 +3,8 @@ import type { Client } from "../../client";
 import { UsageError } from "../../errors";
 import { parseEur } from "../../money";
 
-export type LaunchRequest = Parameters<Client["instances"]["launch"]["mutate"]>[0];
+/** The launch as the CLI sends it: GPU types always a list (empty until the check picks one). */
+export type LaunchRequest = Parameters<Client["instances"]["launch"]["mutate"]>[0] & { gpuPreferences: string[] };
 
 /** `qdz instances launch` flags as commander hands them over. */
 export interface LaunchFlags {
