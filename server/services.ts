@@ -5,7 +5,7 @@ import type { PaymentGateway } from "../src/billing/gateway";
 import type { Config } from "../src/config";
 import type { HeartbeatBatcher } from "../src/instances/heartbeats";
 import type { JobQueue } from "../src/jobs/queue";
-import type { Provider } from "../src/providers/provider";
+import type { Provider } from "../src/providers/seam";
 
 /** What the api process shares with every procedure. */
 export interface Services {

@@ -81,6 +81,10 @@ const schema = z
     LOCAL_REFERENCE_BOOT_MS: z.coerce.number().int().min(0).default(1500),
     /** The api's URL as pods reach it; defaults to this machine's api port. */
     AGENT_CONTROL_URL: z.url({ protocol: /^https?$/ }).optional(),
+    /** EUR per USD, for clouds that price in dollars (RunPod, Vast.ai, Lambda): their cost, compared with locked EUR rates. */
+    USD_TO_EUR: z.coerce.number().positive().max(10).default(0.92),
+    /** How often each cloud or cluster is asked for its offers in the background (the local machine is asked at every placement). */
+    OFFERS_REFRESH_SECONDS: positiveInt.default(30),
     /** Offers tried (failover) before a placement fails. */
     PLACEMENT_MAX_ATTEMPTS: positiveInt.default(3),
     /** A pod whose runtime is not healthy this long after placement is released as non_bootstrap. */

@@ -3,7 +3,7 @@ import type { Database } from "../db/client";
 import type { Config } from "../src/config";
 import type { JobName, JobPayloads } from "../src/jobs/names";
 import type { JobQueue } from "../src/jobs/queue";
-import type { Provider } from "../src/providers/provider";
+import type { Provider } from "../src/providers/seam";
 
 export interface WorkerServices {
   db: Database;

@@ -134,10 +134,15 @@ export const instanceRuns = pgTable(
     number: integer("number").notNull(),
     providerId: text("provider_id"),
     podId: text("pod_id"),
+    /** The provider's own id for the pod (RunPod's pod id, Vast's instance id, …): what its status and stop take. */
+    externalPodId: text("external_pod_id"),
     region: text("region"),
     gpuType: text("gpu_type"),
     rateCentsPerHour: integer("rate_cents_per_hour"),
-    /** Where the pod's OpenAI-compatible runtime answers (the /v1 proxy forwards here); null for plain pods. */
+    /**
+     * Where the pod's OpenAI-compatible runtime answers (the /v1 proxy forwards here); null for plain pods, and
+     * until a cloud pod's address is known (the proxy answers 503 until then).
+     */
     runtimeUrl: text("runtime_url"),
     /** The pod's ports as reachable, for the Details tab. */
     ports: jsonb("ports").$type<{ name: string; port: number; url: string }[]>(),

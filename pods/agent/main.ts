@@ -11,9 +11,11 @@ import { closeSync, existsSync, mkdirSync, openSync, readFileSync, writeFileSync
 import { join } from "node:path";
 import { HubClient } from "../../src/hub/client";
 import type { AgentSpec, HeartbeatBody, SampleBody, WorkloadReport } from "../../src/instances/agent-contract";
+import { specFromEnv } from "./env-spec";
 import { cpuSeconds, disk, gpuReadings, memoryTotalBytes, residentBytes } from "./resources";
 
-const spec: AgentSpec = JSON.parse(readFileSync(process.argv[2]!, "utf8"));
+// A settings file (the local provider), or the QDZ_* environment (a sidecar beside the runtime's container).
+const spec: AgentSpec = process.argv[2] ? JSON.parse(readFileSync(process.argv[2], "utf8")) : specFromEnv(process.env);
 // writeSync: stdout is the pod's log file, where a buffered console.log would show only at exit.
 const log = (line: string) => writeSync(1, `${new Date().toISOString()} ${line}\n`);
 
@@ -166,7 +168,8 @@ void heartbeatLoop();
 void sampleLoop();
 try {
   await downloadModel();
-  startWorkload();
+  // As a sidecar the workload is the runtime's own container: nothing to start here.
+  if (spec.workload.argv.length > 0) startWorkload();
 } catch (error) {
   const message = error instanceof Error ? error.message : String(error);
   log(`could not start the workload: ${message}`);

@@ -5,7 +5,9 @@ import { newSecret, sha256Hex } from "../auth/secrets";
 import { newId } from "../ids";
 import type { JobQueue } from "../jobs/queue";
 import { currentOffers } from "../providers/offers";
-import type { PodHandle, PodSpec, Provider } from "../providers/provider";
+import { providerById } from "../providers/registry";
+import { type PodHandle, type Provider, ProvisionError } from "../providers/seam";
+import { renderLaunch } from "../runtimes/launch";
 import type { Offer } from "../scheduler/offers";
 import { leadingReason } from "../scheduler/placeability";
 import { explain, type PlacementConstraints, type Ranking, rankOffers } from "../scheduler/placement";
@@ -58,8 +60,9 @@ export async function provisionRun(deps: ProvisioningDeps, instanceId: string, r
   try {
     if (leftoverPodId) {
       // A provisioner that lost its lease (a crash) may have made this pod. Which provider it asked is not
-      // recorded, but pod ids are ours and unique, and stopping a pod a provider does not have is a no-op.
-      await Promise.all(deps.providers.map((p) => p.stop(leftoverPodId)));
+      // recorded, nor the provider's own id for it: stopping a pod a provider does not have is a no-op, and
+      // a cloud pod made under this name is the reconciler's orphan (found by its name) if this misses it.
+      await Promise.all(deps.providers.map((p) => p.stop({ podId: leftoverPodId, externalId: leftoverPodId })));
       if (!(await lease.update({ provisioningPodId: null }))) return "skipped";
     }
     return await placeAndProvision(deps, instance, runId, lease);
@@ -93,19 +96,23 @@ async function placeAndProvision(
   const ranking = rankOffers(offers, constraints);
 
   const attempts: Attempt[] = [];
-  const spec = await podSpec(deps, instance, runId);
+  const subject = await launchSubject(deps, instance, runId);
   for (const choice of ranking.ranked.slice(0, deps.maxAttempts)) {
-    const provider = deps.providers.find((p) => p.id === choice.offer.providerId)!;
+    const provider = providerById(deps.providers, choice.offer.providerId);
     const podId = newId("pod");
     const token = newSecret("qdza_");
     // Written before the provider is asked: whoever takes the run over after a crash stops this pod.
     if (!(await lease.update({ provisioningPodId: podId, agentTokenHash: sha256Hex(token) }))) return "skipped";
+    const launch = renderLaunch({ ...subject, podId, agent: { controlUrl: deps.controlUrl, token }, gpuType: choice.offer.gpuType });
     let pod: PodHandle;
     try {
-      pod = await provider.provision({ ...spec, podId, agent: { ...spec.agent, token }, gpuType: choice.offer.gpuType }, choice.offer);
+      pod = await provider.provision(launch, choice.offer);
     } catch (error) {
       attempts.push({ offerId: choice.offer.id, outcome: "failed", error: error instanceof Error ? error.message : String(error) });
-      await provider.stop(podId).catch(() => {}); // whatever part of it the provider made
+      // Whatever part of it the provider made (the reconciler finds what this misses by the pod's name).
+      await provider.stop({ podId, externalId: podId }).catch(() => {});
+      // A launch no provider can run (a bad image, a refused spec): another offer would fail the same way.
+      if (error instanceof ProvisionError && !error.retryable) break;
       continue;
     }
     attempts.push({ offerId: choice.offer.id, outcome: "provisioned" });
@@ -114,7 +121,7 @@ async function placeAndProvision(
       recorded = await recordPod(deps.db, instance, runId, lease, pod, choice, ranking, attempts);
     } finally {
       // Not recorded (the lease was taken over, the instance stopped, or the write failed): nobody owns this pod.
-      if (!recorded) await provider.stop(pod.podId);
+      if (!recorded) await provider.stop({ podId: pod.podId, externalId: pod.externalId });
     }
     return recorded ? "provisioned" : "skipped";
   }
@@ -175,11 +182,13 @@ async function recordPod(
       await attachPod(tx, runId, {
         providerId: pod.providerId,
         podId: pod.podId,
+        externalPodId: pod.externalId,
         region: pod.region,
         gpuType: choice.offer.gpuType,
         rateCentsPerHour: choice.priceCentsPerHour,
-        runtimeUrl: pod.runtimeUrl,
-        ports: pod.ports,
+        // A cloud pod's address may come later: the reconciler records it, and the proxy routes once it has.
+        runtimeUrl: pod.address?.runtimeUrl ?? null,
+        ports: pod.address?.ports ?? [],
       });
       await tx
         .update(instances)
@@ -202,32 +211,20 @@ async function recordPod(
   );
 }
 
-async function podSpec(deps: ProvisioningDeps, instance: Instance, runId: string): Promise<Omit<PodSpec, "podId">> {
+/** Everything of the launch but the pod's own id, token and GPU type, which each attempt sets. */
+async function launchSubject(deps: ProvisioningDeps, instance: Instance, runId: string) {
   const keys = await deps.db.select({ publicKey: sshKeys.publicKey }).from(sshKeys).where(eq(sshKeys.accountId, instance.accountId));
-  const config = instance.runtimeConfig;
+  const serving =
+    instance.runtimeConfig.runtimeId && instance.servingName && instance.hfRepo && instance.task
+      ? { servedModelName: instance.servingName, model: instance.hfRepo, modelFile: instance.modelFile, task: instance.task }
+      : null;
   return {
     instanceId: instance.id,
     runId,
-    image: config.image,
-    runtime:
-      config.runtimeId && instance.servingName && instance.hfRepo && instance.task
-        ? {
-            id: config.runtimeId,
-            localBinary: config.localBinary ?? "",
-            command: config.command,
-            healthPath: config.healthPath ?? "/health",
-            servedModelName: instance.servingName,
-            model: instance.hfRepo,
-            modelFile: instance.modelFile,
-            task: instance.task,
-            contextLength: config.contextLength ?? 4096,
-          }
-        : null,
-    ports: config.ports,
-    gpuType: instance.gpuPreferences[0]!,
+    config: instance.runtimeConfig,
+    serving,
     gpuCount: instance.gpuCount,
     sshAuthorizedKeys: keys.map((k) => k.publicKey),
-    agent: { controlUrl: deps.controlUrl, token: "" },
     hubEndpoint: deps.hubEndpoint,
   };
 }

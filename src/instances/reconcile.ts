@@ -1,10 +1,10 @@
-import { and, eq, inArray, isNull, lt, or, sql } from "drizzle-orm";
+import { and, eq, inArray, isNotNull, isNull, lt, or, sql } from "drizzle-orm";
 import type { Database } from "../../db/client";
 import { instanceRuns, instances } from "../../db/schema";
 import type { JobQueue } from "../jobs/queue";
-import type { Provider } from "../providers/provider";
+import type { Provider } from "../providers/seam";
 import { endReclaimedRun } from "./reclaim";
-import { endRun } from "./runs";
+import { endRun, podRefOf, recordAddress } from "./runs";
 import type { InstanceState } from "./state-machine";
 import { podStates } from "./state-machine";
 
@@ -25,6 +25,8 @@ export interface ReconcileReport {
   lost: string[];
   /** Community pods their provider took back: re-placed (smart) or stopped (pinned). */
   reclaimed: string[];
+  /** Runs whose pod's address arrived after it was made (a cloud pod's IP, after boot). */
+  addressed: string[];
   orphansStopped: string[];
   requeued: string[];
 }
@@ -38,12 +40,48 @@ export interface ReconcileReport {
  * finished, a provisioner whose lease lapsed) is enqueued again. Every step is idempotent.
  */
 export async function reconcile(deps: ReconcileDeps): Promise<ReconcileReport> {
-  const report: ReconcileReport = { nonBootstrap: [], lost: [], reclaimed: [], orphansStopped: [], requeued: [] };
+  const report: ReconcileReport = { nonBootstrap: [], lost: [], reclaimed: [], addressed: [], orphansStopped: [], requeued: [] };
+  await recordLateAddresses(deps, report);
   await releaseNonBootstrap(deps, report);
   await failLostPods(deps, report);
   await requeueLostJobs(deps, report);
   await stopOrphans(deps, report);
   return report;
+}
+
+/** Status calls per provider per pass for pods whose address is still unknown: the clouds' rate limits are per account. */
+const ADDRESS_CHECKS_PER_PROVIDER = 20;
+
+/**
+ * A serving pod made without an address yet: its provider is asked (a bounded number per provider per pass,
+ * longest waiting first) and the address recorded once known, from when the proxy routes to it.
+ */
+async function recordLateAddresses(deps: ReconcileDeps, report: ReconcileReport) {
+  const waiting = await deps.db
+    .select({ run: instanceRuns })
+    .from(instances)
+    .innerJoin(instanceRuns, eq(instanceRuns.id, instances.currentRunId))
+    .where(
+      and(
+        inArray(instances.state, ["pending", "running"]),
+        isNotNull(instances.servingName),
+        isNotNull(instanceRuns.podId),
+        isNull(instanceRuns.runtimeUrl),
+        isNull(instanceRuns.endedAt),
+      ),
+    )
+    .orderBy(instanceRuns.createdAt);
+  const asked = new Map<string, number>();
+  for (const { run } of waiting) {
+    const provider = deps.providers.find((p) => p.id === run.providerId);
+    const pod = podRefOf(run);
+    const count = asked.get(run.providerId ?? "") ?? 0;
+    if (!provider || !pod || count >= ADDRESS_CHECKS_PER_PROVIDER) continue;
+    asked.set(provider.id, count + 1);
+    const status = await provider.status(pod).catch(() => null);
+    const address = status && (status.state === "running" || status.state === "starting") ? status.address : null;
+    if (address?.runtimeUrl && (await recordAddress(deps.db, run.id, address))) report.addressed.push(run.id);
+  }
 }
 
 async function releaseNonBootstrap(deps: ReconcileDeps, report: ReconcileReport) {
@@ -84,7 +122,8 @@ async function failLostPods(deps: ReconcileDeps, report: ReconcileReport) {
     );
   for (const { instance, run } of silent) {
     const provider = deps.providers.find((p) => p.id === run.providerId);
-    const status = provider && run.podId ? await provider.status(run.podId) : { state: "gone" as const, reason: "" };
+    const pod = podRefOf(run);
+    const status = provider && pod ? await provider.status(pod) : { state: "gone" as const, reason: "" };
     if (status.state === "running") continue; // alive, only out of touch: its next heartbeat settles it
     if (status.state === "reclaimed") {
       // Heartbeats stop when a provider takes a pod back: the silence is how a reclaim is noticed, at a rate bounded by the timeout.
@@ -190,7 +229,7 @@ async function stopOrphans(deps: ReconcileDeps, report: ReconcileReport) {
     const live = new Set(owned.flatMap((row) => [row.podId, row.provisioningPodId]));
     for (const pod of pods) {
       if (live.has(pod.podId)) continue;
-      await provider.stop(pod.podId);
+      await provider.stop(pod);
       report.orphansStopped.push(pod.podId);
     }
   }

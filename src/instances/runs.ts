@@ -6,6 +6,7 @@ import { NotFoundError } from "../errors";
 import { newId } from "../ids";
 import type { JobQueue } from "../jobs/queue";
 import { notify } from "../notifications/notify";
+import type { PodAddress, PodRef } from "../providers/seam";
 import { failureAlert } from "../spend/alerts";
 import { displayName } from "./queries";
 import type { InstanceState } from "./state-machine";
@@ -88,6 +89,7 @@ export async function lockClaimed(tx: Transaction, claim: RunClaim): Promise<boo
 export interface PodAttachment {
   providerId: string;
   podId: string;
+  externalPodId: string;
   region: string;
   gpuType: string;
   rateCentsPerHour: number;
@@ -101,6 +103,24 @@ export async function attachPod(tx: Transaction, runId: string, pod: PodAttachme
     .update(instanceRuns)
     .set({ ...pod, provisioningPodId: null })
     .where(eq(instanceRuns.id, runId));
+}
+
+/** How the run's provider knows its pod. */
+export function podRefOf(run: Pick<Run, "podId" | "externalPodId">): PodRef | null {
+  return run.podId ? { podId: run.podId, externalId: run.externalPodId ?? run.podId } : null;
+}
+
+/**
+ * A pod's address, learned after it was attached (a cloud pod gets its IP after boot): the proxy routes to the
+ * run from here on. Only a live run with no address yet is written; the proxy's cache hears of it (runtime_url).
+ */
+export async function recordAddress(db: Executor, runId: string, address: PodAddress): Promise<boolean> {
+  const rows = await db
+    .update(instanceRuns)
+    .set({ runtimeUrl: address.runtimeUrl, ports: address.ports })
+    .where(and(eq(instanceRuns.id, runId), isNull(instanceRuns.endedAt), isNull(instanceRuns.runtimeUrl)))
+    .returning({ id: instanceRuns.id });
+  return rows.length > 0;
 }
 
 /** The runtime passed its health check: billable time starts now (the database clock). The caller holds the instance lock. */

@@ -1,7 +1,9 @@
 import { eq } from "drizzle-orm";
 import type { Database } from "../../db/client";
 import { instanceRuns, instances } from "../../db/schema";
-import type { Provider } from "../providers/provider";
+import { providerById } from "../providers/registry";
+import type { Provider } from "../providers/seam";
+import { podRefOf } from "./runs";
 import { transition } from "./transition";
 
 /**
@@ -13,11 +15,8 @@ import { transition } from "./transition";
 export async function settleStop(db: Database, providers: Provider[], instanceId: string, runId: string): Promise<"stopped" | "skipped"> {
   const [run] = await db.select().from(instanceRuns).where(eq(instanceRuns.id, runId));
   if (!run) return "skipped";
-  if (run.podId && run.providerId) {
-    const provider = providers.find((p) => p.id === run.providerId);
-    if (!provider) throw new Error(`run ${runId} is on provider ${run.providerId}, which is not configured here`);
-    await provider.stop(run.podId);
-  }
+  const pod = podRefOf(run);
+  if (pod && run.providerId) await providerById(providers, run.providerId).stop(pod);
   return db.transaction(async (tx) => {
     const [instance] = await tx.select().from(instances).where(eq(instances.id, instanceId)).for("update");
     if (instance?.state !== "stopping" || instance.currentRunId !== runId) return "skipped";

@@ -1,9 +1,10 @@
 import { and, asc, desc, eq, isNull } from "drizzle-orm";
 import { instanceEvents, instanceRuns, instances, type PricingSnapshot, placementDecisions } from "../../db/schema";
 import type { AccountContext } from "../context";
-import type { Provider } from "../providers/provider";
+import type { Provider } from "../providers/seam";
 import type { Offer } from "../scheduler/offers";
 import { displayName, getInstance } from "./queries";
+import { podRefOf } from "./runs";
 import type { Instance } from "./transition";
 
 /** A row of the Instances list. */
@@ -133,5 +134,5 @@ export async function instanceLogs(
   if (!run?.podId || !run.providerId) return { runId: run?.id ?? null, text: "", available: false };
   const provider = providers.find((p) => p.id === run.providerId);
   if (!provider?.logs) return { runId: run.id, text: "", available: false };
-  return { runId: run.id, text: await provider.logs(run.podId, options.stream, options.tailLines), available: true };
+  return { runId: run.id, text: await provider.logs(podRefOf(run)!, options.stream, options.tailLines), available: true };
 }

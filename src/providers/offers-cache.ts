@@ -4,6 +4,7 @@ import type { OfferQuery } from "./seam";
 /** What the cache needs of a provider: its id and its offers. */
 export interface OfferSource {
   readonly id: string;
+  readonly liveOffers?: boolean;
   offers(query: OfferQuery): Promise<Offer[]>;
 }
 
@@ -71,8 +72,10 @@ export class OffersCache {
   /** Asks every provider now, then every `refreshMs` until `stop()`; the timer does not keep the process alive. */
   start(): this {
     if (this.timer) return this;
-    void this.refresh();
-    this.timer = setInterval(() => void this.refresh(), this.refreshMs);
+    const cached = this.providers.filter((p) => !p.liveOffers).map((p) => p.id);
+    const refresh = () => Promise.all(cached.map((id) => this.refresh(id)));
+    void refresh();
+    this.timer = setInterval(() => void refresh(), this.refreshMs);
     this.timer.unref?.();
     return this;
   }
@@ -103,6 +106,16 @@ export class OffersCache {
     const waiting = this.providers.filter((p) => this.entries.get(p.id)!.answeredAt === null && this.entries.get(p.id)!.error === null);
     await Promise.all(waiting.map((p) => this.refreshOne(p)));
     return this.offers();
+  }
+
+  /**
+   * What placement reads: the providers whose offers are free to ask (`liveOffers`), asked now, and every other
+   * provider's last answer from memory (after its first, which is waited for once).
+   */
+  async current(): Promise<CachedOffer[]> {
+    const live = this.providers.filter((p) => p.liveOffers);
+    await Promise.all(live.map((p) => this.refreshOne(p)));
+    return this.ready();
   }
 
   health(): ProviderHealth[] {

@@ -3,9 +3,9 @@
  * Lambda) is given and must answer. A provider interprets no runtime: it receives a ready launch (image by digest,
  * rendered argv and env, ports, health path, GPUs, SSH keys, the agent's control URL and token) and reports the
  * pod's address when it knows it, which for a cloud pod is after boot.
- *
- * (Being adopted: the cloud and Kubernetes adapters implement it; the local provider and provisioning move to it
- * next, when it replaces `provider.ts`.)
+ * Rendering lives with the runtimes (src/runtimes/launch.ts); the argv refers to the pod's ports and directories
+ * as `$(QDZ_…)` variables of its own environment, which a provider expands (`expandEnvRefs`) or hands to a runtime
+ * that does (Kubernetes).
  */
 import type { Offer } from "../scheduler/offers";
 
@@ -108,6 +108,8 @@ export class ProviderUnavailableError extends Error {
 /** A source of GPU capacity. */
 export interface Provider {
   readonly id: string;
+  /** Its offers cost nothing to ask (the local machine's own inventory): asked at every placement, never cached. */
+  readonly liveOffers?: boolean;
   /** What can be placed now for `query`; called by the offers cache in the background, never by placement itself. */
   offers(query: OfferQuery): Promise<Offer[]>;
   provision(launch: PodLaunch, offer: Offer): Promise<PodHandle>;
@@ -133,4 +135,27 @@ export function agentEnv(launch: Pick<PodLaunch, "podId" | "instanceId" | "runId
     QDZ_AGENT_TOKEN: launch.agent.token,
     ...(runtime && launch.healthPath ? { QDZ_HEALTH_URL: `http://127.0.0.1:${runtime.port}${launch.healthPath}` } : {}),
   };
+}
+
+/**
+ * Kubernetes' `$(NAME)` expansion of a container's command and args, for providers that start the command
+ * themselves: a reference to a variable of `env` becomes its value, `$$(NAME)` stays `$(NAME)`, and a reference
+ * to an unknown variable is left as written, as Kubernetes leaves it.
+ */
+export function expandEnvRefs(argv: readonly string[], env: Record<string, string>): string[] {
+  return argv.map((arg) =>
+    arg.replace(/\$(\$)?\(([A-Za-z_][A-Za-z0-9_]*)\)/g, (whole, escaped: string | undefined, name: string) =>
+      escaped ? `$(${name})` : Object.hasOwn(env, name) ? env[name]! : whole,
+    ),
+  );
+}
+
+/** Whether an offer answers a query (empty lists: any). */
+export function matchesQuery(offer: Offer, query: OfferQuery): boolean {
+  return (
+    (query.gpuTypes.length === 0 || query.gpuTypes.includes(offer.gpuType)) &&
+    (query.regions.length === 0 || query.regions.includes(offer.region)) &&
+    (query.tier === null || query.tier === offer.tier) &&
+    offer.gpuCount >= query.gpuCount
+  );
 }

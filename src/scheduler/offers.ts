@@ -16,4 +16,6 @@ export interface Offer {
   availableGpus: number;
   /** Measured round trip from the control plane to the provider, in ms. */
   latencyMs: number;
+  /** Seconds since the provider gave it, for offers read from the cache; absent for offers asked live. */
+  ageSeconds?: number;
 }

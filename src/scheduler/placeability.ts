@@ -257,6 +257,8 @@ export function leadingReason(
     }
     case "price":
       return { reason: `There is no ${c.tier} price for ${names}.`, field: "gpuPreferences" };
+    case "loss":
+      return { reason: `No ${names} is available at the ${c.tier} price right now.`, field: "gpuPreferences" };
     case "maxPrice": {
       const cheapest = Math.min(...near.map((r) => (c.pricing.rows.find((p) => p.gpuType === r.offer.gpuType)?.rateCentsPerGpuHour ?? 0) * n));
       return {

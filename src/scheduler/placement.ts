@@ -48,7 +48,7 @@ export interface Ranking {
 }
 
 /** The hard rules in the order they are checked: an offer that breaks a later one came closer to hosting the instance. */
-export const placementRules = ["provider", "gpu", "region", "tier", "perPod", "free", "vram", "price", "maxPrice"] as const;
+export const placementRules = ["provider", "gpu", "region", "tier", "perPod", "free", "vram", "price", "loss", "maxPrice"] as const;
 export type PlacementRule = (typeof placementRules)[number];
 
 export interface BrokenRule {
@@ -69,6 +69,9 @@ export function brokenRule(offer: Offer, c: PlacementConstraints, price: number 
     return broken("vram", `${offer.vramGib * c.gpuCount} GiB VRAM, ${c.minVramGib} GiB needed`);
   }
   if (price === null) return broken("price", `no locked price for ${offer.gpuType}`);
+  // Never at a loss: the instance's rate is locked, so capacity that costs us more than it than pays would lose money every hour.
+  const cost = offer.providerCostCentsPerGpuHour * c.gpuCount;
+  if (cost > price) return broken("loss", `costs the platform ${cost} cents/h, above the locked rate of ${price}`);
   if (c.maxPriceCentsPerHour !== null && price > c.maxPriceCentsPerHour) {
     return broken("maxPrice", `costs ${price} cents/h, above the maximum ${c.maxPriceCentsPerHour}`);
   }
@@ -136,5 +139,7 @@ function ratio(best: number, value: number): number {
 /** "L40S in eu-west (secure): score 0.91 — cost 1.00, availability 0.50, …": the reason shown to people. */
 export function explain(choice: RankedOffer, weights: PlacementWeights): string {
   const parts = (Object.keys(weights) as (keyof PlacementWeights)[]).map((k) => `${k} ${choice.components[k].toFixed(2)}×${weights[k]}`);
-  return `${choice.offer.gpuType} on ${choice.offer.providerId} in ${choice.offer.region} (${choice.offer.tier}): score ${choice.score.toFixed(3)} = ${parts.join(" + ")}`;
+  // A cached offer says how old it is: the capacity it describes was seen then, not now.
+  const age = choice.offer.ageSeconds ? `; offer seen ${choice.offer.ageSeconds} s ago` : "";
+  return `${choice.offer.gpuType} on ${choice.offer.providerId} in ${choice.offer.region} (${choice.offer.tier}): score ${choice.score.toFixed(3)} = ${parts.join(" + ")}${age}`;
 }

@@ -46,7 +46,7 @@ describe("an instance's life on the local provider", () => {
     );
     expect(stopped.events.map((e) => e.to)).toEqual(["pending", "running", "stopping", "stopped"]);
     expect(await fetch(`${firstRun.runtimeUrl}/health`).catch(() => null)).toBeNull();
-    expect(await compute.provider.status(firstRun.podId!)).toEqual({ state: "gone" });
+    expect(await compute.provider.status({ podId: firstRun.podId!, externalId: firstRun.podId! })).toEqual({ state: "gone" });
 
     await api.instances.start({ id: launched.id });
     const again = await waitFor(

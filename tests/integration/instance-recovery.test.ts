@@ -44,7 +44,7 @@ describe("the reconciler", () => {
     expect(released.state).toBe("non_bootstrap");
     expect(released.failureReason).toBe("The runtime did not become healthy within 1 s of placement.");
     await waitFor(
-      () => slowCompute.provider.status(pending.runs[0]!.podId!),
+      () => slowCompute.provider.status({ podId: pending.runs[0]!.podId!, externalId: pending.runs[0]!.podId! }),
       (s) => s.state === "gone",
       20_000,
       "pod released",
@@ -83,7 +83,7 @@ describe("the reconciler", () => {
     await compute.db.update(instanceRuns).set({ endedAt: sql`now()` }).where(eq(instanceRuns.id, running.runs[0]!.id));
     const report = await reconcileNow({ orphanGraceSeconds: 0 });
     expect(report.orphansStopped).toContain(podId);
-    expect(await compute.provider.status(podId)).toEqual({ state: "gone" });
+    expect(await compute.provider.status({ podId, externalId: podId })).toEqual({ state: "gone" });
   }, 60_000);
 });
 

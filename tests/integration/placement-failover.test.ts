@@ -4,7 +4,7 @@ import { instances, placementDecisions } from "../../db/schema";
 import { provisionRun } from "../../src/instances/provisioning";
 import { endReclaimedRun } from "../../src/instances/reclaim";
 import { readPodRecord } from "../../src/providers/local/pod-files";
-import { type Provider, ProvisionError } from "../../src/providers/provider";
+import { type Provider, ProvisionError } from "../../src/providers/seam";
 import type { Offer } from "../../src/scheduler/offers";
 import { referenceLaunch, startCompute, waitFor } from "../support/compute";
 
@@ -32,7 +32,7 @@ function vanishingProvider(id: string, offers: Partial<Offer>[]): Provider & { a
       })),
     provision: async (_spec, offer) => {
       attempts.push(offer.id);
-      throw new ProvisionError(`capacity for ${offer.id} was taken`);
+      throw new ProvisionError(`capacity for ${offer.id} was taken`, true);
     },
     stop: async () => {},
     status: async () => ({ state: "gone" }),

@@ -7,7 +7,7 @@ import { newId } from "../../src/ids";
 import { provisionRun } from "../../src/instances/provisioning";
 import type { JobPayloads } from "../../src/jobs/names";
 import { readPodRecord } from "../../src/providers/local/pod-files";
-import type { Provider } from "../../src/providers/provider";
+import type { Provider } from "../../src/providers/seam";
 import { provision } from "../../workers/provision";
 import { referenceLaunch, startCompute, waitFor } from "../support/compute";
 
@@ -68,7 +68,7 @@ async function expectOnePod(api: Awaited<ReturnType<typeof pendingRun>>["api"], 
   const run = await runRow(runId);
   expect(run.podId).not.toBe(leftover);
   expect(run.provisioningPodId).toBeNull();
-  expect(await local.status(leftover)).toEqual({ state: "gone" });
+  expect(await local.status({ podId: leftover, externalId: leftover })).toEqual({ state: "gone" });
   expect(await podsOfRun(runId)).toEqual([run.podId!]);
 }
 
@@ -97,7 +97,7 @@ describe("a provisioner that dies mid-provisioning", () => {
     expect(leftover).toStartWith("pod_");
     // What it left: its claim, the pod it wrote down, that pod alive, and its job `active` at pg-boss until expiry.
     expect((await runRow(runId)).provisioningPodId).toBe(leftover);
-    expect(await local.status(leftover)).toEqual({ state: "running" });
+    expect(await local.status({ podId: leftover, externalId: leftover })).toMatchObject({ state: "running" });
     expect((await reconcileNow()).requeued).not.toContain(instanceId); // its lease has not lapsed yet
 
     await lapseClaim(runId);
@@ -123,13 +123,14 @@ describe("a provisioner that dies mid-provisioning", () => {
         instanceId,
         runId,
         image: "dead-worker",
-        runtime: null,
-        ports: [{ port: 8080, name: "http" }],
+        command: null,
+        env: {},
+        ports: [{ port: 8080, name: "http", protocol: "http" }],
+        healthPath: null,
         gpuType: "L4",
         gpuCount: 1,
         sshAuthorizedKeys: [],
         agent: { controlUrl: compute.url, token: "qdza_dead_worker" },
-        hubEndpoint: compute.config.HF_ENDPOINT,
       },
       offer,
     );
@@ -158,8 +159,8 @@ describe("a provisioner whose lease was taken over", () => {
     const stalling: Provider = {
       id: local.id,
       offers: () => local.offers(),
-      stop: (podId) => local.stop(podId),
-      status: (podId) => local.status(podId),
+      stop: (pod) => local.stop(pod),
+      status: (pod) => local.status(pod),
       pods: () => local.pods(),
       async provision(spec, offer) {
         asked();

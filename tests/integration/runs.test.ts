@@ -8,7 +8,7 @@ import { postEntry } from "../../src/billing/ledger";
 import { provisionRun } from "../../src/instances/provisioning";
 import type { InstanceState } from "../../src/instances/state-machine";
 import { waitForExit } from "../../src/platform/embedded-postgres";
-import { type Provider, ProvisionError } from "../../src/providers/provider";
+import { type Provider, ProvisionError } from "../../src/providers/seam";
 import { referenceLaunch, startCompute, waitFor } from "../support/compute";
 
 /**
@@ -100,7 +100,7 @@ describe("a run ends when billing must stop", () => {
     expect((await pod.heartbeat(crash)).status).toBe(410);
     expect((await pod.heartbeat({ state: "ready" })).status).toBe(410);
     await waitFor(
-      () => compute.provider.status(podId),
+      () => compute.provider.status({ podId, externalId: podId }),
       (s) => s.state === "gone",
       20_000,
       "pod released",
@@ -168,7 +168,7 @@ describe("runs that never served", () => {
       id: compute.provider.id,
       offers: () => compute.provider.offers(),
       provision: async () => {
-        throw new ProvisionError("capacity gone");
+        throw new ProvisionError("capacity gone", true);
       },
       stop: async () => {},
       status: async () => ({ state: "gone" }),

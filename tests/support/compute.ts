@@ -61,7 +61,7 @@ export async function startCompute(options: { bootMs?: number; hubFilesDir?: str
     // Every step runs even if one fails: a pod left running would outlive the test run.
     const steps = [
       async () => {
-        for (const pod of await provider.pods()) await provider.stop(pod.podId);
+        for (const pod of await provider.pods()) await provider.stop(pod);
       },
       () => boss.stop({ graceful: false }),
       () => heartbeats.stop(),

@@ -13,7 +13,7 @@ import type { AccountContext } from "../../src/context";
 import { newId, randomBase62 } from "../../src/ids";
 import { HeartbeatBatcher } from "../../src/instances/heartbeats";
 import { type JobQueue, noJobQueue } from "../../src/jobs/queue";
-import type { Provider } from "../../src/providers/provider";
+import type { Provider } from "../../src/providers/seam";
 import { createCaller } from "../../src/trpc/router";
 
 export const SCHEDULER_TOKEN = "scheduler-token-for-tests-0123456789abcdef";

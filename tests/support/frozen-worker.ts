@@ -12,7 +12,7 @@ import type { JobPayloads } from "../../src/jobs/names";
 import { jobQueue } from "../../src/jobs/queue";
 import { parseInventory } from "../../src/providers/local/inventory";
 import { LocalProvider } from "../../src/providers/local/local-provider";
-import type { Provider } from "../../src/providers/provider";
+import type { Provider } from "../../src/providers/seam";
 import { provision } from "../../workers/provision";
 
 const [databaseUrl, podsDir, apiUrl, hubUrl] = process.argv.slice(2) as [string, string, string, string];

@@ -62,6 +62,7 @@ describe("filtering", () => {
     [{ vramGib: 48 }, { minVramGib: 80 }, "48 GiB VRAM, 80 GiB needed"],
     [{ gpuType: "A100-80G" }, { maxPriceCentsPerHour: 200 }, "costs 247 cents/h, above the maximum 200"],
     [{ providerId: "runpod" }, { pinnedProviderId: "local" }, "pinned to provider local"],
+    [{ providerCostCentsPerGpuHour: 157 }, {}, "costs the platform 157 cents/h, above the locked rate of 156"],
   ])("%o with %o is rejected: %s", (offerOverrides, constraintOverrides, reason) => {
     const ranking = rankOffers([offer(offerOverrides)], constraints(constraintOverrides));
     expect(ranking.ranked).toEqual([]);
@@ -132,7 +133,7 @@ describe("hard rules hold for any offers and constraints (property)", () => {
     pinnedProviderId: fc.option(fc.constantFrom("local", "runpod"), { nil: null }),
   });
 
-  test("never outside the allowed regions, never above the maximum price, never another tier or provider when pinned", () => {
+  test("never outside the allowed regions, never above the maximum price or at a loss, never another tier or provider when pinned", () => {
     fc.assert(
       fc.property(fc.array(offerArb, { maxLength: 40 }), constraintArb, (rawOffers, raw) => {
         const offers = rawOffers.map((o, i) => ({ ...o, id: `o${i}` }));
@@ -147,6 +148,8 @@ describe("hard rules hold for any offers and constraints (property)", () => {
           expect(r.offer.availableGpus).toBeGreaterThanOrEqual(c.gpuCount);
           if (c.pinnedProviderId) expect(r.offer.providerId).toBe(c.pinnedProviderId);
           if (c.minVramGib !== null) expect(r.offer.vramGib * c.gpuCount).toBeGreaterThanOrEqual(c.minVramGib);
+          // Never at a loss: what the capacity costs the platform is within the rate the instance pays.
+          expect(r.offer.providerCostCentsPerGpuHour * c.gpuCount).toBeLessThanOrEqual(r.priceCentsPerHour);
         }
         for (let i = 1; i < ranked.length; i++) expect(ranked[i - 1]!.score).toBeGreaterThanOrEqual(ranked[i]!.score);
       }),

@@ -1,4 +1,4 @@
-import { agentEnv, type PodLaunch } from "../seam";
+import { agentEnv, expandEnvRefs, type PodLaunch } from "../seam";
 
 /**
  * A Lambda instance is a whole VM booted from Lambda's own image (Lambda Stack, with Docker and the NVIDIA container
@@ -26,7 +26,7 @@ export function userData(launch: PodLaunch): string {
     "/etc/qdz/pod.env",
     ...launch.ports.flatMap((p) => ["--publish", `${p.port}:${p.port}`]),
     launch.image,
-    ...(launch.command ?? []),
+    ...expandEnvRefs(launch.command ?? [], launch.env),
   ];
   const config = {
     ssh_authorized_keys: launch.sshAuthorizedKeys,

@@ -5,9 +5,22 @@ import { join } from "node:path";
 import { projectRoot } from "../../config";
 import type { AgentSpec } from "../../instances/agent-contract";
 import { isAlive, waitForExit } from "../../platform/embedded-postgres";
+import { POD_ENV, portEnv } from "../../runtimes/launch";
 import { findLlamaServer } from "../../runtimes/llama-cpp/paths";
 import type { Offer } from "../../scheduler/offers";
-import { type PodHandle, type PodSpec, type PodStatus, type Provider, ProvisionError } from "../provider";
+import {
+  expandEnvRefs,
+  matchesQuery,
+  type OfferQuery,
+  type PodAddress,
+  type PodHandle,
+  type PodLaunch,
+  type PodRef,
+  type PodStatus,
+  type Provider,
+  ProvisionError,
+  RUNTIME_PORT_NAME,
+} from "../seam";
 import type { LocalGpu } from "./inventory";
 import { type LocalPodRecord, listPodIds, podDir, readPodRecord, writePodRecord } from "./pod-files";
 
@@ -33,14 +46,15 @@ const TEMPLATE_POD = join(projectRoot, "src", "providers", "local", "template-po
  */
 export class LocalProvider implements Provider {
   readonly id = "local";
+  readonly liveOffers = true;
 
   constructor(private readonly options: LocalProviderOptions) {
     mkdirSync(options.podsDir, { recursive: true });
   }
 
-  async offers(): Promise<Offer[]> {
+  async offers(query?: OfferQuery): Promise<Offer[]> {
     const used = this.gpusInUse();
-    return this.options.inventory.flatMap((gpu) =>
+    const offers = this.options.inventory.flatMap((gpu) =>
       (["secure", "community"] as const).map((tier) => ({
         id: `local/${gpu.gpuType}/${tier}`,
         providerId: this.id,
@@ -55,43 +69,53 @@ export class LocalProvider implements Provider {
         latencyMs: 1,
       })),
     );
+    return query ? offers.filter((offer) => matchesQuery(offer, query)) : offers;
   }
 
-  async provision(spec: PodSpec, offer: Offer): Promise<PodHandle> {
+  async provision(launch: PodLaunch, offer: Offer): Promise<PodHandle> {
     const free = (await this.offers()).find((o) => o.id === offer.id);
-    if (!free || free.availableGpus < spec.gpuCount) throw new ProvisionError(`no ${spec.gpuCount}×${offer.gpuType} free on the local provider any more`);
-    const dir = podDir(this.options.podsDir, spec.podId);
+    if (!free || free.availableGpus < launch.gpuCount) {
+      throw new ProvisionError(`no ${launch.gpuCount}×${offer.gpuType} free on the local provider any more`, true);
+    }
+    const dir = podDir(this.options.podsDir, launch.podId);
     mkdirSync(dir, { recursive: true });
     const agentPort = await freePort();
-    const runtimePort = spec.runtime ? await freePort() : null;
-    const ports = await Promise.all(spec.ports.map(async (p) => ({ ...p, hostPort: await freePort() })));
+    // Pods share this machine's network: each gets its own ports and directory, through the variables its argv refers to.
+    const ports = await Promise.all(launch.ports.map(async (p) => ({ name: p.name, port: p.port, hostPort: await freePort() })));
+    const runtimePort = ports.find((p) => p.name === RUNTIME_PORT_NAME)?.hostPort ?? null;
+    const env: Record<string, string> = {
+      ...launch.env,
+      [POD_ENV.host]: "127.0.0.1",
+      [POD_ENV.modelDir]: join(dir, "models"),
+      ...Object.fromEntries(ports.map((p) => [portEnv(p.name), String(p.hostPort)])),
+    };
 
     const record: LocalPodRecord = {
-      podId: spec.podId,
-      instanceId: spec.instanceId,
-      runId: spec.runId,
-      gpuType: spec.gpuType,
-      gpuCount: spec.gpuCount,
+      podId: launch.podId,
+      instanceId: launch.instanceId,
+      runId: launch.runId,
+      gpuType: launch.gpuType,
+      gpuCount: launch.gpuCount,
       tier: offer.tier,
       agentPid: null,
       agentPort,
       runtimePort,
-      ports,
+      ports: ports.filter((p) => p.name !== RUNTIME_PORT_NAME),
       createdAt: new Date().toISOString(),
       stoppedAt: null,
     };
     writePodRecord(this.options.podsDir, record);
 
     const agentSpec: AgentSpec = {
-      podId: spec.podId,
-      instanceId: spec.instanceId,
-      runId: spec.runId,
-      controlUrl: spec.agent.controlUrl,
-      token: spec.agent.token,
+      podId: launch.podId,
+      instanceId: launch.instanceId,
+      runId: launch.runId,
+      controlUrl: launch.agent.controlUrl,
+      token: launch.agent.token,
       podDir: dir,
       agentPort,
-      ...this.workload(spec, runtimePort, ports, dir),
-      authorizedKeys: spec.sshAuthorizedKeys,
+      ...this.workload(launch, env, runtimePort, record.ports),
+      authorizedKeys: launch.sshAuthorizedKeys,
       heartbeatMs: 1000,
       sampleMs: 5000,
     };
@@ -107,48 +131,39 @@ export class LocalProvider implements Provider {
     });
     closeSync(log);
     agent.unref();
-    if (!agent.pid) throw new ProvisionError("the pod's agent did not start");
+    if (!agent.pid) throw new ProvisionError("the pod's agent did not start", true);
     writePodRecord(this.options.podsDir, { ...record, agentPid: agent.pid });
 
-    return {
-      podId: spec.podId,
-      providerId: this.id,
-      region: LOCAL_REGION,
-      runtimeUrl: runtimePort ? `http://127.0.0.1:${runtimePort}` : null,
-      ports: ports.map((p) => ({ name: p.name, port: p.port, url: `http://127.0.0.1:${p.hostPort}` })),
-    };
+    return { podId: launch.podId, providerId: this.id, externalId: launch.podId, region: LOCAL_REGION, address: addressOf(record) };
   }
 
-  /** The program the agent runs, how to tell it is healthy, and the model file it needs first. */
+  /**
+   * The program the agent runs, how to tell it is healthy, and the model file it needs first. The image's
+   * program runs when it is installed here (argv[0]: `llama-server`, `vllm`, …), with the launch's argv;
+   * otherwise the reference runtime stands in for it, serving the same model under the same name.
+   */
   private workload(
-    spec: PodSpec,
+    launch: PodLaunch,
+    env: Record<string, string>,
     runtimePort: number | null,
     ports: { name: string; port: number; hostPort: number }[],
-    dir: string,
   ): Pick<AgentSpec, "workload" | "download"> {
-    const runtime = spec.runtime;
-    if (!runtime || runtimePort === null) {
+    if (runtimePort === null || !launch.command || !launch.healthPath) {
       const health = ports[0] ? `http://127.0.0.1:${ports[0].hostPort}/` : "";
-      return { workload: { argv: [process.execPath, TEMPLATE_POD, JSON.stringify({ image: spec.image, ports })], env: {}, healthUrl: health }, download: null };
+      return {
+        workload: { argv: [process.execPath, TEMPLATE_POD, JSON.stringify({ image: launch.image, ports })], env: {}, healthUrl: health },
+        download: null,
+      };
     }
-    const binary = runtime.localBinary ? (this.options.findBinary ?? findRuntimeBinary)(runtime.localBinary) : null;
-    const values: Record<string, string> = {
-      model: runtime.model,
-      model_file: runtime.modelFile ? join(dir, "models", runtime.modelFile) : "",
-      served_model_name: runtime.servedModelName,
-      host: "127.0.0.1",
-      port: String(runtimePort),
-      context_length: String(runtime.contextLength),
-      gpu_count: String(spec.gpuCount),
-    };
-    const healthUrl = `http://127.0.0.1:${runtimePort}${runtime.healthPath}`;
+    const healthUrl = `http://127.0.0.1:${runtimePort}${launch.healthPath}`;
+    const binary = (this.options.findBinary ?? findRuntimeBinary)(launch.command[0]!);
     if (binary) {
-      const argv = runtime.command.map((arg) => arg.replace(/\{(\w+)\}/g, (_, key: string) => values[key] ?? ""));
+      const argv = expandEnvRefs(launch.command, env);
       argv[0] = binary;
+      const asked = env[POD_ENV.download];
+      const wanted = asked ? (JSON.parse(asked) as { hubEndpoint: string; repo: string; file: string }) : null;
       // A runtime that loads a file (llama.cpp) gets it from the hub first; the agent shows the download's progress.
-      const download = runtime.modelFile
-        ? { hubEndpoint: spec.hubEndpoint, repo: runtime.model, file: runtime.modelFile, destination: values.model_file! }
-        : null;
+      const download = wanted ? { ...wanted, destination: join(env[POD_ENV.modelDir]!, wanted.file) } : null;
       return { workload: { argv, env: {}, healthUrl }, download };
     }
     return {
@@ -160,15 +175,15 @@ export class LocalProvider implements Provider {
           "--host",
           "127.0.0.1",
           "--port",
-          values.port!,
+          String(runtimePort),
           "--served-model-name",
-          runtime.servedModelName,
+          env[POD_ENV.servedModelName] ?? "",
           "--model",
-          runtime.model,
+          env[POD_ENV.model] ?? "",
           "--task",
-          runtime.task,
+          env[POD_ENV.task] ?? "chat",
           "--max-model-len",
-          values.context_length!,
+          env[POD_ENV.contextLength] ?? "4096",
           "--boot-ms",
           String(this.options.referenceBootMs),
         ],
@@ -178,7 +193,7 @@ export class LocalProvider implements Provider {
     };
   }
 
-  async stop(podId: string): Promise<void> {
+  async stop({ podId }: PodRef): Promise<void> {
     const record = readPodRecord(this.options.podsDir, podId);
     if (!record) return;
     await this.terminate(record);
@@ -209,24 +224,24 @@ export class LocalProvider implements Provider {
     }
   }
 
-  async status(podId: string): Promise<PodStatus> {
+  async status({ podId }: PodRef): Promise<PodStatus> {
     const record = readPodRecord(this.options.podsDir, podId);
     if (!record || record.stoppedAt) return { state: "gone" };
     if (record.reclaimedAt) {
       return { state: "reclaimed", at: new Date(record.reclaimedAt), reason: "the local provider took its community capacity back" };
     }
-    if (record.agentPid && isAlive(record.agentPid)) return { state: "running" };
+    if (record.agentPid && isAlive(record.agentPid)) return { state: "running", address: addressOf(record) };
     return { state: "exited", reason: "the pod's processes are no longer running" };
   }
 
-  async pods(): Promise<{ podId: string; createdAt: Date }[]> {
+  async pods(): Promise<{ podId: string; externalId: string; createdAt: Date }[]> {
     return listPodIds(this.options.podsDir)
       .map((id) => readPodRecord(this.options.podsDir, id))
       .filter((record): record is LocalPodRecord => record !== null && !record.stoppedAt)
-      .map((record) => ({ podId: record.podId, createdAt: new Date(record.createdAt) }));
+      .map((record) => ({ podId: record.podId, externalId: record.podId, createdAt: new Date(record.createdAt) }));
   }
 
-  async logs(podId: string, stream: "runtime" | "agent", tailLines: number): Promise<string> {
+  async logs({ podId }: PodRef, stream: "runtime" | "agent", tailLines: number): Promise<string> {
     const file = join(podDir(this.options.podsDir, podId), `${stream}.log`);
     if (!existsSync(file)) return "";
     return readFileSync(file, "utf8")
@@ -274,4 +289,12 @@ function freePort(): Promise<number> {
       server.close(() => resolve(port));
     });
   });
+}
+
+/** Where a local pod is reachable: its own ports on the loopback address. */
+function addressOf(record: LocalPodRecord): PodAddress {
+  return {
+    runtimeUrl: record.runtimePort ? `http://127.0.0.1:${record.runtimePort}` : null,
+    ports: record.ports.map((p) => ({ name: p.name, port: p.port, url: `http://127.0.0.1:${p.hostPort}` })),
+  };
 }

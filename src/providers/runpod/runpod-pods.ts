@@ -1,5 +1,5 @@
 import type { Offer } from "../../scheduler/offers";
-import { agentEnv, type PodAddress, type PodLaunch, type PodStatus, RUNTIME_PORT_NAME } from "../seam";
+import { agentEnv, expandEnvRefs, type PodAddress, type PodLaunch, type PodStatus, RUNTIME_PORT_NAME } from "../seam";
 import type { RunPodCreatePod, RunPodPod } from "./runpod-api";
 import { cloudOfTier } from "./runpod-offers";
 
@@ -29,7 +29,7 @@ export function createPodBody(launch: PodLaunch, offer: Offer, runpodGpuId: stri
   return {
     name,
     image: launch.image,
-    ...(launch.command ? { args: shellWords(launch.command) } : {}),
+    ...(launch.command ? { args: shellWords(expandEnvRefs(launch.command, launch.env)) } : {}),
     disk: diskGb,
     ports,
     env,

@@ -3,7 +3,7 @@
  * so Vast puts no ssh or jupyter launcher in front of it) with the rendered argv as `args`; the environment and the
  * ports to expose travel in `env`, in the Docker flag format the reference gives (`-e K=V -p 8000:8000`).
  */
-import { agentEnv, type LaunchPort, type PodLaunch, ProvisionError } from "../seam";
+import { agentEnv, expandEnvRefs, type LaunchPort, type PodLaunch, ProvisionError } from "../seam";
 import type { RentableAsk } from "./offers";
 import type { VastCreateInstanceBody } from "./vast-api";
 
@@ -18,7 +18,7 @@ export function rentBody(launch: PodLaunch, ask: RentableAsk, settings: { label:
     disk: settings.diskGib,
     runtype: "args",
     env: dockerFlags(env, launch.ports),
-    ...(launch.command ? { args: launch.command } : {}),
+    ...(launch.command ? { args: expandEnvRefs(launch.command, launch.env) } : {}),
     ...(ask.bid !== null ? { price: ask.bid } : {}),
     // Fail now rather than wait paused for the machine: another offer may be free.
     cancel_unavail: true,

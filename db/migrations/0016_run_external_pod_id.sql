@@ -1,0 +1,1 @@
+ALTER TABLE "instance_runs" ADD COLUMN "external_pod_id" text;
