@@ -86,6 +86,12 @@ for (const signal of ["SIGINT", "SIGTERM"] as const) {
 
 const seconds = (start: number) => (performance.now() - start) / 1000;
 
+/**
+ * A checkpoint before anything is timed: seeding 100,000 runs writes far more WAL than a tick, and the
+ * checkpoint it triggers would otherwise land inside the measurement that happens to follow it.
+ */
+const settleWal = () => cluster!.admin.sql.unsafe("checkpoint");
+
 // ---- Databases ------------------------------------------------------------------
 /** A fresh database for one measurement: a copy of the migrated template (grants and job schema included). */
 const freshDatabase = (name: string) => cluster!.fresh(name);
@@ -207,8 +213,10 @@ async function single(runs: number): Promise<SingleResult> {
     const seedS = seconds(start);
     // Warms this connection's catalog and the table's pages, for the floor and the tick alike.
     await db.app.sql`select count(*) from instance_runs join instances on instances.id = instance_runs.instance_id`;
+    await settleWal();
     const floorS = await floorUpdate(db.app);
     await db.owner.sql.unsafe("vacuum analyze instance_runs"); // the floor's dead row versions gone before the tick
+    await settleWal();
     if (EXPLAIN) await explainBatches(db.app, runs);
     start = performance.now();
     const report = await billingTick(db.app.db);
@@ -265,8 +273,10 @@ async function concurrent(runs: number): Promise<ConcurrentResult> {
     await seed(db.app, runs);
     await db.owner.sql.unsafe("vacuum analyze");
     await db.app.sql`select count(*) from instance_runs join instances on instances.id = instance_runs.instance_id`;
+    await settleWal();
     const floorS = await floorUpdate(db.app);
     await db.owner.sql.unsafe("vacuum analyze instance_runs");
+    await settleWal();
     const procs = [0, 1].map(() => {
       const proc = Bun.spawn([process.execPath, import.meta.path, "--ticker", db.appUrl], { cwd: projectRoot, stdin: "pipe", stdout: "pipe", stderr: "pipe" });
       children.push(proc);
@@ -309,7 +319,7 @@ function report(singles: SingleResult[], pair: ConcurrentResult | undefined, met
   out.push(runLine(meta), "");
   out.push(
     "Each size: a fresh database, N running runs on N instances across N/5 accounts (each account topped up once), seeded set-based, " +
-      "vacuumed and analysed. Timed as the app role with a pool of two connections, as many as the machine has cores: **floor** = one plain " +
+      "vacuumed, analysed and checkpointed (before the floor and before the tick). Timed as the app role with a pool of two connections, as many as the machine has cores: **floor** = one plain " +
       "`UPDATE instance_runs SET billed_seconds, billed_cents` over the same live runs on one connection (rolled back, then vacuumed); " +
       "**tick** = `billingTick(db)` with its defaults (two lanes on the two connections, batches of 2,000 runs, one transaction each: " +
       "claim `FOR UPDATE SKIP LOCKED`, run rows, one ledger debit per run, balances, the two hourly usage rollups (the daily one is folded once a day, off the tick)); " +
