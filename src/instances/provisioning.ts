@@ -4,7 +4,7 @@ import { instanceRuns, instances, placementDecisions, sshKeys } from "../../db/s
 import { newSecret, sha256Hex } from "../auth/secrets";
 import { newId } from "../ids";
 import type { JobQueue } from "../jobs/queue";
-import { currentOffers } from "../providers/offers";
+import { currentOffers, offersCacheFor } from "../providers/offers";
 import { providerById } from "../providers/registry";
 import { type PodHandle, type Provider, ProvisionError } from "../providers/seam";
 import { renderLaunch } from "../runtimes/launch";
@@ -93,7 +93,11 @@ async function placeAndProvision(
     // Pinned mode keeps the provider of the first placement.
     pinnedProviderId: instance.placementMode === "pinned" ? instance.providerId : null,
   };
-  const ranking = rankOffers(offers, constraints);
+  // A degraded provider's offers are not among them: said in the decision, so the Details tab shows why.
+  const unavailable = offersCacheFor(deps.providers)
+    .health()
+    .flatMap((h) => (h.state === "degraded" ? [{ providerId: h.providerId, reason: h.reason ?? "not answering" }] : []));
+  const ranking: Considered = { ...rankOffers(offers, constraints), unavailable };
 
   const attempts: Attempt[] = [];
   const subject = await launchSubject(deps, instance, runId);
@@ -170,7 +174,7 @@ async function recordPod(
   lease: ProvisioningLease,
   pod: PodHandle,
   choice: Ranking["ranked"][number],
-  ranking: Ranking,
+  ranking: Considered,
   attempts: Attempt[],
 ): Promise<boolean> {
   return lease.serial(() =>
@@ -229,7 +233,10 @@ async function launchSubject(deps: ProvisioningDeps, instance: Instance, runId: 
   };
 }
 
-async function recordDecision(tx: Executor, instance: Instance, runId: string, ranking: Ranking, attempts: Attempt[], chosen: string | null) {
+/** A ranking as placement stores it: with the providers left out because they are not answering. */
+type Considered = Ranking & { unavailable: { providerId: string; reason: string }[] };
+
+async function recordDecision(tx: Executor, instance: Instance, runId: string, ranking: Considered, attempts: Attempt[], chosen: string | null) {
   await tx.insert(placementDecisions).values({
     instanceId: instance.id,
     runId,
@@ -244,6 +251,7 @@ async function recordDecision(tx: Executor, instance: Instance, runId: string, r
         reason: explain(r, ranking.weights),
       })),
       rejected: ranking.rejected.map((r) => ({ offer: r.offer, reason: r.reason })),
+      unavailable: ranking.unavailable,
     },
     attempts,
     chosenOfferId: chosen,
@@ -253,7 +261,7 @@ async function recordDecision(tx: Executor, instance: Instance, runId: string, r
 /** Why nothing could be placed, led by the one reason that matters, and what the user can change. */
 export function placementFailure(
   offers: readonly Offer[],
-  ranking: Ranking,
+  ranking: Considered,
   attempts: Attempt[],
   constraints: PlacementConstraints,
 ): { reason: string; remediation: string } {

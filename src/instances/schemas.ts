@@ -19,34 +19,35 @@ export const placementFields = {
   minVramGib: z.number().int().positive().nullable().optional(),
 };
 
-export const launchInput = z
-  .object({
-    name: safeString().trim().max(80).optional(),
-    description: safeString().trim().max(500).optional(),
-    /** A serving runtime (vLLM, TEI, llama.cpp, Ollama, reference)… */
-    runtimeId: safeString().max(32).optional(),
-    /** …or a template from the Pods document. */
-    templateId: safeString().max(64).optional(),
-    hfRepo: safeString().trim().max(200).optional(),
-    /** For GGUF repos: which file to serve (default: a Q4_K_M one). */
-    modelFile: safeString().max(200).optional(),
-    task: z.enum(["chat", "embeddings"]).optional(),
-    contextLength: z.number().int().min(128).max(1_048_576).optional(),
-    servingName: servingName.optional(),
-    gpuCount: z.number().int().min(1).max(8).default(1),
-    tier: z.enum(["secure", "community"]).default("secure"),
-    /** A custom image: refused unless it is a catalog image pinned by digest. */
-    image: safeString().max(300).optional(),
-    /** Used once to read a gated repo's metadata; never stored. */
-    hfToken: safeString().max(200).optional(),
-    ...placementFields,
-    /** GPU types it may run on, most preferred first; none: the cheapest free GPU the model fits on, picked at launch. */
-    gpuPreferences: z.array(gpuId).max(8).default([]),
-  })
-  .refine((input) => Boolean(input.runtimeId) !== Boolean(input.templateId), {
-    message: "Choose either a runtime or a template.",
-    path: ["runtimeId"],
-  });
+const launchFields = z.object({
+  name: safeString().trim().max(80).optional(),
+  description: safeString().trim().max(500).optional(),
+  /** A serving runtime (vLLM, TEI, llama.cpp, Ollama, reference)… */
+  runtimeId: safeString().max(32).optional(),
+  /** …or a template from the Pods document. */
+  templateId: safeString().max(64).optional(),
+  hfRepo: safeString().trim().max(200).optional(),
+  /** For GGUF repos: which file to serve (default: a Q4_K_M one). */
+  modelFile: safeString().max(200).optional(),
+  task: z.enum(["chat", "embeddings"]).optional(),
+  contextLength: z.number().int().min(128).max(1_048_576).optional(),
+  servingName: servingName.optional(),
+  gpuCount: z.number().int().min(1).max(8).default(1),
+  tier: z.enum(["secure", "community"]).default("secure"),
+  /** A custom image: refused unless it is a catalog image pinned by digest. */
+  image: safeString().max(300).optional(),
+  /** Used once to read a gated repo's metadata; never stored. */
+  hfToken: safeString().max(200).optional(),
+  ...placementFields,
+  /** GPU types it may run on, most preferred first; none: the cheapest free GPU the model fits on, picked at launch. */
+  gpuPreferences: z.array(gpuId).max(8).default([]),
+});
+
+/** A launch serves a runtime or starts a template: exactly one of the two. */
+const oneTarget = (input: { runtimeId?: string; templateId?: string }) => Boolean(input.runtimeId) !== Boolean(input.templateId);
+const oneTargetIssue = { message: "Choose either a runtime or a template.", path: ["runtimeId"] };
+
+export const launchInput = launchFields.refine(oneTarget, oneTargetIssue);
 
 export type LaunchInput = z.infer<typeof launchInput>;
 
@@ -54,24 +55,7 @@ export type LaunchInput = z.infer<typeof launchInput>;
  * What the Launch page and `--validate-only` ask before a launch: its model and placement fields, where
  * no GPU type asks for the default pick (the cheapest free GPU the model fits on).
  */
-export const launchCheckInput = z
-  .object({
-    runtimeId: safeString().max(32).optional(),
-    templateId: safeString().max(64).optional(),
-    hfRepo: safeString().trim().max(200).optional(),
-    modelFile: safeString().max(200).optional(),
-    task: z.enum(["chat", "embeddings"]).optional(),
-    contextLength: z.number().int().min(128).max(1_048_576).optional(),
-    gpuCount: z.number().int().min(1).max(8).default(1),
-    tier: z.enum(["secure", "community"]).default("secure"),
-    hfToken: safeString().max(200).optional(),
-    ...placementFields,
-    gpuPreferences: z.array(gpuId).max(8).default([]),
-  })
-  .refine((input) => Boolean(input.runtimeId) !== Boolean(input.templateId), {
-    message: "Choose either a runtime or a template.",
-    path: ["runtimeId"],
-  });
+export const launchCheckInput = launchFields.omit({ name: true, description: true, servingName: true, image: true }).refine(oneTarget, oneTargetIssue);
 
 export type LaunchCheckInput = z.infer<typeof launchCheckInput>;
 

@@ -20,6 +20,8 @@ export interface PlacementConsidered {
   weights: PlacementWeights;
   ranked: { offer: Offer; priceCentsPerHour: number; score: number; components: PlacementWeights; reason: string }[];
   rejected: { offer: Offer; reason: string }[];
+  /** Providers left out because they were not answering (degraded), with why; absent in older decisions. */
+  unavailable?: { providerId: string; reason: string }[];
 }
 export interface PlacementAttempt {
   offerId: string;
