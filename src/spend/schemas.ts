@@ -5,7 +5,7 @@ import { safeString } from "../validation";
 const monthlyCents = z
   .number()
   .int("monthlyCents must be whole cents")
-  .min(100, "a monthly budget is at least €1.00")
+  .min(100, "must be at least €1.00")
   .max(1_000_000_000, "a monthly budget is at most €10,000,000.00");
 
 export const budgetScope = z.object({ instanceId: safeString().min(1).max(64).nullish() });

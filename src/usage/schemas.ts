@@ -3,7 +3,7 @@ import { safeString } from "../validation";
 import { timeZoneSchema } from "./time-zone";
 import { usageRanges } from "./types";
 
-const range = z.enum(usageRanges, { message: `Must be one of ${usageRanges.join(", ")}.` }).default("30d");
+const range = z.enum(usageRanges).default("30d");
 const instanceId = safeString().min(1, { message: "Give the instance's id." }).max(64);
 
 /** tRPC's `usage.account`; the web app passes the viewer's zone. */

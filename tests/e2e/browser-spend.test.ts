@@ -153,9 +153,9 @@ describe("spend controls in the browser", () => {
     expect(await amount.getAttribute("aria-invalid")).toBe("true");
     await amount.fill("0.50");
     await card.getByRole("button", { name: "Set budget" }).click();
-    await seen(card.getByText("a monthly budget is at least €1.00"));
+    await seen(card.getByText("Monthly budget must be at least €1.00."));
     const describedBy = await amount.getAttribute("aria-describedby");
-    expect(await words(card.locator(`[id="${describedBy}"]`))).toBe("a monthly budget is at least €1.00");
+    expect(await words(card.locator(`[id="${describedBy}"]`))).toBe("Monthly budget must be at least €1.00.");
     expect(sentJobs.slice(jobsBefore)).not.toContain("spend.watch");
 
     await amount.fill("50");

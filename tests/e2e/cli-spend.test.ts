@@ -126,7 +126,7 @@ describe("budgets", () => {
       });
 
       expect(failed(await cli(["budgets", "set", "0.50", "--json"]))).toEqual({
-        message: "amount '0.50': a monthly budget is at least €1.00",
+        message: "amount '0.50': Monthly budget must be at least €1.00.",
         code: "BAD_REQUEST",
       });
 

@@ -50,11 +50,11 @@ describe("sign up", () => {
   });
 
   test.each([
-    [{ email: "not-an-email", password: "0123456789" }, "email"],
-    [{ email: "short@example.com", password: "123" }, "password"],
-  ])("bad input is refused naming the field (%o)", async (input, field) => {
+    [{ email: "not-an-email", password: "0123456789" }, "Email must be a valid email address."],
+    [{ email: "short@example.com", password: "123" }, "Password must be at least 10 characters."],
+  ])("bad input is refused with a sentence naming the field (%o)", async (input, message) => {
     const error = await expectTrpcError((await trpc(db)).auth.signup(input), "BAD_REQUEST");
-    expect(error.message).toStartWith(`${field}:`);
+    expect(error.message).toBe(message);
   });
 });
 

@@ -149,15 +149,14 @@ const FIELD_FLAGS: Record<string, string> = { cron: "--cron", timeZone: "--tz", 
 
 /**
  * A refusal of one field, reworded to name the flag: `--tz: Europe/Berln is not a time zone; did you mean
- * Europe/Berlin?`. The field comes from a domain error (`cron`) or a schema's path (`rules.0.note: …`).
+ * Europe/Berlin?`. The field comes from a domain error (`cron`) or a schema issue's path (`rules.0.note`).
  */
 function inFlagWords(error: unknown, url: string): unknown {
   if (!(error instanceof TRPCClientError)) return error;
   const mapped = toCliError(error, url);
-  const data = error.data as { field?: string } | undefined;
-  const path = /^(?:rules\.\d+\.)?(\w+): /.exec(mapped.message);
-  const field = data?.field?.replace(/^rules\.\d+\./, "") ?? path?.[1];
+  const data = error.data as { field?: string; issues?: { path: string }[] } | undefined;
+  const field = (data?.field ?? data?.issues?.[0]?.path)?.replace(/^rules\.\d+\./, "");
   const flag = field && FIELD_FLAGS[field];
   if (!flag) return error;
-  return new CliError(`${flag}: ${data?.field ? mapped.message : mapped.message.slice(path![0].length)}`, mapped.code, mapped.exitCode);
+  return new CliError(`${flag}: ${mapped.message}`, mapped.code, mapped.exitCode);
 }
