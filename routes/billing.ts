@@ -23,11 +23,11 @@ export const BILLING_MAX_BODY_BYTES = 16 * 1024;
 export function billingRoutes(services: Services) {
   const { db, config } = services;
   // Reading the balance and ledger needs a key with 'read'; opening a checkout changes the account: 'full'.
-  const auth = (request: Request, scope: ApiKeyScope) => authenticate(db, request, config.PUBLIC_URL, scope, services.keyUsage);
+  const auth = (request: Request, scope: ApiKeyScope, requestId: string) => authenticate(db, request, config.PUBLIC_URL, scope, services.keyUsage, requestId);
 
   const checkout = ({ request }: { request: Request }) =>
-    rest(async () => {
-      const ctx = await auth(request, "full");
+    rest(async (requestId) => {
+      const ctx = await auth(request, "full", requestId);
       const input = await jsonBody(request, checkoutInput, BILLING_MAX_BODY_BYTES);
       return createCheckout(
         ctx,
@@ -40,8 +40,8 @@ export function billingRoutes(services: Services) {
   return (
     new Elysia({ name: "billing" })
       .get("/billing/balance", ({ request }) =>
-        rest(async () => {
-          const ctx = await auth(request, "read");
+        rest(async (requestId) => {
+          const ctx = await auth(request, "read", requestId);
           const [summary, runway] = await Promise.all([
             balanceSummary(db, ctx.accountId, config.GRACE_WINDOW_HOURS),
             accountRunway(ctx, { minRunwayHours: config.MIN_RUNWAY_HOURS }),
@@ -59,8 +59,8 @@ export function billingRoutes(services: Services) {
         }),
       )
       .get("/billing/ledger", ({ request }) =>
-        rest(async () => {
-          const ctx = await auth(request, "read");
+        rest(async (requestId) => {
+          const ctx = await auth(request, "read", requestId);
           const query = parseWith(ledgerQuery, Object.fromEntries(new URL(request.url).searchParams));
           const page = await listLedger(db, ctx.accountId, { ...query, instanceId: query.instance_id });
           return { data: page.entries.map(ledgerEntryJson), next_cursor: page.nextCursor };
@@ -68,8 +68,8 @@ export function billingRoutes(services: Services) {
       )
       // The account's usage, or one instance's with instance_id: the same body as `qdz usage --json`.
       .get("/billing/usage", ({ request }) =>
-        rest(async () => {
-          const ctx = await auth(request, "read");
+        rest(async (requestId) => {
+          const ctx = await auth(request, "read", requestId);
           const query = parseWith(usageRestQuery, Object.fromEntries(new URL(request.url).searchParams));
           const input = { range: query.range, timeZone: query.time_zone };
           return usageJson(query.instance_id ? await instanceUsage(ctx, { ...input, instanceId: query.instance_id }) : await accountUsage(ctx, input));

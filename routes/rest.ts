@@ -7,6 +7,7 @@ import { type ApiKeyScope, requireScope } from "../src/auth/scopes";
 import type { AccountContext } from "../src/context";
 import { DomainError, type ErrorCode, ForbiddenError, InvalidInputError, UnauthenticatedError } from "../src/errors";
 import { newRequestId } from "../src/ids";
+import { log } from "../src/platform/log";
 import { BodyTooLargeError, readBodyWithin } from "../src/request-body";
 import { describeIssues } from "../src/validation-messages";
 
@@ -53,7 +54,7 @@ export function errorResponse(error: unknown, requestId: string): Response {
   if (error instanceof BodyTooLargeError) {
     return Response.json({ error: { code: "payload_too_large", message: error.message, field: null, request_id: requestId } }, { status: 413, headers });
   }
-  console.error(`[${requestId}]`, error);
+  log.error({ err: error, requestId }, "unexpected error");
   return Response.json(
     { error: { code: "internal", message: "Something went wrong on our side.", field: null, request_id: requestId } },
     { status: 500, headers },
@@ -70,6 +71,8 @@ export async function authenticate(
   publicUrl: string,
   scope: ApiKeyScope,
   keyUsage?: KeyUsageRecorder,
+  /** The request's id from `rest()`, carried into the context for the audit trail. */
+  requestId?: string,
 ): Promise<AccountContext & { caller: Caller }> {
   const caller = await resolveCaller(db, request, keyUsage);
   if (!caller) throw new UnauthenticatedError("Pass an API key as 'Authorization: Bearer <key>'.");
@@ -78,7 +81,7 @@ export async function authenticate(
     const refusal = crossSiteRefusal(request.headers.get("origin"), allowedOriginsFor(publicUrl, request), caller);
     if (refusal) throw new ForbiddenError(refusal);
   }
-  return { db, accountId: caller.accountId, role: caller.role, actor: caller.actor, caller };
+  return { db, accountId: caller.accountId, role: caller.role, actor: caller.actor, requestId, caller };
 }
 
 const utf8 = new TextDecoder("utf-8", { fatal: true });

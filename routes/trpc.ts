@@ -7,6 +7,7 @@ import { clientAddress } from "../src/auth/client-address";
 import { allowedOriginsFor } from "../src/auth/csrf";
 import { DomainError } from "../src/errors";
 import { randomBase62 } from "../src/ids";
+import { log } from "../src/platform/log";
 import { toTRPCError } from "../src/trpc/errors";
 import type { TrpcContext } from "../src/trpc/init";
 import { appRouter } from "../src/trpc/router";
@@ -31,7 +32,9 @@ export function trpcRoutes(services: Services) {
           caller = await resolveCaller(services.db, req, services.keyUsage);
         } catch (error) {
           // A bad bearer credential is the caller's mistake: answer 401 for every procedure.
-          throw error instanceof DomainError ? toTRPCError(error) : error;
+          if (error instanceof DomainError) throw toTRPCError(error);
+          log.error({ err: error, requestId }, "tRPC: resolving the caller failed");
+          throw error;
         }
         return {
           ...services,

@@ -3,6 +3,7 @@ import { KeyUsageRecorder } from "../src/api-keys/authenticate";
 import { config } from "../src/config";
 import { HeartbeatBatcher } from "../src/instances/heartbeats";
 import { createQueue, jobQueue } from "../src/jobs/queue";
+import { configureLogging, log } from "../src/platform/log";
 import { warnIfPrivileged } from "../src/platform/role-check";
 import { exitWithSupervisor } from "../src/platform/supervised";
 import { buildProviders } from "../src/providers/registry";
@@ -10,8 +11,9 @@ import { ProxyCache } from "../src/proxy/cache";
 import { createApp } from "./app";
 
 const settings = config();
+configureLogging({ level: settings.LOG_LEVEL, process: "api" });
 if (!settings.DATABASE_URL) {
-  console.error("DATABASE_URL is not set. Run `npm start` to use the embedded PostgreSQL, or point DATABASE_URL at yours.");
+  log.fatal("DATABASE_URL is not set. Run `npm start` to use the embedded PostgreSQL, or point DATABASE_URL at yours.");
   process.exit(1);
 }
 const database = connect(settings.DATABASE_URL);
@@ -25,12 +27,12 @@ const providers = await buildProviders(database.db, settings);
 // Listening before the port opens: no /v1 answer is ever served from a cache that cannot hear invalidations.
 const proxyCache = new ProxyCache(database.db, { ttlMs: settings.V1_CACHE_TTL_MS });
 await proxyCache.listen(database.sql);
-const app = createApp({ db: database.db, config: settings, keyUsage, heartbeats, jobs: jobQueue(boss), providers, proxyCache }).listen({
+const app = createApp({ db: database.db, config: settings, keyUsage, heartbeats, jobs: jobQueue(boss), boss, providers, proxyCache }).listen({
   port: settings.PORT,
   hostname: settings.HOST,
 });
 
-console.log(`api listening on http://${settings.HOST}:${app.server?.port}`);
+log.info(`api listening on http://${settings.HOST}:${app.server?.port}`);
 
 async function shutdown() {
   await app.server?.stop();

@@ -4,6 +4,7 @@ import type { Sql } from "postgres";
 import { AGENT_REPORT_MAX_BYTES, agentRoutes } from "../routes/agent";
 import { BILLING_MAX_BODY_BYTES, billingRoutes } from "../routes/billing";
 import { healthRoutes } from "../routes/health";
+import { countedServeRoutes, httpMetrics, metricsRoutes } from "../routes/metrics";
 import { errorResponse } from "../routes/rest";
 import { trpcRoutes } from "../routes/trpc";
 import { v1Routes, v1ServeRoutes } from "../routes/v1";
@@ -14,6 +15,7 @@ import { type Config, projectRoot } from "../src/config";
 import { newRequestId } from "../src/ids";
 import { HeartbeatBatcher } from "../src/instances/heartbeats";
 import { noJobQueue } from "../src/jobs/queue";
+import { databaseGauges, type QueueReader } from "../src/platform/database-gauges";
 import { ProxyCache } from "../src/proxy/cache";
 import { proxyDeps } from "../src/proxy/proxy";
 import type { Services } from "./services";
@@ -24,6 +26,8 @@ export type AppServices = Omit<Services, "gateway" | "deliverWebhook" | "heartbe
   Partial<Pick<Services, "gateway" | "heartbeats" | "jobs" | "providers">> & {
     /** The /v1 lookups cache; api.ts passes one already listening. Otherwise one listens from the first /v1 call. */
     proxyCache?: ProxyCache;
+    /** pg-boss, for the queue depths /metrics reports; without it they are left out. */
+    boss?: QueueReader;
   };
 
 /** The api: every surface on one port. Built without listening, so tests can call `handle()`. */
@@ -63,10 +67,12 @@ export function createApp(base: AppServices) {
   });
   const v1Native = v1ServeRoutes(v1);
   // The proxied /v1 POSTs go straight to Bun's router when served (the hot path); the same handlers are Elysia routes for `handle()`.
-  const app = new Elysia({ serve: { routes: v1Native, maxRequestBodySize: bodyBackstop(base.config) } })
+  const app = new Elysia({ serve: { routes: countedServeRoutes(v1Native), maxRequestBodySize: bodyBackstop(base.config) } })
+    .use(httpMetrics())
     // What a route lets escape is logged under a request id and answered without its message (Elysia's default echoes it).
     .onError(({ code, error }) => (code === "UNKNOWN" || code === "INTERNAL_SERVER_ERROR" ? errorResponse(error, newRequestId()) : undefined))
     .use(healthRoutes(services.db))
+    .use(metricsRoutes(base.config.OPERATOR_TOKEN, databaseGauges(base.db, base.boss)))
     .use(trpcRoutes(services))
     .use(billingRoutes(services))
     .use(v1Routes(v1, v1Native))

@@ -72,10 +72,14 @@ const schema = z
     BILLING_TICK_SECONDS: z.coerce.number().int().min(5).default(60),
     /** The scheduler's credential for POST /billing/debit; unset turns that endpoint off. */
     BILLING_INTERNAL_TOKEN: z.string().min(32, { message: "use at least 32 characters" }).optional(),
+    /** The operator's credential for GET /metrics (as `Authorization: Bearer <token>`); unset turns /metrics off (404). */
+    OPERATOR_TOKEN: z.string().min(32, { message: "use at least 32 characters" }).optional(),
+    /** The workers' own /metrics listener (same token); unset, the workers open no port. One port per worker process. */
+    WORKERS_METRICS_PORT: port.optional(),
 
     /** The Hugging Face hub (or a mirror); models are validated and GGUF files downloaded from it. */
     HF_ENDPOINT: z.url({ protocol: /^https?$/ }).default("https://huggingface.co"),
-    /** The local provider's virtual GPUs, as GPU:COUNT pairs from the catalog. */
+    /** The local provider's virtual GPUs, as GPU:COUNT pairs from the catalog; `none` turns the local provider off. */
     LOCAL_GPUS: z.string().default("L4:2,L40S:2,A100-80G:2,H100-80G:1"),
     /** How long the reference runtime takes to "boot" (pull, download, load), in ms. */
     LOCAL_REFERENCE_BOOT_MS: z.coerce.number().int().min(0).default(1500),
@@ -171,6 +175,7 @@ export function config(): Config {
       cached = loadConfig(process.env);
     } catch (error) {
       if (error instanceof ConfigError) {
+        // Plain text, for the person starting it: the logger's level is itself configuration.
         console.error(error.message);
         process.exit(1);
       }

@@ -4,7 +4,12 @@ import type { Executor, Transaction } from "../db/client";
 export type Role = "owner" | "member";
 
 /** Who is acting. Attribution (created_by, audit) comes from here, never from input. */
-export type Actor = { kind: "user"; userId: string; sessionId: string } | { kind: "apiKey"; keyId: string } | { kind: "system" };
+export type Actor =
+  | { kind: "user"; userId: string; sessionId: string }
+  | { kind: "apiKey"; keyId: string }
+  /** A schedule rule firing: it acts with the owner's rights, and the trail names the rule. */
+  | { kind: "schedule"; ruleId: string }
+  | { kind: "system" };
 
 /** A caller inside one account: every query a domain verb makes is scoped to `accountId`. */
 export interface AccountContext {
@@ -12,6 +17,8 @@ export interface AccountContext {
   accountId: string;
   role: Role;
   actor: Actor;
+  /** The HTTP request acting (`x-request-id`), for the audit trail; absent in jobs and the scheduler. */
+  requestId?: string;
 }
 
 /** Runs `fn` in a transaction, joining the caller's one when `db` already is a transaction. */

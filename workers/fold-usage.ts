@@ -1,3 +1,4 @@
+import { log } from "../src/platform/log";
 import { foldUsageDays } from "../src/usage/fold";
 import { defineJob } from "./job";
 
@@ -8,7 +9,7 @@ export const foldUsage = defineJob({
   schedule: "*/10 * * * *",
   async handle(_payload, { db }) {
     const report = await foldUsageDays(db);
-    if (report.days > 0) console.log("fold usage days:", JSON.stringify(report));
+    if (report.days > 0) log.info({ job: "usage.fold-days", report }, "fold usage days");
     return report;
   },
 });

@@ -1,14 +1,17 @@
 import { connect } from "../db/client";
 import { config } from "../src/config";
 import { createQueue, jobQueue } from "../src/jobs/queue";
+import { configureLogging, log } from "../src/platform/log";
 import { warnIfPrivileged } from "../src/platform/role-check";
 import { exitWithSupervisor } from "../src/platform/supervised";
 import { buildProviders } from "../src/providers/registry";
+import { serveWorkerMetrics } from "./metrics-listener";
 import { registerWorkers } from "./registry";
 
 const settings = config();
+configureLogging({ level: settings.LOG_LEVEL, process: "workers" });
 if (!settings.DATABASE_URL) {
-  console.error("DATABASE_URL is not set. Run `npm start` to use the embedded PostgreSQL, or point DATABASE_URL at yours.");
+  log.fatal("DATABASE_URL is not set. Run `npm start` to use the embedded PostgreSQL, or point DATABASE_URL at yours.");
   process.exit(1);
 }
 
@@ -22,6 +25,8 @@ await registerWorkers(boss, {
   jobs: jobQueue(boss),
   providers: await buildProviders(database.db, settings),
 });
+const metrics = serveWorkerMetrics(settings);
+// Plain text, not a log line: what starts the workers (tests, people) waits for exactly this line.
 console.log("workers started");
 
 /**
@@ -45,6 +50,7 @@ const timers = [
 
 async function shutdown() {
   for (const timer of timers) clearInterval(timer);
+  metrics?.stop(true);
   // Lets running jobs finish (pg-boss waits for them), then releases the database.
   await boss.stop({ graceful: true, timeout: 10_000 });
   await database.close();

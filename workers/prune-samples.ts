@@ -1,3 +1,4 @@
+import { log } from "../src/platform/log";
 import { pruneResourceSamples } from "../src/usage/prune-samples";
 import { defineJob } from "./job";
 
@@ -8,7 +9,7 @@ export const pruneSamples = defineJob({
   schedule: "*/5 * * * *",
   async handle(_payload, { db, config }) {
     const report = await pruneResourceSamples(db, { retentionHours: config.RESOURCE_SAMPLE_RETENTION_HOURS });
-    if (report.deleted > 0) console.log("prune samples:", JSON.stringify(report));
+    if (report.deleted > 0) log.info({ job: "usage.prune-samples", report }, "prune samples");
     return report;
   },
 });

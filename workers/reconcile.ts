@@ -1,4 +1,5 @@
 import { reconcile } from "../src/instances/reconcile";
+import { log } from "../src/platform/log";
 import { defineJob } from "./job";
 
 /** Every minute, at start-up and every few seconds from the workers' loop: database and providers agree. */
@@ -16,7 +17,7 @@ export const reconcileJob = defineJob({
       provisionLeaseSeconds: config.PROVISION_LEASE_SECONDS,
     });
     const changed = Object.values(report).some((list) => list.length > 0);
-    if (changed) console.log("reconcile:", JSON.stringify(report));
+    if (changed) log.info({ job: "instances.reconcile", report }, "reconcile");
     return report;
   },
 });

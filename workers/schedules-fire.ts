@@ -1,3 +1,4 @@
+import { log } from "../src/platform/log";
 import { fireDueRules, lifecycleAction } from "../src/schedules/fire";
 import { defineJob } from "./job";
 
@@ -8,7 +9,7 @@ export const fireSchedules = defineJob({
   async handle(_payload, { db, jobs, config }) {
     const action = lifecycleAction({ jobs, graceWindowHours: config.GRACE_WINDOW_HOURS, minRunwayHours: config.MIN_RUNWAY_HOURS });
     const report = await fireDueRules(db, action, { catchUpSeconds: config.SCHEDULE_CATCH_UP_SECONDS });
-    if (report.fired > 0) console.log("schedules:", JSON.stringify(report));
+    if (report.fired > 0) log.info({ job: "schedules.fire", report }, "schedules fired");
     return report;
   },
 });

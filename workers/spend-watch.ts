@@ -1,3 +1,4 @@
+import { log } from "../src/platform/log";
 import { watchSpend } from "../src/spend/watch";
 import { defineJob } from "./job";
 
@@ -7,7 +8,7 @@ export const spendWatch = defineJob({
   queue: { retryLimit: 1, expireInSeconds: 300, deleteAfterSeconds: 3600 },
   async handle(_payload, { db, jobs, config }) {
     const report = await watchSpend(db, jobs, { graceWindowHours: config.GRACE_WINDOW_HOURS });
-    if (report.budgetAlerts + report.stopped + report.runwayAlerts + report.graceAlerts > 0) console.log("spend watch:", JSON.stringify(report));
+    if (report.budgetAlerts + report.stopped + report.runwayAlerts + report.graceAlerts > 0) log.info({ job: "spend.watch", report }, "spend watch");
     return report;
   },
 });

@@ -1,6 +1,7 @@
 import { and, desc, eq, gt, isNull, sql } from "drizzle-orm";
 import type { Executor } from "../../db/client";
 import { accounts, invites, memberships, users } from "../../db/schema";
+import { recordAudit } from "../audit/record";
 import { newSecret, sha256Hex } from "../auth/secrets";
 import { type AccountContext, withTransaction } from "../context";
 import { ConflictError, DomainError, NotFoundError } from "../errors";
@@ -15,19 +16,23 @@ export async function createInvite(ctx: AccountContext, input: CreateInviteInput
   requireOwner(ctx);
   const createdBy = requireUser(ctx);
   const token = newSecret("qdzi_");
-  const [invite] = await ctx.db
-    .insert(invites)
-    .values({
-      id: newId("invite"),
-      accountId: ctx.accountId,
-      tokenHash: sha256Hex(token),
-      role: input.role,
-      email: input.email ?? null,
-      createdBy,
-      expiresAt: new Date(Date.now() + ttlDays * 86_400_000),
-    })
-    .returning();
-  return { invite: publicInvite(invite!), token };
+  const invite = await withTransaction(ctx.db, async (tx) => {
+    const [row] = await tx
+      .insert(invites)
+      .values({
+        id: newId("invite"),
+        accountId: ctx.accountId,
+        tokenHash: sha256Hex(token),
+        role: input.role,
+        email: input.email ?? null,
+        createdBy,
+        expiresAt: new Date(Date.now() + ttlDays * 86_400_000),
+      })
+      .returning();
+    await recordAudit({ ...ctx, db: tx }, { kind: "member.invited", subjectId: row!.id, changes: { after: { role: row!.role, email: row!.email } } });
+    return row!;
+  });
+  return { invite: publicInvite(invite), token };
 }
 
 /** Invites still waiting to be accepted. */
@@ -43,12 +48,15 @@ export async function listPendingInvites(ctx: AccountContext) {
 
 export async function revokeInvite(ctx: AccountContext, inviteId: string) {
   requireOwner(ctx);
-  const revoked = await ctx.db
-    .update(invites)
-    .set({ revokedAt: new Date() })
-    .where(and(eq(invites.id, inviteId), eq(invites.accountId, ctx.accountId), pending()))
-    .returning({ id: invites.id });
-  if (revoked.length === 0) throw new NotFoundError("Invite", inviteId);
+  await withTransaction(ctx.db, async (tx) => {
+    const [revoked] = await tx
+      .update(invites)
+      .set({ revokedAt: new Date() })
+      .where(and(eq(invites.id, inviteId), eq(invites.accountId, ctx.accountId), pending()))
+      .returning({ role: invites.role, email: invites.email });
+    if (!revoked) throw new NotFoundError("Invite", inviteId);
+    await recordAudit({ ...ctx, db: tx }, { kind: "member.invite_revoked", subjectId: inviteId, changes: { before: revoked } });
+  });
 }
 
 /** What the link's page shows before someone accepts: the account and who invited them. */
@@ -64,7 +72,7 @@ export async function previewInvite(db: Executor, token: string) {
 }
 
 /** Adds the user to the invite's account; an invite is used once. */
-export async function acceptInvite(db: Executor, userId: string, token: string) {
+export async function acceptInvite(db: Executor, userId: string, token: string, requestId?: string) {
   return withTransaction(db, async (tx) => {
     const [invite] = await tx
       .select()
@@ -79,6 +87,8 @@ export async function acceptInvite(db: Executor, userId: string, token: string) 
     if (existing) throw new ConflictError("You are already a member of this account.");
     await tx.insert(memberships).values({ accountId: invite.accountId, userId, role: invite.role });
     await tx.update(invites).set({ acceptedAt: new Date(), acceptedBy: userId }).where(eq(invites.id, invite.id));
+    const joined = { db: tx, accountId: invite.accountId, actor: { kind: "user", userId } as const, requestId };
+    await recordAudit(joined, { kind: "member.joined", subjectId: userId, changes: { after: { role: invite.role, inviteId: invite.id } } });
     return { accountId: invite.accountId, role: invite.role };
   });
 }

@@ -1,7 +1,9 @@
 import { asc, eq, sql } from "drizzle-orm";
 import type { Executor } from "../../db/client";
 import { loginFailures, memberships, users } from "../../db/schema";
+import { recordAudit } from "../audit/record";
 import { verifyPassword } from "../auth/passwords";
+import { withTransaction } from "../context";
 import { UnauthenticatedError } from "../errors";
 import { addressThrottled, dropAttempt, type LoginThrottlePolicy, reserveLoginAttempt, slowDownAddress } from "./login-throttle";
 import type { LoginInput } from "./schemas";
@@ -14,7 +16,7 @@ export interface LoginPolicy extends LoginThrottlePolicy {
 /** One answer for an unknown email and a wrong password, so neither is revealed. */
 const WRONG_CREDENTIALS = "Email or password is incorrect.";
 
-export async function logIn(db: Executor, input: LoginInput, ip: string, policy: LoginPolicy) {
+export async function logIn(db: Executor, input: LoginInput, ip: string, policy: LoginPolicy, requestId?: string) {
   const attempt = await reserveLoginAttempt(db, input.email, ip, policy);
   try {
     await slowDownAddress(ip, attempt.addressExcess);
@@ -41,6 +43,13 @@ export async function logIn(db: Executor, input: LoginInput, ip: string, policy:
     .orderBy(sql`${memberships.role} = 'owner' desc`, asc(memberships.createdAt))
     .limit(1);
   if (!membership) throw new UnauthenticatedError("This user belongs to no account any more.");
-  const session = await createSession(db, { userId: user.id, accountId: membership.accountId }, policy.sessionTtlDays);
+  const session = await withTransaction(db, async (tx) => {
+    const created = await createSession(tx, { userId: user.id, accountId: membership.accountId }, policy.sessionTtlDays);
+    await recordAudit(
+      { db: tx, accountId: membership.accountId, actor: { kind: "user", userId: user.id }, requestId },
+      { kind: "session.signed_in", subjectId: user.id },
+    );
+    return created;
+  });
   return { ...session, userId: user.id, accountId: membership.accountId };
 }

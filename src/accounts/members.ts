@@ -2,6 +2,7 @@ import { and, asc, count, eq, ne } from "drizzle-orm";
 import type { Executor } from "../../db/client";
 import { accounts, memberships, users } from "../../db/schema";
 import { revokeKeysCreatedBy } from "../api-keys/keys";
+import { recordAudit } from "../audit/record";
 import { type AccountContext, type Role, withTransaction } from "../context";
 import { ConflictError, NotFoundError } from "../errors";
 import { requireOwner } from "./owners";
@@ -17,12 +18,12 @@ export async function listMembers(ctx: AccountContext) {
 
 export async function removeMember(ctx: AccountContext, userId: string) {
   requireOwner(ctx);
-  await changeMembership(ctx, userId, null);
+  await changeMembership(ctx, userId, null, "member.removed");
 }
 
 export async function setMemberRole(ctx: AccountContext, userId: string, role: Role) {
   requireOwner(ctx);
-  await changeMembership(ctx, userId, role);
+  await changeMembership(ctx, userId, role, "member.role_changed");
 }
 
 /** Any member may leave, except the last owner (the account would be ownerless) and someone with no other account to sign in to. */
@@ -32,21 +33,22 @@ export async function leaveAccount(ctx: AccountContext, userId: string) {
     .from(memberships)
     .where(and(eq(memberships.userId, userId), ne(memberships.accountId, ctx.accountId)));
   if (!others?.n) throw new ConflictError("This is your only account: you would have nowhere to sign in to. Ask an owner to remove you instead.");
-  await changeMembership(ctx, userId, null);
+  await changeMembership(ctx, userId, null, "member.left");
 }
 
 /**
  * Sets a member's role, or removes them with null; an account always keeps an owner.
  * Removal revokes the keys they made here in the same transaction, so no key outlives its maker's access.
  */
-async function changeMembership(ctx: AccountContext, userId: string, role: Role | null) {
+async function changeMembership(ctx: AccountContext, userId: string, role: Role | null, kind: "member.removed" | "member.left" | "member.role_changed") {
   await withTransaction(ctx.db, async (tx) => {
     // Lock the account's memberships so two owners demoting each other cannot both win.
     const rows = await tx
-      .select({ userId: memberships.userId, role: memberships.role })
+      .select({ userId: memberships.userId, role: memberships.role, email: users.email })
       .from(memberships)
+      .innerJoin(users, eq(users.id, memberships.userId))
       .where(eq(memberships.accountId, ctx.accountId))
-      .for("update");
+      .for("update", { of: memberships });
     const target = rows.find((row) => row.userId === userId);
     if (!target) throw new NotFoundError("Member", userId);
     const owners = rows.filter((row) => row.role === "owner").length;
@@ -54,10 +56,13 @@ async function changeMembership(ctx: AccountContext, userId: string, role: Role 
       throw new ConflictError("An account needs at least one owner. Make someone else an owner first.");
     }
     const where = and(eq(memberships.accountId, ctx.accountId), eq(memberships.userId, userId));
+    let revokedKeys = 0;
     if (role === null) {
       await tx.delete(memberships).where(where);
-      await revokeKeysCreatedBy(tx, ctx.accountId, userId);
+      revokedKeys = await revokeKeysCreatedBy(tx, ctx.accountId, userId);
     } else await tx.update(memberships).set({ role }).where(where);
+    const after = role === null ? { member: false, revokedKeys } : { role };
+    await recordAudit({ ...ctx, db: tx }, { kind, subjectId: userId, changes: { before: { email: target.email, role: target.role }, after } });
   });
 }
 
@@ -73,7 +78,14 @@ export async function listUserAccounts(db: Executor, userId: string) {
 
 export async function renameAccount(ctx: AccountContext, name: string) {
   requireOwner(ctx, "rename the account");
-  await ctx.db.update(accounts).set({ name }).where(eq(accounts.id, ctx.accountId));
+  await withTransaction(ctx.db, async (tx) => {
+    const [before] = await tx.select({ name: accounts.name }).from(accounts).where(eq(accounts.id, ctx.accountId)).for("update");
+    await tx.update(accounts).set({ name }).where(eq(accounts.id, ctx.accountId));
+    await recordAudit(
+      { ...ctx, db: tx },
+      { kind: "account.renamed", subjectId: ctx.accountId, changes: { before: { name: before?.name ?? null }, after: { name } } },
+    );
+  });
 }
 
 export async function getAccount(ctx: AccountContext) {

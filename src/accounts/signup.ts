@@ -1,5 +1,6 @@
 import type { Executor } from "../../db/client";
 import { accounts, memberships, users } from "../../db/schema";
+import { recordAudit } from "../audit/record";
 import { hashPassword } from "../auth/passwords";
 import { withTransaction } from "../context";
 import { ConflictError } from "../errors";
@@ -19,7 +20,7 @@ export interface NewUser {
  * outside names its address and the limit it falls under; in-process callers
  * (tests, tools) omit it.
  */
-export async function signUp(db: Executor, input: SignupInput, limit?: SignupLimit): Promise<NewUser> {
+export async function signUp(db: Executor, input: SignupInput, limit?: SignupLimit, requestId?: string): Promise<NewUser> {
   if (limit) await reserveSignup(db, limit);
   const passwordHash = await hashPassword(input.password); // slow on purpose: outside the transaction
   const userId = newId("user");
@@ -29,6 +30,10 @@ export async function signUp(db: Executor, input: SignupInput, limit?: SignupLim
       await tx.insert(users).values({ id: userId, email: input.email, passwordHash });
       await tx.insert(accounts).values({ id: accountId, name: input.accountName ?? defaultAccountName(input.email) });
       await tx.insert(memberships).values({ accountId, userId, role: "owner" });
+      await recordAudit(
+        { db: tx, accountId, actor: { kind: "user", userId }, requestId },
+        { kind: "account.signed_up", subjectId: userId, changes: { after: { email: input.email } } },
+      );
     });
   } catch (error) {
     if (isUniqueViolation(error, "users_email_key")) {

@@ -3,6 +3,7 @@ import type { Executor } from "../../db/client";
 import { apiKeys } from "../../db/schema";
 import type { ApiKeyScope } from "../auth/scopes";
 import { constantTimeEqual, sha256Hex } from "../auth/secrets";
+import { log } from "../platform/log";
 import { API_KEY_PREFIX } from "./keys";
 
 export interface ApiKeyPrincipal {
@@ -56,7 +57,7 @@ export class KeyUsageRecorder {
   }
 
   start(intervalMs: number): this {
-    this.timer = setInterval(() => void this.flush().catch((error) => console.error("key usage flush failed", error)), intervalMs);
+    this.timer = setInterval(() => void this.flush().catch((error) => log.error({ err: error }, "key usage flush failed")), intervalMs);
     this.timer.unref?.();
     return this;
   }

@@ -2,8 +2,9 @@ import { and, desc, eq, isNull, sql } from "drizzle-orm";
 import type { Executor } from "../../db/client";
 import { apiKeys } from "../../db/schema";
 import { requireUser } from "../accounts/owners";
+import { recordAudit } from "../audit/record";
 import { newSecret, sha256Hex } from "../auth/secrets";
-import type { AccountContext } from "../context";
+import { type AccountContext, withTransaction } from "../context";
 import { NotFoundError } from "../errors";
 import { newId } from "../ids";
 import { type CreateApiKeyInput, createApiKeyInput } from "./schemas";
@@ -20,19 +21,23 @@ export async function createApiKey(ctx: AccountContext, input: CreateApiKeyInput
   const createdBy = requireUser(ctx);
   const { name, scope } = createApiKeyInput.parse(input);
   const secret = newSecret(API_KEY_PREFIX);
-  const [key] = await ctx.db
-    .insert(apiKeys)
-    .values({
-      id: newId("apiKey"),
-      accountId: ctx.accountId,
-      name,
-      prefix: secret.slice(0, SHOWN_PREFIX_LENGTH),
-      secretHash: sha256Hex(secret),
-      scope,
-      createdBy,
-    })
-    .returning();
-  return { key: publicKey(key!), secret };
+  const key = await withTransaction(ctx.db, async (tx) => {
+    const [row] = await tx
+      .insert(apiKeys)
+      .values({
+        id: newId("apiKey"),
+        accountId: ctx.accountId,
+        name,
+        prefix: secret.slice(0, SHOWN_PREFIX_LENGTH),
+        secretHash: sha256Hex(secret),
+        scope,
+        createdBy,
+      })
+      .returning();
+    await recordAudit({ ...ctx, db: tx }, { kind: "api_key.created", subjectId: row!.id, changes: { after: { name, prefix: row!.prefix, scope } } });
+    return row!;
+  });
+  return { key: publicKey(key), secret };
 }
 
 export async function listApiKeys(ctx: AccountContext) {
@@ -42,13 +47,20 @@ export async function listApiKeys(ctx: AccountContext) {
 
 export async function revokeApiKey(ctx: AccountContext, keyId: string) {
   requireUser(ctx);
-  const [revoked] = await ctx.db
-    .update(apiKeys)
-    .set({ revokedAt: new Date() })
-    .where(and(eq(apiKeys.id, keyId), eq(apiKeys.accountId, ctx.accountId), isNull(apiKeys.revokedAt)))
-    .returning();
-  if (!revoked) throw new NotFoundError("Active API key", keyId);
-  return publicKey(revoked);
+  return withTransaction(ctx.db, async (tx) => {
+    const [revoked] = await tx
+      .update(apiKeys)
+      .set({ revokedAt: new Date() })
+      .where(and(eq(apiKeys.id, keyId), eq(apiKeys.accountId, ctx.accountId), isNull(apiKeys.revokedAt)))
+      .returning();
+    if (!revoked) throw new NotFoundError("Active API key", keyId);
+    const { name, prefix, scope } = revoked;
+    await recordAudit(
+      { ...ctx, db: tx },
+      { kind: "api_key.revoked", subjectId: keyId, changes: { before: { name, prefix, scope, revoked: false }, after: { revoked: true } } },
+    );
+    return publicKey(revoked);
+  });
 }
 
 /**

@@ -1,7 +1,8 @@
 import { and, eq, inArray, isNotNull, isNull, lt, sql } from "drizzle-orm";
 import type { Database } from "../../db/client";
 import { accountBalances, instances } from "../../db/schema";
-import { stopInstance } from "../instances/lifecycle";
+import { recordAudit, systemActor } from "../audit/record";
+import { stateChange, stopInstance } from "../instances/lifecycle";
 import { canStop, liveRunStates } from "../instances/state-machine";
 import type { JobQueue } from "../jobs/queue";
 
@@ -32,7 +33,14 @@ export async function stopInstancesAfterGrace(db: Database, jobs: JobQueue, grac
       if (!balance || balance.balanceCents >= 0) return;
       const [current] = await tx.select().from(instances).where(eq(instances.id, instance.id)).for("update");
       if (!current || !canStop(current.state)) return;
-      await stopInstance(tx, jobs, current, `stopped by the platform: the ${graceWindowHours} h grace window ended with a negative balance`, "grace");
+      const after = await stopInstance(
+        tx,
+        jobs,
+        current,
+        `stopped by the platform: the ${graceWindowHours} h grace window ended with a negative balance`,
+        "grace",
+      );
+      await recordAudit({ db: tx, accountId: current.accountId, actor: systemActor }, stateChange("instance.stopped", current, after, "grace"));
       stopped.push(instance.id);
     });
   }

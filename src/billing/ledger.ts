@@ -1,6 +1,7 @@
 import { and, desc, eq, getTableName, type SQL, sql } from "drizzle-orm";
 import type { Executor } from "../../db/client";
 import { accountBalances, ledgerEntries } from "../../db/schema";
+import { recordAudit, systemActor } from "../audit/record";
 import { withTransaction } from "../context";
 import { InvalidInputError } from "../errors";
 import { newId } from "../ids";
@@ -78,9 +79,25 @@ export async function postEntry(db: Executor, input: NewLedgerEntry): Promise<Po
         },
       })
       .returning({ balanceCents: accountBalances.balanceCents });
+    // Money people put in or an operator moves is in the audit trail; debits and refunds are metering's, in the ledger.
+    const audited = AUDITED_KINDS[inserted.kind];
+    if (audited) {
+      const after = {
+        amountCents: inserted.amountCents,
+        balanceCents: balance!.balanceCents,
+        reference: inserted.reference,
+        description: inserted.description,
+      };
+      await recordAudit({ db: tx, accountId: input.accountId, actor: systemActor }, { kind: audited, subjectId: inserted.id, changes: { after } });
+    }
     return { entry: inserted, created: true, balanceCents: balance!.balanceCents };
   });
 }
+
+const AUDITED_KINDS: Partial<Record<LedgerKind, "billing.topup_credited" | "billing.adjustment_posted">> = {
+  topup: "billing.topup_credited",
+  adjustment: "billing.adjustment_posted",
+};
 
 export async function balanceOf(db: Executor, accountId: string): Promise<number> {
   const [row] = await db.select({ balanceCents: accountBalances.balanceCents }).from(accountBalances).where(eq(accountBalances.accountId, accountId));

@@ -2,6 +2,7 @@ import { eq, sql } from "drizzle-orm";
 import type { Database, Transaction } from "../../db/client";
 import { checkoutSessions, stripeEvents } from "../../db/schema";
 import { InvalidInputError } from "../errors";
+import { log } from "../platform/log";
 import type { PaymentGateway } from "./gateway";
 import { postEntry } from "./ledger";
 import { malformedDetail, type PaymentReview, type PaymentReviewReason, recordPaymentReview } from "./payment-reviews";
@@ -109,7 +110,8 @@ function disagreement(session: CheckoutSessionObject, checkout: StoredCheckout):
 
 /** The review id, reason and ids only: never the payload, which the review keeps (bounded) for whoever looks. */
 function warnFlagged(review: PaymentReview) {
-  console.warn(
+  log.warn(
+    { reviewId: review.id, reason: review.reason, eventId: review.eventId, checkoutId: review.checkoutId, accountId: review.accountId },
     `[webhook] payment review ${review.id}: ${review.reason} (event ${review.eventId ?? "without id"}, checkout ${review.checkoutId ?? "unknown"}); nothing credited`,
   );
 }

@@ -1,5 +1,6 @@
 import { Command, CommanderError } from "commander";
 import packageJson from "../../package.json";
+import { auditCommands } from "./commands/audit";
 import { authCommands } from "./commands/auth";
 import { billingCommands } from "./commands/billing";
 import { budgetsCommands } from "./commands/budgets";
@@ -41,6 +42,7 @@ export function buildProgram(json: boolean): Command {
   schedulesCommands(program);
   runtimesCommands(program);
   firewallsCommands(program);
+  auditCommands(program);
   return program;
 }
 

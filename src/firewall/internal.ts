@@ -23,3 +23,8 @@ export async function instanceOf(ctx: AccountContext, id: string): Promise<strin
   if (!row) throw new NotFoundError("Instance", id);
   return row.id;
 }
+
+/** A firewall as the audit trail records it: its settings and how many rules, not the rules' patterns and texts. */
+export function auditedFields(row: typeof firewalls.$inferSelect) {
+  return { name: row.name, description: row.description, rules: row.rules.length, storePromptText: row.storePromptText };
+}

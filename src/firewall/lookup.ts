@@ -1,6 +1,7 @@
 import { and, eq } from "drizzle-orm";
 import type { Executor } from "../../db/client";
 import { firewalls, instanceFirewalls } from "../../db/schema";
+import { cacheLookupCounter } from "../platform/metrics";
 import { LookupCache } from "../proxy/lookup-cache";
 import type { Rule } from "./rules/schemas";
 import { withRules } from "./stored";
@@ -29,7 +30,12 @@ export class FirewallLookups {
   readonly #cache: LookupCache<ScreeningFirewall | null>;
 
   constructor(options: { ttlMs?: number; maxEntries?: number; now?: () => number } = {}) {
-    this.#cache = new LookupCache({ ttlMs: options.ttlMs ?? 5_000, maxEntries: options.maxEntries ?? 10_000, now: options.now });
+    this.#cache = new LookupCache({
+      ttlMs: options.ttlMs ?? 5_000,
+      maxEntries: options.maxEntries ?? 10_000,
+      now: options.now,
+      onLookup: cacheLookupCounter("firewalls"),
+    });
   }
 
   forInstance(db: Executor, accountId: string, instanceId: string): Promise<ScreeningFirewall | null> {

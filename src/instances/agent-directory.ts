@@ -2,7 +2,10 @@ import { eq, sql } from "drizzle-orm";
 import type { Executor } from "../../db/client";
 import { instanceRuns, instances } from "../../db/schema";
 import { sha256Hex } from "../auth/secrets";
+import { cacheLookupCounter } from "../platform/metrics";
 import type { InstanceState } from "./state-machine";
+
+const countLookup = cacheLookupCounter("agent_tokens");
 
 /** The run an agent token belongs to, with what the hot path needs to know about its instance. */
 export interface AgentRun {
@@ -45,6 +48,7 @@ export class AgentDirectory {
   resolve(token: string): Promise<AgentRun | null> | AgentRun | null {
     const hash = sha256Hex(token);
     const known = this.#byHash.get(hash);
+    countLookup(known !== undefined);
     if (known) return known;
     let loading = this.#loading.get(hash);
     if (!loading) {

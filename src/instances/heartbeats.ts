@@ -2,6 +2,8 @@ import { sql } from "drizzle-orm";
 import type { Executor } from "../../db/client";
 import type { BootProgress } from "../../db/schema";
 import { instances, resourceSamples } from "../../db/schema";
+import { log } from "../platform/log";
+import { heartbeatsReceived } from "../platform/metrics";
 import { type SampleBody, sampleBody } from "./agent-contract";
 import { recordHeartbeats } from "./runs";
 
@@ -69,6 +71,7 @@ export class HeartbeatBatcher {
 
   /** `podAt` is the pod's own clock: only compared with ours, for the log. */
   recordBeat(runId: string, instanceId: string, podAt: string, progress: Omit<BootProgress, "at"> | null): void {
+    heartbeatsReceived.inc();
     this.noteSkew(runId, podAt);
     this.beats.set(runId, { receivedMs: performance.now(), instanceId, progress });
   }
@@ -87,7 +90,7 @@ export class HeartbeatBatcher {
   start(intervalMs = 1000): this {
     this.timer = setInterval(() => {
       // A flush slower than the interval is not piled on: the next one takes everything that arrived meanwhile.
-      if (this.queued === 0) void this.flush().catch((error) => console.error("heartbeat flush failed", error));
+      if (this.queued === 0) void this.flush().catch((error) => log.error({ err: error }, "heartbeat flush failed"));
     }, intervalMs);
     this.timer.unref?.();
     return this;
@@ -150,7 +153,8 @@ export class HeartbeatBatcher {
     if (!(Math.abs(skewMs) > SKEW_LOGGED_MS) || this.skewLogged.has(runId)) return;
     if (this.skewLogged.size >= 10_000) this.skewLogged.clear();
     this.skewLogged.add(runId);
-    console.warn(
+    log.warn(
+      { runId },
       `run ${runId}: its pod's clock is ${Math.round(Math.abs(skewMs) / 1000)} s ${skewMs < 0 ? "ahead of" : "behind"} the api's; its reports are timed on receipt, the pod's time ignored`,
     );
   }

@@ -1,4 +1,5 @@
 import { instanceEvents, instances, type RuntimeConfig } from "../../db/schema";
+import { recordAudit } from "../audit/record";
 import { assertLaunchFunded, balanceSummary } from "../billing/grace";
 import { type Catalog, type Runtime, readCatalog } from "../catalog/queries";
 import { type AccountContext, withTransaction } from "../context";
@@ -97,6 +98,15 @@ export async function launchInstance(ctx: AccountContext, deps: LaunchDeps, chos
       await tx.insert(instanceEvents).values({ instanceId, fromState: null, toState: "pending", cause });
       await beginRun(tx, instanceId, runId);
       await deps.jobs.send("instances.provision", { instanceId, runId }, { tx, singletonKey: `provision:${runId}` });
+      const { name, hfRepo, gpuPreferences, gpuCount, tier, placementMode } = instance!;
+      await recordAudit(
+        { ...ctx, db: tx },
+        {
+          kind: "instance.launched",
+          subjectId: instanceId,
+          changes: { after: { name, servingName, hfRepo, gpuPreferences, gpuCount, tier, placementMode, state: "pending" } },
+        },
+      );
       return instance!;
     });
   } catch (error) {

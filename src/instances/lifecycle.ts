@@ -1,6 +1,7 @@
 import { eq, inArray, sql } from "drizzle-orm";
 import type { Executor } from "../../db/client";
 import { budgets, instances, scheduleRules } from "../../db/schema";
+import { recordAudit } from "../audit/record";
 import { assertLaunchFunded, balanceSummary } from "../billing/grace";
 import { type AccountContext, type Actor, withTransaction } from "../context";
 import type { JobQueue } from "../jobs/queue";
@@ -23,6 +24,7 @@ export interface LifecycleDeps {
 export function byWhom(actor: Actor, email?: string | null): string {
   if (actor.kind === "user") return `by ${email ?? actor.userId}`;
   if (actor.kind === "apiKey") return `by API key ${actor.keyId}`;
+  if (actor.kind === "schedule") return `by schedule rule ${actor.ruleId}`;
   return "by the platform";
 }
 
@@ -65,7 +67,9 @@ export async function startRun(tx: Executor, jobs: JobQueue, instance: Instance,
 export async function requestStop(ctx: AccountContext, jobs: JobQueue, instanceId: string, cause: string): Promise<Instance> {
   return withTransaction(ctx.db, async (tx) => {
     const instance = await getInstance({ ...ctx, db: tx }, instanceId, { lock: true });
-    return stopInstance(tx, jobs, instance, cause);
+    const stopped = await stopInstance(tx, jobs, instance, cause);
+    await recordAudit({ ...ctx, db: tx }, stateChange("instance.stopped", instance, stopped));
+    return stopped;
   });
 }
 
@@ -79,14 +83,38 @@ export async function requestStart(ctx: AccountContext, deps: LifecycleDeps, ins
     const summary = await balanceSummary(tx, ctx.accountId, deps.graceWindowHours);
     assertLaunchFunded(summary, { hourlyRateCents: maxHourlyRate(instance.pricingSnapshot), minRunwayHours: deps.minRunwayHours });
     await assertWithinBudgets(tx, ctx.accountId, instance);
-    // A failure that never served may have given its serving name to a later launch: it serves under a free one now.
-    if (instance.hfRepo && instance.servingName === null) {
-      const servingName = await freeServingName(tx, ctx.accountId, servingNameFrom(instance.hfRepo));
-      await tx.update(instances).set({ servingName }).where(eq(instances.id, instance.id));
-      return startRun(tx, deps.jobs, { ...instance, servingName }, `${cause}, serving as '${servingName}' (its earlier name went to another instance)`);
-    }
-    return startRun(tx, deps.jobs, instance, cause);
+    const started = await startOrRename(tx, deps, instance, cause);
+    await recordAudit({ ...ctx, db: tx }, stateChange("instance.started", instance, started));
+    return started;
   });
+}
+
+/** A failure that never served may have given its serving name to a later launch: it serves under a free one now. */
+async function startOrRename(tx: Executor, deps: LifecycleDeps, instance: Instance, cause: string): Promise<Instance> {
+  if (instance.hfRepo && instance.servingName === null) {
+    const servingName = await freeServingName(tx, instance.accountId, servingNameFrom(instance.hfRepo));
+    await tx.update(instances).set({ servingName }).where(eq(instances.id, instance.id));
+    return startRun(tx, deps.jobs, { ...instance, servingName }, `${cause}, serving as '${servingName}' (its earlier name went to another instance)`);
+  }
+  return startRun(tx, deps.jobs, instance, cause);
+}
+
+/** An instance's state change for the audit trail: the state it left, the one it entered, and why when the platform acted. */
+export function stateChange(
+  kind: "instance.stopped" | "instance.started",
+  before: Instance,
+  after: { state: InstanceState; servingName?: string | null },
+  reason?: RunEndReason,
+) {
+  const renamed = after.servingName !== undefined && after.servingName !== before.servingName;
+  return {
+    kind,
+    subjectId: before.id,
+    changes: {
+      before: { state: before.state, ...(renamed && { servingName: before.servingName }) },
+      after: { state: after.state, ...(renamed && { servingName: after.servingName ?? null }), ...(reason && { reason }) },
+    },
+  };
 }
 
 export interface BulkResult {
@@ -101,7 +129,8 @@ export async function stopMany(ctx: AccountContext, jobs: JobQueue, instanceIds:
     const result: BulkResult = { changed: [], skipped: [] };
     for (const instance of await getInstances({ ...ctx, db: tx }, instanceIds)) {
       if (canStop(instance.state)) {
-        await stopInstance(tx, jobs, instance, cause);
+        const stopped = await stopInstance(tx, jobs, instance, cause);
+        await recordAudit({ ...ctx, db: tx }, stateChange("instance.stopped", instance, stopped));
         result.changed.push(instance.id);
       } else {
         result.skipped.push({ id: instance.id, state: instance.state, reason: `already ${instance.state.replace("_", "-")}` });
@@ -122,6 +151,8 @@ export async function deleteMany(ctx: AccountContext, jobs: JobQueue, instanceId
     for (const instance of found) {
       // A stopped (or failed) instance has no live run: nothing to end.
       if (canStop(instance.state)) await stopInstance(tx, jobs, instance, `${cause} (deleted)`, "deleted");
+      const before = { state: instance.state, name: instance.name, servingName: instance.servingName };
+      await recordAudit({ ...ctx, db: tx }, { kind: "instance.deleted", subjectId: instance.id, changes: { before, after: { deleted: true } } });
     }
     const changed = found.map((instance) => instance.id);
     if (changed.length > 0) {

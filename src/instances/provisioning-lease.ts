@@ -1,4 +1,5 @@
 import type { Database, Transaction } from "../../db/client";
+import { log } from "../platform/log";
 import { type ClaimedWrite, claimRun, lockClaimed, type RunClaim, renewClaim, writeClaimed } from "./runs";
 
 /**
@@ -71,7 +72,7 @@ export class ProvisioningLease {
       });
     } catch (error) {
       // The database unreachable for a moment: try again at the next tick; the lease lapses only after a whole lease.
-      console.error(`provisioning lease on ${this.claim.runId}: renewal failed`, error);
+      log.error({ err: error, runId: this.claim.runId }, `provisioning lease on ${this.claim.runId}: renewal failed`);
     }
   }
 }

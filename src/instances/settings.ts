@@ -1,5 +1,6 @@
 import { eq, sql } from "drizzle-orm";
 import { instances } from "../../db/schema";
+import { recordAudit } from "../audit/record";
 import { type AccountContext, withTransaction } from "../context";
 import { ConflictError, InvalidInputError } from "../errors";
 import { isUniqueViolation } from "../platform/pg-errors";
@@ -48,6 +49,7 @@ export async function updateSettings(ctx: AccountContext, instanceId: string, in
         })
         .where(eq(instances.id, instance.id))
         .returning();
+      await recordAudit({ ...ctx, db: tx }, { kind: "instance.settings_changed", subjectId: instance.id, changes: changedFields(instance, updated!, input) });
       return updated!;
     });
   } catch (error) {
@@ -56,4 +58,17 @@ export async function updateSettings(ctx: AccountContext, instanceId: string, in
     }
     throw error;
   }
+}
+
+/** The settings the input named, as they were and as they are: only those whose value changed. */
+function changedFields(before: Instance, after: Instance, input: SettingsInput) {
+  const changes = { before: {} as Record<string, unknown>, after: {} as Record<string, unknown> };
+  for (const field of Object.keys(input) as (keyof SettingsInput)[]) {
+    if (!(field in after) || input[field] === undefined) continue;
+    const [was, is] = [before[field as keyof Instance], after[field as keyof Instance]];
+    if (JSON.stringify(was) === JSON.stringify(is)) continue;
+    changes.before[field] = was ?? null;
+    changes.after[field] = is ?? null;
+  }
+  return changes;
 }

@@ -1,6 +1,7 @@
 import { sql } from "drizzle-orm";
 import { fromDrizzle, PgBoss, type SendOptions } from "pg-boss";
 import type { Executor } from "../../db/client";
+import { log } from "../platform/log";
 import type { JobName, JobPayloads } from "./names";
 
 /**
@@ -28,7 +29,7 @@ export function createQueue(databaseUrl: string, options: { spies?: boolean; sen
     __test__enableSpies: options.spies ?? false,
     ...(options.sendOnly && { supervise: false, schedule: false, registerInstance: false }),
   });
-  boss.on("error", (error) => console.error(`[pg-boss] ${error.message}`));
+  boss.on("error", (error) => log.error({ err: error }, `pg-boss: ${error.message}`));
   return boss;
 }
 

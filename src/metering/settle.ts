@@ -4,6 +4,7 @@ import { withTransaction } from "../context";
 import { displayName } from "../instances/queries";
 import type { JobQueue } from "../jobs/queue";
 import { notify } from "../notifications/notify";
+import { centsDebited, centsRefunded } from "../platform/metrics";
 import { refundAlert } from "../spend/alerts";
 import { postInstanceEntry } from "../usage/rollup";
 import { billRuns } from "./bill";
@@ -16,6 +17,8 @@ export interface Settlement {
   billedSeconds: number;
   billedCents: number;
   refundedCents: number;
+  /** What settling debited (the run's seconds since its last tick). */
+  debitedCents: number;
 }
 
 /**
@@ -27,12 +30,12 @@ export interface Settlement {
  * always pass their queue), a refund raises its alert in the same transaction.
  */
 export async function settleRun(db: Executor, runId: string, alerts?: JobQueue): Promise<Settlement> {
-  return withTransaction(db, async (tx) => {
+  const settlement = await withTransaction(db, async (tx): Promise<Settlement> => {
     const [locked] = await tx.execute<{ ended: boolean; settled: boolean }>(sql`
       select ended_at is not null as ended, settled_at is not null as settled from instance_runs where id = ${runId} for update`);
-    if (!locked?.ended || locked.settled) return { runId, settled: false, billedSeconds: 0, billedCents: 0, refundedCents: 0 };
+    if (!locked?.ended || locked.settled) return { runId, settled: false, billedSeconds: 0, billedCents: 0, refundedCents: 0, debitedCents: 0 };
 
-    await billRuns(tx, { runId });
+    const { debitedCents } = await billRuns(tx, { runId });
     const [run] = await tx.execute<{ account_id: string; instance_id: string; ended_because: string | null; billed_seconds: number; billed_cents: string }>(sql`
       update instance_runs r set settled_at = now() from instances i
       where r.id = ${runId} and i.id = r.instance_id
@@ -62,8 +65,12 @@ export async function settleRun(db: Executor, runId: string, alerts?: JobQueue):
         await notify(tx, alerts, run!.account_id, alert);
       }
     }
-    return { runId, settled: true, billedSeconds: run!.billed_seconds, billedCents, refundedCents: refund };
+    return { runId, settled: true, billedSeconds: run!.billed_seconds, billedCents, refundedCents: refund, debitedCents };
   });
+  // Once committed (inside a caller's transaction: once it is handed back, which is as close as this can see).
+  centsDebited.inc(settlement.debitedCents);
+  centsRefunded.inc(settlement.refundedCents);
+  return settlement;
 }
 
 /**

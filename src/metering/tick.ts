@@ -2,6 +2,7 @@ import { PgTransaction } from "drizzle-orm/pg-core";
 import type { Executor } from "../../db/client";
 import { withTransaction } from "../context";
 import type { JobQueue } from "../jobs/queue";
+import { billingTickDuration, centsDebited, runsBilled } from "../platform/metrics";
 import { billRuns } from "./bill";
 import { settleRun, unsettledRunIds } from "./settle";
 
@@ -38,6 +39,7 @@ export async function billingTick(db: Executor, options: TickOptions = {}): Prom
   const batchSize = options.batchSize ?? 2000;
   const lanes = db instanceof PgTransaction ? 1 : (options.lanes ?? 2);
   const report: TickReport = { runsBilled: 0, debits: 0, debitedCents: 0, batches: 0, settled: 0 };
+  const startedAt = performance.now();
   const lane = async () => {
     let afterId = "";
     for (;;) {
@@ -46,6 +48,9 @@ export async function billingTick(db: Executor, options: TickOptions = {}): Prom
       report.runsBilled += batch.claimed;
       report.debits += batch.debits;
       report.debitedCents += batch.debitedCents;
+      // Counted as each batch commits: a tick killed midway has billed (and counted) exactly its committed batches.
+      runsBilled.inc(batch.claimed);
+      centsDebited.inc(batch.debitedCents);
       // Fewer than a batch: the claim reached the last live run (those it skipped, another lane holds).
       if (batch.claimed < batchSize || !batch.lastId) return;
       afterId = batch.lastId;
@@ -55,5 +60,6 @@ export async function billingTick(db: Executor, options: TickOptions = {}): Prom
   for (const runId of await unsettledRunIds(db, options.settleLimit ?? 100)) {
     if ((await settleRun(db, runId, options.alerts)).settled) report.settled += 1;
   }
+  billingTickDuration.observe((performance.now() - startedAt) / 1000);
   return report;
 }

@@ -1,4 +1,5 @@
 import type postgres from "postgres";
+import { log } from "./log";
 
 /**
  * Why the role this process connects as could get around the append-only
@@ -26,7 +27,8 @@ export async function privilegeProblems(sql: postgres.Sql): Promise<string[]> {
 export async function warnIfPrivileged(sql: postgres.Sql, processName: string): Promise<void> {
   const problems = await privilegeProblems(sql);
   if (problems.length === 0) return;
-  console.warn(
+  log.warn(
+    { problems },
     `[${processName}] WARNING: ${problems.join("; ")}, so this process could change or erase ledger entries. ` +
       "Connect it as a role without superuser or ownership: DATABASE_URL for the app, DATABASE_OWNER_URL for migrations (see the README).",
   );

@@ -1,3 +1,5 @@
+import { log } from "./log";
+
 /**
  * Children of the supervisor exit when it dies (say, `kill -9`), so a crash
  * never leaves an api holding the port or workers holding jobs.
@@ -8,7 +10,7 @@ export function exitWithSupervisor(shutdown: () => Promise<void> | void): void {
   const timer = setInterval(() => {
     if (process.ppid !== parent) {
       clearInterval(timer);
-      console.error("the supervisor is gone; stopping");
+      log.warn("the supervisor is gone; stopping");
       void shutdown();
     }
   }, 1000);

@@ -2,6 +2,8 @@ import type postgres from "postgres";
 import type { Executor } from "../../db/client";
 import { type ApiKeyPrincipal, authenticateApiKey } from "../api-keys/authenticate";
 import { sha256Hex } from "../auth/secrets";
+import { log } from "../platform/log";
+import { cacheLookupCounter } from "../platform/metrics";
 import { LookupCache } from "./lookup-cache";
 import { loadRoute, type Route } from "./routing";
 
@@ -34,8 +36,8 @@ export class ProxyCache {
     options: ProxyCacheOptions,
   ) {
     const maxEntries = options.maxEntries ?? 50_000;
-    this.keys = new LookupCache({ ttlMs: options.ttlMs, maxEntries });
-    this.routes = new LookupCache({ ttlMs: options.ttlMs, maxEntries });
+    this.keys = new LookupCache({ ttlMs: options.ttlMs, maxEntries, onLookup: cacheLookupCounter("api_keys") });
+    this.routes = new LookupCache({ ttlMs: options.ttlMs, maxEntries, onLookup: cacheLookupCounter("routes") });
   }
 
   /** The principal of a well-formed key secret, or null when unknown or revoked (cached too: secrets are unguessable). */
@@ -89,7 +91,7 @@ export class ProxyCache {
       })
       .catch((error) => {
         // Serving goes on with the TTL as the only bound on staleness; the next call tries again.
-        console.error("proxy cache: LISTEN failed; entries expire by TTL only until it succeeds", error);
+        log.error({ err: error }, "proxy cache: LISTEN failed; entries expire by TTL only until it succeeds");
         this.#listening = undefined;
       });
     return this.#listening;

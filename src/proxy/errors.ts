@@ -1,3 +1,5 @@
+import { log } from "../platform/log";
+
 /**
  * The /v1 proxy's errors, already in OpenAI's vocabulary: each carries the
  * HTTP status, OpenAI's `type`, a machine `code` and the offending `param`,
@@ -91,7 +93,7 @@ export function errorAnswer(error: unknown, requestId: string, headers: Record<s
   let known: ProxyError;
   if (error instanceof ProxyError) known = error;
   else {
-    console.error(`[${requestId}] /v1`, error);
+    log.error({ err: error, requestId }, "/v1: unexpected error");
     known = new ProxyError(500, "Something went wrong on our side.", "server_error", "internal_error");
   }
   return Response.json(openAIErrorBody(known), { status: known.status, headers: { ...headers, ...known.headers, "x-request-id": requestId } });

@@ -1,3 +1,4 @@
+import { v1UpstreamDuration } from "../platform/metrics";
 import { conformChatCompletion, conformError } from "../runtimes/llama-cpp/openai-shape";
 import { ProxyError, upstreamFailed, upstreamTimeout, upstreamUnavailable } from "./errors";
 import type { Upstream } from "./routing";
@@ -44,6 +45,7 @@ export async function forward(request: ForwardRequest, headers: Record<string, s
       keepalive,
     });
   let upstream: Response;
+  const sentAt = performance.now();
   try {
     upstream = await send(true).catch((error) => {
       // A pooled connection the runtime had just closed (llama-server does) resets before any answer:
@@ -55,6 +57,7 @@ export async function forward(request: ForwardRequest, headers: Record<string, s
     throw fetchFailure(error, request, timedOut);
   } finally {
     clearTimeout(timer);
+    v1UpstreamDuration.labels(request.endpoint).observe((performance.now() - sentAt) / 1000);
   }
   const contentType = upstream.headers.get("content-type");
   const answerHeaders: Record<string, string> = { ...headers };

@@ -13,6 +13,8 @@ export interface LookupCacheOptions {
   ttlMs: number;
   maxEntries: number;
   now?: () => number;
+  /** Told of every `get`: whether it was served from memory (for the api's metrics). */
+  onLookup?: (hit: boolean) => void;
 }
 
 interface Entry<V> {
@@ -40,7 +42,9 @@ export class LookupCache<V> {
   /** The cached value, or `load()`'s, tagged with `tagOf(value)` so `invalidateTag` can drop it. */
   async get(key: string, load: () => Promise<V>, tagOf: (value: V) => string | null): Promise<V> {
     const entry = this.#entries.get(key);
-    if (entry && entry.expiresAt > this.#now()) return entry.value;
+    const hit = entry !== undefined && entry.expiresAt > this.#now();
+    this.options.onLookup?.(hit);
+    if (hit) return entry.value;
     if (entry) this.#delete(key);
     const pending = this.#loading.get(key);
     if (pending) return pending;

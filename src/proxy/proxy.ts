@@ -2,6 +2,7 @@ import type { Executor } from "../../db/client";
 import type { KeyUsageRecorder } from "../api-keys/authenticate";
 import { screenPrompt } from "../firewall/screen";
 import { newRequestId } from "../ids";
+import { type V1Endpoint, v1Requests } from "../platform/metrics";
 import { parseProxyBody, readBody } from "./body";
 import type { ProxyCache } from "./cache";
 import { authenticateProxyCall, type ProxyPrincipal } from "./credentials";
@@ -56,6 +57,7 @@ export function proxyDeps(input: Omit<ProxyDeps, "limiter" | "images"> & { image
 async function admitted(
   deps: ProxyDeps,
   request: Request,
+  endpoint: V1Endpoint,
   serve: (principal: ProxyPrincipal, headers: Record<string, string>) => Promise<Response>,
 ): Promise<Response> {
   const requestId = newRequestId();
@@ -67,15 +69,21 @@ async function admitted(
     headers = { ...headers, ...rateLimitHeaders(limit) };
     if (!limit.allowed) throw refusal(limit);
     if (principal.keyId) deps.keyUsage?.record(principal.keyId);
-    return await serve(principal, headers);
+    return counted(endpoint, await serve(principal, headers));
   } catch (error) {
-    return errorAnswer(error, requestId, headers);
+    return counted(endpoint, errorAnswer(error, requestId, headers));
   }
+}
+
+/** Every /v1 answer, by endpoint and status: the runtime's own, or the proxy's refusal. */
+function counted(endpoint: V1Endpoint, response: Response): Response {
+  v1Requests.labels(endpoint, String(response.status)).inc();
+  return response;
 }
 
 /** POST /v1/chat/completions, /v1/completions, /v1/embeddings. */
 export function proxyCall(deps: ProxyDeps, request: Request, endpoint: Endpoint): Promise<Response> {
-  return admitted(deps, request, async (principal, admittedHeaders) => {
+  return admitted(deps, request, endpoint, async (principal, admittedHeaders) => {
     let headers = admittedHeaders;
     // Before the body is read: a refused pick costs nothing more.
     const pick = firewallPick(principal, request.headers.get(FIREWALL_HEADER));
@@ -117,10 +125,10 @@ function redactedHeader(texts: { field: string; text: string }[]): string {
 
 /** GET /v1/models. */
 export function modelsCall(deps: ProxyDeps, request: Request): Promise<Response> {
-  return admitted(deps, request, async (principal, headers) => Response.json(await listModels(deps.db, principal.accountId), { headers }));
+  return admitted(deps, request, "models", async (principal, headers) => Response.json(await listModels(deps.db, principal.accountId), { headers }));
 }
 
 /** Anything else under /v1, still in OpenAI's shape. */
 export function unknownCall(_request: Request, error: unknown): Response {
-  return errorAnswer(error, newRequestId());
+  return counted("unknown", errorAnswer(error, newRequestId()));
 }

@@ -7,6 +7,8 @@ import { DomainError } from "../errors";
 import { type LifecycleDeps, requestStart, requestStop } from "../instances/lifecycle";
 import { getInstance } from "../instances/queries";
 import { canStart, canStop } from "../instances/state-machine";
+import { log } from "../platform/log";
+import { schedulesExecuted } from "../platform/metrics";
 import { describeCron, nextRun } from "./cron";
 import type { ScheduleRuleRow } from "./rules";
 
@@ -46,7 +48,7 @@ export async function fireDueRules(db: Executor, perform: PerformAction, options
   const report: FireReport = { fired: 0, succeeded: 0, skipped: 0, failed: 0, missed: 0 };
   const batchSize = options.batchSize ?? 500;
   for (;;) {
-    const claimed = await withTransaction(db, async (tx) => {
+    const { claimed, outcomes } = await withTransaction(db, async (tx) => {
       const rows = await tx.execute<ScheduleRuleRow & { now: string }>(sql`
         select id, account_id as "accountId", instance_id as "instanceId", action, cron, time_zone as "timeZone",
                enabled, note, next_run_at as "nextRunAt", now()::text as now
@@ -55,9 +57,10 @@ export async function fireDueRules(db: Executor, perform: PerformAction, options
         for update skip locked`);
       const fired: Fired[] = [];
       for (const row of rows) fired.push(await fireOne(tx, perform, row, options));
-      await record(tx, fired, report);
-      return rows.length;
+      return { claimed: rows.length, outcomes: await record(tx, fired, report) };
     });
+    // Counted once the batch committed: a rolled-back batch recorded nothing.
+    for (const outcome of outcomes) schedulesExecuted.labels(outcome).inc();
     if (claimed < batchSize) return report;
   }
 }
@@ -83,7 +86,9 @@ async function fireOne(tx: Transaction, perform: PerformAction, row: ScheduleRul
     // A savepoint: an action that fails leaves the batch's other rules and this execution's record intact.
     return { rule: row, dueAt, result: await tx.transaction((savepoint) => perform(savepoint, row)), nextRunAt };
   } catch (error) {
-    if (!(error instanceof DomainError)) console.error(`schedule rule ${row.id}:`, error);
+    if (!(error instanceof DomainError)) {
+      log.error({ err: error, ruleId: row.id, accountId: row.accountId, instanceId: row.instanceId }, "schedule rule: the action failed unexpectedly");
+    }
     const detail = error instanceof DomainError ? error.message : "The action failed unexpectedly.";
     return { rule: row, dueAt, result: { outcome: "failed", detail }, nextRunAt };
   }
@@ -93,8 +98,8 @@ async function fireOne(tx: Transaction, perform: PerformAction, row: ScheduleRul
  * The batch's executions in one insert and its rules' next runs in one update (two statements, not two per
  * rule: bench:schedules). An execution already recorded for its rule and due time is not counted again.
  */
-async function record(tx: Transaction, fired: Fired[], report: FireReport): Promise<void> {
-  if (fired.length === 0) return;
+async function record(tx: Transaction, fired: Fired[], report: FireReport): Promise<Outcome[]> {
+  if (fired.length === 0) return [];
   const rows = JSON.stringify(
     fired.map(({ rule, dueAt, result, nextRunAt }) => ({
       rule_id: rule.id,
@@ -126,6 +131,7 @@ async function record(tx: Transaction, fired: Fired[], report: FireReport): Prom
     report.fired += 1;
     report[outcome] += 1;
   }
+  return recorded.map(({ outcome }) => outcome);
 }
 
 function formatDelay(seconds: number): string {
@@ -141,7 +147,7 @@ function formatDelay(seconds: number): string {
  */
 export function lifecycleAction(deps: LifecycleDeps): PerformAction {
   return async (tx, rule) => {
-    const ctx: AccountContext = { db: tx, accountId: rule.accountId, role: "owner", actor: { kind: "system" } };
+    const ctx: AccountContext = { db: tx, accountId: rule.accountId, role: "owner", actor: { kind: "schedule", ruleId: rule.id } };
     const instance = await getInstance(ctx, rule.instanceId, { lock: true });
     const cause = `by schedule rule ${rule.id} (${describeCron(rule.cron)}, ${rule.timeZone})`;
     if (rule.action === "start") {

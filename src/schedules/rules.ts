@@ -1,6 +1,7 @@
 import { and, desc, eq, sql } from "drizzle-orm";
 import type { Executor } from "../../db/client";
 import { scheduleExecutions, scheduleRules } from "../../db/schema";
+import { recordAudit } from "../audit/record";
 import { type AccountContext, withTransaction } from "../context";
 import { InvalidInputError, NotFoundError } from "../errors";
 import { newId } from "../ids";
@@ -97,6 +98,7 @@ export async function createRules(ctx: AccountContext, instanceId: string, input
       };
     });
     const rows = await tx.insert(scheduleRules).values(values).returning();
+    for (const row of rows) await recordAudit({ ...ctx, db: tx }, { kind: "schedule.rule_created", subjectId: row.id, changes: { after: auditedRule(row) } });
     return withDetails(tx, rows, now);
   });
 }
@@ -138,14 +140,26 @@ export async function updateRule(ctx: AccountContext, ruleId: string, patch: Par
       .set({ ...next, nextRunAt: nextRunFor(next, now), updatedAt: sql`now()` })
       .where(eq(scheduleRules.id, ruleId))
       .returning();
+    await recordAudit(
+      { ...ctx, db: tx },
+      { kind: "schedule.rule_updated", subjectId: ruleId, changes: { before: auditedRule(current), after: auditedRule(row!) } },
+    );
     return (await withDetails(tx, [row!], now))[0]!;
   });
 }
 
 /** Deletes a rule; its executions stay in the instance's history. */
 export async function deleteRule(ctx: AccountContext, ruleId: string): Promise<void> {
-  await getRule(ctx, ruleId);
-  await ctx.db.delete(scheduleRules).where(and(eq(scheduleRules.id, ruleId), eq(scheduleRules.accountId, ctx.accountId)));
+  await withTransaction(ctx.db, async (tx) => {
+    const rule = await getRule({ ...ctx, db: tx }, ruleId, true);
+    await tx.delete(scheduleRules).where(and(eq(scheduleRules.id, ruleId), eq(scheduleRules.accountId, ctx.accountId)));
+    await recordAudit({ ...ctx, db: tx }, { kind: "schedule.rule_deleted", subjectId: ruleId, changes: { before: auditedRule(rule) } });
+  });
+}
+
+/** A rule as the audit trail records it. */
+function auditedRule(rule: ScheduleRuleRow) {
+  return { instanceId: rule.instanceId, action: rule.action, cron: rule.cron, timeZone: rule.timeZone, enabled: rule.enabled, note: rule.note };
 }
 
 export interface HistoryPage {

@@ -1,6 +1,7 @@
 import { type SQL, sql } from "drizzle-orm";
 import type { Executor } from "../../db/client";
 import { requireOwner } from "../accounts/owners";
+import { recordAudit } from "../audit/record";
 import { formatEur } from "../billing/money-format";
 import { type AccountContext, withTransaction } from "../context";
 import { BudgetReachedError, InvalidInputError } from "../errors";
@@ -107,12 +108,26 @@ export async function setBudget(ctx: AccountContext, input: SetBudgetInput): Pro
   return withTransaction(ctx.db, async (tx) => {
     if (instanceId !== null) await getInstance({ ...ctx, db: tx }, instanceId);
     const conflict = instanceId === null ? sql`(account_id) where instance_id is null` : sql`(instance_id) where instance_id is not null`;
+    const [before] = await tx.execute<{ monthly_cents: string; stop_running: boolean }>(sql`
+      select monthly_cents::text, stop_running from budgets where account_id = ${ctx.accountId} and ${budgetScopeSql(instanceId)} for update`);
     await tx.execute(sql`
       insert into budgets (id, account_id, instance_id, monthly_cents, stop_running)
       values (${newId("budget")}, ${ctx.accountId}, ${instanceId}, ${input.monthlyCents}, ${input.stopRunning ?? false})
       on conflict ${conflict} do update set monthly_cents = excluded.monthly_cents, stop_running = excluded.stop_running, updated_at = now()`);
     const found = await listBudgets({ ...ctx, db: tx });
-    return (instanceId === null ? found.account : found.instances.find((b) => b.instanceId === instanceId))!;
+    const budget = (instanceId === null ? found.account : found.instances.find((b) => b.instanceId === instanceId))!;
+    await recordAudit(
+      { ...ctx, db: tx },
+      {
+        kind: "budget.set",
+        subjectId: instanceId,
+        changes: {
+          before: before ? { monthlyCents: Number(before.monthly_cents), stopRunning: before.stop_running } : { monthlyCents: null },
+          after: { monthlyCents: budget.monthlyCents, stopRunning: budget.stopRunning },
+        },
+      },
+    );
+    return budget;
   });
 }
 
@@ -121,10 +136,17 @@ export async function removeBudget(ctx: AccountContext, input: { instanceId?: st
   const instanceId = input.instanceId ?? null;
   if (instanceId === null) requireOwner(ctx, "remove the account's budget");
   else await getInstance(ctx, instanceId);
-  await ctx.db.execute(sql`
-    delete from budgets where account_id = ${ctx.accountId}
-      and ${instanceId === null ? sql`instance_id is null` : sql`instance_id = ${instanceId}`}`);
+  await withTransaction(ctx.db, async (tx) => {
+    const [removed] = await tx.execute<{ monthly_cents: string; stop_running: boolean }>(sql`
+      delete from budgets where account_id = ${ctx.accountId} and ${budgetScopeSql(instanceId)}
+      returning monthly_cents::text, stop_running`);
+    if (!removed) return;
+    const before = { monthlyCents: Number(removed.monthly_cents), stopRunning: removed.stop_running };
+    await recordAudit({ ...ctx, db: tx }, { kind: "budget.removed", subjectId: instanceId, changes: { before, after: { monthlyCents: null } } });
+  });
 }
+
+const budgetScopeSql = (instanceId: string | null) => (instanceId === null ? sql`instance_id is null` : sql`instance_id = ${instanceId}`);
 
 /**
  * Refuses a launch or a start when the month's budget is used up: the account's (any launch) or, for a start,

@@ -1,9 +1,10 @@
 import { and, eq, inArray, isNull, sql } from "drizzle-orm";
 import type { Executor, Transaction } from "../../db/client";
 import { instances } from "../../db/schema";
+import { recordAudit, systemActor } from "../audit/record";
 import { formatEur } from "../billing/money-format";
 import { withTransaction } from "../context";
-import { stopInstance } from "../instances/lifecycle";
+import { stateChange, stopInstance } from "../instances/lifecycle";
 import { displayName } from "../instances/queries";
 import { actions } from "../instances/state-machine";
 import type { Instance } from "../instances/transition";
@@ -123,7 +124,11 @@ async function enforce(tx: Transaction, jobs: JobQueue, budget: ClaimedBudget, s
   const whose = budget.instance_id === null ? "the account's" : "its";
   const cause = `stopped by the platform: ${whose} monthly budget of ${formatEur(Number(budget.monthly_cents))} was reached (${formatEur(spentCents)} spent this month)`;
   const stopped: Instance[] = [];
-  for (const instance of live) stopped.push(await stopInstance(tx, jobs, instance, cause, "budget"));
+  for (const instance of live) {
+    const after = await stopInstance(tx, jobs, instance, cause, "budget");
+    await recordAudit({ db: tx, accountId: instance.accountId, actor: systemActor }, stateChange("instance.stopped", instance, after, "budget"));
+    stopped.push(after);
+  }
   return stopped;
 }
 

@@ -6,6 +6,7 @@ import { crossSiteRefusal } from "../auth/csrf";
 import { requireScope, scopeForProcedure } from "../auth/scopes";
 import type { AccountContext } from "../context";
 import { DomainError, RateLimitedError } from "../errors";
+import { log } from "../platform/log";
 import { describeIssues, fieldErrorsOf, issuesOf } from "../validation-messages";
 import { INTERNAL_MESSAGE, toTRPCError } from "./errors";
 import { transformer } from "./wire";
@@ -25,13 +26,15 @@ export interface TrpcContext extends Services {
 // Plain JSON in, superjson out (src/trpc/wire.ts); every client's link names the same transformer.
 const t = initTRPC.context<TrpcContext>().create({
   transformer,
-  errorFormatter({ shape, error, ctx }) {
+  errorFormatter({ shape, error, ctx, path }) {
     const cause = error.cause;
     const invalid = cause instanceof ZodError ? cause : undefined;
     const internal = error.code === "INTERNAL_SERVER_ERROR";
     // tRPC copies a thrown error's message into the shape: for an unknown error that is a query, a path
     // or a stack's worth of internals. Only the log gets it, under the request id the client is shown.
-    if (internal) console.error(`[${ctx?.requestId}]`, cause ?? error);
+    // Without a context (its creation failed), routes/trpc.ts has logged it under the request id.
+    if (internal && ctx)
+      log.error({ err: cause ?? error, requestId: ctx.requestId, accountId: ctx.caller?.accountId, procedure: path }, "tRPC: unexpected error");
     const message = internal ? INTERNAL_MESSAGE : invalid ? describeIssues(invalid) : shape.message;
     return {
       ...shape,
@@ -79,7 +82,7 @@ export const publicProcedure = base;
 const inAccount = base.use(({ ctx, next }) => {
   const caller = ctx.caller;
   if (!caller) throw new TRPCError({ code: "UNAUTHORIZED", message: "Sign in or pass an API key." });
-  const account: AccountContext = { db: ctx.db, accountId: caller.accountId, role: caller.role, actor: caller.actor };
+  const account: AccountContext = { db: ctx.db, accountId: caller.accountId, role: caller.role, actor: caller.actor, requestId: ctx.requestId };
   return next({ ctx: { ...ctx, caller, account } });
 });
 

@@ -1,6 +1,7 @@
 import { createCallerFactory, router } from "./init";
 import { accountRouter } from "./routers/account";
 import { apiKeysRouter } from "./routers/api-keys";
+import { auditRouter } from "./routers/audit";
 import { authRouter } from "./routers/auth";
 import { billingRouter } from "./routers/billing";
 import { budgetsRouter } from "./routers/budgets";
@@ -25,6 +26,7 @@ export const appRouter = router({
   webhooks: webhooksRouter,
   schedules: schedulesRouter,
   instances: instancesRouter,
+  audit: auditRouter,
   runtimes: runtimesRouter,
   firewalls: firewallsRouter,
 });

@@ -1,7 +1,8 @@
 import { eq, sql } from "drizzle-orm";
 import { webhookEndpoints } from "../../db/schema";
 import { requireOwner } from "../accounts/owners";
-import type { AccountContext } from "../context";
+import { recordAudit } from "../audit/record";
+import { type AccountContext, withTransaction } from "../context";
 import { NotFoundError } from "../errors";
 import { type SetEndpointInput, setEndpointInput } from "./schemas";
 import { newWebhookSecret } from "./signature";
@@ -38,31 +39,43 @@ export async function setEndpoint(ctx: AccountContext, input: SetEndpointInput, 
   requireOwner(ctx, MANAGE);
   const { url, enabled } = setEndpointInput.parse(input);
   const checked = await checkWebhookUrl(url, policy);
-  const [row] = await ctx.db
-    .insert(webhookEndpoints)
-    .values({ accountId: ctx.accountId, url: checked.url.href, secret: newWebhookSecret(), enabled: enabled ?? true })
-    .onConflictDoUpdate({
-      target: webhookEndpoints.accountId,
-      set: { url: checked.url.href, ...(enabled !== undefined && { enabled }), updatedAt: sql`now()` },
-    })
-    .returning();
-  return shown(ctx, row!);
+  return withTransaction(ctx.db, async (tx) => {
+    const [before] = await tx.select().from(webhookEndpoints).where(eq(webhookEndpoints.accountId, ctx.accountId)).for("update");
+    const [row] = await tx
+      .insert(webhookEndpoints)
+      .values({ accountId: ctx.accountId, url: checked.url.href, secret: newWebhookSecret(), enabled: enabled ?? true })
+      .onConflictDoUpdate({
+        target: webhookEndpoints.accountId,
+        set: { url: checked.url.href, ...(enabled !== undefined && { enabled }), updatedAt: sql`now()` },
+      })
+      .returning();
+    // The URL and the switch only: the signing secret never enters the trail.
+    const changes = { before: before ? { url: before.url, enabled: before.enabled } : { url: null }, after: { url: row!.url, enabled: row!.enabled } };
+    await recordAudit({ ...ctx, db: tx }, { kind: "webhook.endpoint_set", changes });
+    return shown(ctx, row!);
+  });
 }
 
 /** Alerts then only go to the in-app list; removing no endpoint does nothing. Queued deliveries end failed. */
 export async function removeEndpoint(ctx: AccountContext): Promise<void> {
   requireOwner(ctx, MANAGE);
-  await ctx.db.delete(webhookEndpoints).where(eq(webhookEndpoints.accountId, ctx.accountId));
+  await withTransaction(ctx.db, async (tx) => {
+    const [removed] = await tx.delete(webhookEndpoints).where(eq(webhookEndpoints.accountId, ctx.accountId)).returning({ url: webhookEndpoints.url });
+    if (removed) await recordAudit({ ...ctx, db: tx }, { kind: "webhook.endpoint_removed", changes: { before: removed, after: { url: null } } });
+  });
 }
 
 /** A new secret, at once: every later attempt (retries included) is signed with it. */
 export async function rotateSecret(ctx: AccountContext): Promise<WebhookEndpoint> {
   requireOwner(ctx, MANAGE);
-  const [row] = await ctx.db
-    .update(webhookEndpoints)
-    .set({ secret: newWebhookSecret(), updatedAt: sql`now()` })
-    .where(eq(webhookEndpoints.accountId, ctx.accountId))
-    .returning();
-  if (!row) throw new NotFoundError("Webhook endpoint");
-  return shown(ctx, row);
+  return withTransaction(ctx.db, async (tx) => {
+    const [row] = await tx
+      .update(webhookEndpoints)
+      .set({ secret: newWebhookSecret(), updatedAt: sql`now()` })
+      .where(eq(webhookEndpoints.accountId, ctx.accountId))
+      .returning();
+    if (!row) throw new NotFoundError("Webhook endpoint");
+    await recordAudit({ ...ctx, db: tx }, { kind: "webhook.secret_rotated", changes: { after: { url: row.url } } });
+    return shown(ctx, row);
+  });
 }

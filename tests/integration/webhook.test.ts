@@ -5,6 +5,7 @@ import { createApp } from "../../server/app";
 import { listPaymentReviews, REVIEW_BODY_BYTES, resolvePaymentReview } from "../../src/billing/payment-reviews";
 import { loadConfig } from "../../src/config";
 import { ConflictError, NotFoundError } from "../../src/errors";
+import { log } from "../../src/platform/log";
 import { freshDatabase } from "../support/db";
 import { expectTrpcError } from "../support/errors";
 import { newUser, testConfig, trpc } from "../support/factories";
@@ -196,11 +197,11 @@ describe("money follows the stored checkout", () => {
   test("a flagged event is logged with its review id, never its payload", async () => {
     const { session } = await openCheckout(500);
     const payload = checkoutCompletedEvent(session.id, 777_777_777);
-    const warn = spyOn(console, "warn").mockImplementation(() => {});
+    const warn = spyOn(log, "warn").mockImplementation(() => {});
     try {
       await deliver(payload, await sign(payload, devSecret));
       const [review] = await reviewsOf(session.id);
-      const logged = warn.mock.calls.map((call) => call.join(" ")).join("\n");
+      const logged = warn.mock.calls.map((call) => JSON.stringify(call)).join("\n");
       expect(logged).toContain(`payment review ${review!.id}: amount_mismatch`);
       expect(logged).not.toContain("777777777");
     } finally {

@@ -13,6 +13,8 @@ const entry = z.string().regex(/^[A-Za-z0-9._-]+:\d+$/, { message: "use GPU:COUN
 
 /** Parses `LOCAL_GPUS` ("L4:2,A100-80G:2") against the catalog's GPU types and costs. */
 export function parseInventory(text: string, catalog: { id: string; vramGib: number; cost: { secure: number; community: number } }[]): LocalGpu[] {
+  // "none": this machine runs no pods (a deployment whose capacity is a cluster or the clouds).
+  if (text.trim() === "none") return [];
   return text
     .split(",")
     .map((part) => part.trim())

@@ -43,7 +43,7 @@ export const accountRouter = router({
   /** Public: the invite page shows what the link is for before anyone signs in. */
   previewInvite: publicProcedure.input(z.object({ token: inviteToken })).query(({ ctx, input }) => previewInvite(ctx.db, input.token)),
   acceptInvite: userProcedure.input(z.object({ token: inviteToken })).mutation(async ({ ctx, input }) => {
-    const joined = await acceptInvite(ctx.db, ctx.user.userId, input.token);
+    const joined = await acceptInvite(ctx.db, ctx.user.userId, input.token, ctx.requestId);
     await switchAccount(ctx.db, ctx.user, joined.accountId);
     return joined;
   }),

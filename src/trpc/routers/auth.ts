@@ -24,17 +24,20 @@ const isHttps = (ctx: TrpcContext) => ctx.config.PUBLIC_URL.startsWith("https:")
 
 export const authRouter = router({
   signup: publicProcedure.input(signupInput.extend({ client })).mutation(async ({ ctx, input }) => {
-    const user = await signUp(ctx.db, input, { ip: ctx.ip, maxPerIp: ctx.config.SIGNUP_MAX_PER_IP, windowMinutes: ctx.config.SIGNUP_WINDOW_MINUTES });
+    const limit = { ip: ctx.ip, maxPerIp: ctx.config.SIGNUP_MAX_PER_IP, windowMinutes: ctx.config.SIGNUP_WINDOW_MINUTES };
+    const user = await signUp(ctx.db, input, limit, ctx.requestId);
     const session = await createSession(ctx.db, user, ctx.config.SESSION_TTL_DAYS);
     return { userId: user.userId, accountId: user.accountId, email: user.email, ...handOver(ctx, session, input.client) };
   }),
 
   login: publicProcedure.input(loginInput.extend({ client })).mutation(async ({ ctx, input }) => {
-    const session = await logIn(ctx.db, input, ctx.ip, {
-      maxFailures: ctx.config.LOGIN_MAX_FAILURES,
-      windowMinutes: ctx.config.LOGIN_WINDOW_MINUTES,
-      sessionTtlDays: ctx.config.SESSION_TTL_DAYS,
-    });
+    const session = await logIn(
+      ctx.db,
+      input,
+      ctx.ip,
+      { maxFailures: ctx.config.LOGIN_MAX_FAILURES, windowMinutes: ctx.config.LOGIN_WINDOW_MINUTES, sessionTtlDays: ctx.config.SESSION_TTL_DAYS },
+      ctx.requestId,
+    );
     return { userId: session.userId, accountId: session.accountId, ...handOver(ctx, session, input.client) };
   }),
 
