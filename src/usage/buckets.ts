@@ -62,7 +62,13 @@ export function layoutBuckets(range: UsageRange, timeZone: string, now: Date): U
   }
 
   const count = DAYS[range];
-  const bounds = Array.from({ length: count + 1 }, (_, i) => dayStart(today.subtract({ days: count - 1 - i })));
+  // Newest first, from tomorrow's start back: a date the zone skipped (Samoa's 30 December 2011) starts where the
+  // next one does, so it is passed over, and the range is `count` days that happened.
+  const bounds: Date[] = [];
+  for (let offset = 1; bounds.length < count + 1; offset--) {
+    const start = dayStart(today.add({ days: offset }));
+    if (bounds.length === 0 || start < bounds[0]!) bounds.unshift(start);
+  }
   const days = bounds.slice(0, -1).map((start, i) => ({ start, end: bounds[i + 1]! }));
   const slots: BucketSlot[] = days.map((day) => ({ ...day, granularity: "day" }));
   if (range === "7d") {

@@ -167,7 +167,9 @@ describe("browser", () => {
     const inviteeRow = invitee.getByRole("row").filter({ hasText: inviteeEmail });
     await seen(inviteeRow.getByText("member", { exact: true }));
     // A member sees the members read-only: no role select, no remove, no invites.
-    expect(await invitee.getByRole("combobox").count()).toBe(0);
+    const members = invitee.locator("section").filter({ has: invitee.getByRole("heading", { name: "Members", exact: true }) });
+    await seen(members);
+    expect(await members.getByRole("combobox").count()).toBe(0);
     expect(await invitee.getByRole("button", { name: "Invite member" }).count()).toBe(0);
 
     // Switching to their own account reloads the page's data: there they are the owner.

@@ -119,6 +119,17 @@ describe("zones a fraction of an hour from UTC", () => {
     expect(partials(later)).toEqual([later.slots.at(-1)!]);
   });
 
+  test("a date the zone skipped is passed over: Samoa went from 29 to 31 December 2011, and 30d is 30 days that happened", () => {
+    // 1 January 2012, 00:00 in Apia (UTC+14).
+    const layout = layoutBuckets("30d", "Pacific/Apia", new Date("2011-12-31T10:00:00Z"));
+    expect(layout.days).toHaveLength(30);
+    expect(layout.days.every((day) => day.end > day.start)).toBe(true);
+    const dates = layout.days.map((day) =>
+      Temporal.Instant.fromEpochMilliseconds(day.start.getTime()).toZonedDateTimeISO("Pacific/Apia").toPlainDate().toString(),
+    );
+    expect(dates.slice(-3)).toEqual(["2011-12-29", "2011-12-31", "2012-01-01"]);
+  });
+
   test("Lord Howe's half-hour DST: its days are 23.5 or 24.5 hours, rounded to whole UTC hours", () => {
     const layout = layoutBuckets("90d", "Australia/Lord_Howe", new Date("2026-05-01T00:00:00Z"));
     expect(layout.slots.every((slot) => slot.start.getTime() % HOUR === 0)).toBe(true);
