@@ -29,13 +29,17 @@ function projectBun() {
 }
 
 const bun = projectBun();
-// No cwd option: the CLI reads files relative to where the user is.
-const child = spawn(bun, [join(project, "src/cli/bin.ts"), ...process.argv.slice(2)], { stdio: "inherit" });
 
-// Signals sent to this process alone (kill, a supervisor, a test runner) reach the CLI too; a terminal's Ctrl-C reaches both already.
+// Signals sent to this process alone (kill, a supervisor, a test runner) reach the CLI too; a terminal's Ctrl-C
+// reaches both already. Listened for before the CLI is spawned: a signal arriving in between would otherwise end
+// this process by default and leave the CLI running. (Node handles signals in its event loop, so `child` is set
+// by the time `forward` runs.)
 const FORWARDED = ["SIGINT", "SIGTERM", "SIGHUP"];
 const forward = (signal) => child.kill(signal);
 for (const signal of FORWARDED) process.on(signal, forward);
+
+// No cwd option: the CLI reads files relative to where the user is.
+const child = spawn(bun, [join(project, "src/cli/bin.ts"), ...process.argv.slice(2)], { stdio: "inherit" });
 
 child.on("error", (error) => {
   if (error.code === "ENOENT") {
