@@ -15,7 +15,7 @@ import { type Config, projectRoot } from "../src/config";
 import { newRequestId } from "../src/ids";
 import { HeartbeatBatcher } from "../src/instances/heartbeats";
 import { noJobQueue } from "../src/jobs/queue";
-import { databaseGauges, type QueueReader } from "../src/platform/database-gauges";
+import { databaseGauges } from "../src/platform/database-gauges";
 import { ProxyCache } from "../src/proxy/cache";
 import { proxyDeps } from "../src/proxy/proxy";
 import type { Services } from "./services";
@@ -26,8 +26,6 @@ export type AppServices = Omit<Services, "gateway" | "deliverWebhook" | "heartbe
   Partial<Pick<Services, "gateway" | "heartbeats" | "jobs" | "providers">> & {
     /** The /v1 lookups cache; api.ts passes one already listening. Otherwise one listens from the first /v1 call. */
     proxyCache?: ProxyCache;
-    /** pg-boss, for the queue depths /metrics reports; without it they are left out. */
-    boss?: QueueReader;
   };
 
 /** The api: every surface on one port. Built without listening, so tests can call `handle()`. */

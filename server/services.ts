@@ -5,6 +5,7 @@ import type { PaymentGateway } from "../src/billing/gateway";
 import type { Config } from "../src/config";
 import type { HeartbeatBatcher } from "../src/instances/heartbeats";
 import type { JobQueue } from "../src/jobs/queue";
+import type { QueueReader } from "../src/platform/database-gauges";
 import type { Provider } from "../src/providers/seam";
 
 /** What the api process shares with every procedure. */
@@ -22,4 +23,6 @@ export interface Services {
   jobs: JobQueue;
   /** Where pods run; the api only reads from them (logs), the workers act on them. */
   providers: Provider[];
+  /** pg-boss, read for queue depths (/metrics, the Operator page); without it they are left out. */
+  boss?: QueueReader;
 }

@@ -74,6 +74,21 @@ const schema = z
     BILLING_INTERNAL_TOKEN: z.string().min(32, { message: "use at least 32 characters" }).optional(),
     /** The operator's credential for GET /metrics (as `Authorization: Bearer <token>`); unset turns /metrics off (404). */
     OPERATOR_TOKEN: z.string().min(32, { message: "use at least 32 characters" }).optional(),
+    /**
+     * Platform operators, by email (comma-separated): they see the Operator page (every account's balance, the
+     * queues, the providers) and may post ledger adjustments. Unset: the first person to sign up on a database
+     * with no users becomes the operator.
+     */
+    OPERATOR_EMAILS: z
+      .string()
+      .default("")
+      .transform((list) =>
+        list
+          .split(",")
+          .map((email) => email.trim().toLowerCase())
+          .filter(Boolean),
+      )
+      .pipe(z.array(z.email({ message: "list email addresses, separated by commas" }))),
     /** The workers' own /metrics listener (same token); unset, the workers open no port. One port per worker process. */
     WORKERS_METRICS_PORT: port.optional(),
 

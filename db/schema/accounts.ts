@@ -97,6 +97,20 @@ export const loginFailures = pgTable(
   (t) => [index("login_failures_email_at_idx").on(t.email, t.at), index("login_failures_ip_at_idx").on(t.ip, t.at)],
 );
 
+/**
+ * Platform operators granted in the database: today only the first person to sign up on a fresh install
+ * (no users yet, and OPERATOR_EMAILS unset). Operators named by OPERATOR_EMAILS are config, not rows. A
+ * platform-wide role, apart from account roles: it grants no membership in any account.
+ */
+export const operators = pgTable("operators", {
+  userId: text("user_id")
+    .primaryKey()
+    .references(() => users.id, { onDelete: "cascade" }),
+  /** Why this person is an operator: `first_user` (the first sign-up of a fresh install). */
+  grantedBy: text("granted_by").notNull(),
+  ...createdAt,
+});
+
 /** Sign-ups per client address, so one address cannot mint accounts in bulk. */
 export const signupAttempts = pgTable(
   "signup_attempts",

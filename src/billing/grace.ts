@@ -17,15 +17,12 @@ export interface BalanceSummary {
 
 export async function balanceSummary(db: Executor, accountId: string, graceWindowHours: number): Promise<BalanceSummary> {
   const [row] = await db.select().from(accountBalances).where(eq(accountBalances.accountId, accountId));
-  const startedAt = row?.graceStartedAt ?? null;
-  return {
-    balanceCents: row?.balanceCents ?? 0,
-    grace: {
-      active: startedAt !== null,
-      startedAt,
-      endsAt: startedAt ? new Date(startedAt.getTime() + graceWindowHours * 3_600_000) : null,
-    },
-  };
+  return { balanceCents: row?.balanceCents ?? 0, grace: graceStatus(row?.graceStartedAt ?? null, graceWindowHours) };
+}
+
+/** An account's grace state from when its balance went negative (null: it is not negative). */
+export function graceStatus(startedAt: Date | null, graceWindowHours: number): GraceStatus {
+  return { active: startedAt !== null, startedAt, endsAt: startedAt ? new Date(startedAt.getTime() + graceWindowHours * 3_600_000) : null };
 }
 
 export interface LaunchFunding {

@@ -1,7 +1,7 @@
 import { and, desc, eq, getTableName, type SQL, sql } from "drizzle-orm";
 import type { Executor } from "../../db/client";
 import { accountBalances, ledgerEntries } from "../../db/schema";
-import { recordAudit, systemActor } from "../audit/record";
+import { type AuditActor, recordAudit, systemActor } from "../audit/record";
 import { withTransaction } from "../context";
 import { InvalidInputError } from "../errors";
 import { newId } from "../ids";
@@ -18,6 +18,9 @@ export interface NewLedgerEntry {
   reference: string;
   instanceId?: string | null;
   description?: string | null;
+  /** Who the audit row of an audited kind names (an operator's adjustment); the platform when omitted. */
+  actor?: AuditActor;
+  requestId?: string;
 }
 
 export interface Posted {
@@ -88,7 +91,8 @@ export async function postEntry(db: Executor, input: NewLedgerEntry): Promise<Po
         reference: inserted.reference,
         description: inserted.description,
       };
-      await recordAudit({ db: tx, accountId: input.accountId, actor: systemActor }, { kind: audited, subjectId: inserted.id, changes: { after } });
+      const scope = { db: tx, accountId: input.accountId, actor: input.actor ?? systemActor, requestId: input.requestId };
+      await recordAudit(scope, { kind: audited, subjectId: inserted.id, changes: { after } });
     }
     return { entry: inserted, created: true, balanceCents: balance!.balanceCents };
   });

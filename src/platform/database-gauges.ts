@@ -27,16 +27,8 @@ export function databaseGauges(db: Executor, boss: QueueReader | undefined, opti
   const registry = new Registry();
   const ttlMs = options.ttlMs ?? 5000;
   const timeoutMs = options.timeoutMs ?? 2000;
-  const queues = cachedReading(ttlMs, timeoutMs, "queue depths", async () => (boss ? boss.getQueues([...jobNames]) : []));
-  const pods = cachedReading(ttlMs, timeoutMs, "instances by state", () =>
-    db.execute<{ provider: string | null; state: string; count: number }>(sql`
-      select provider_id as provider, state, count(*)::int as count from instances
-      where state in (${sql.join(
-        podStates.map((state) => sql`${state}`),
-        sql`, `,
-      )}) and deleted_at is null
-      group by provider_id, state`),
-  );
+  const queues = cachedReading(ttlMs, timeoutMs, "queue depths", () => readQueueDepths(boss));
+  const pods = cachedReading(ttlMs, timeoutMs, "instances by state", () => readInstancesByProvider(db));
 
   new Gauge({
     name: "qdz_queue_jobs",
@@ -64,6 +56,22 @@ export function databaseGauges(db: Executor, boss: QueueReader | undefined, opti
     },
   });
   return registry;
+}
+
+/** pg-boss's counts for every job queue, as of its last monitor pass in a worker; none without pg-boss. */
+export async function readQueueDepths(boss: QueueReader | undefined) {
+  return boss ? boss.getQueues([...jobNames]) : [];
+}
+
+/** The instances that hold a pod (pending, running, stopping), counted by provider and state. */
+export function readInstancesByProvider(db: Executor) {
+  return db.execute<{ provider: string | null; state: string; count: number }>(sql`
+    select provider_id as provider, state, count(*)::int as count from instances
+    where state in (${sql.join(
+      podStates.map((state) => sql`${state}`),
+      sql`, `,
+    )}) and deleted_at is null
+    group by provider_id, state`);
 }
 
 /** `read()`'s latest result for `ttlMs`, one read at a time; null when it failed or took longer than `timeoutMs`. */

@@ -6,6 +6,7 @@ import { crossSiteRefusal } from "../auth/csrf";
 import { requireScope, scopeForProcedure } from "../auth/scopes";
 import type { AccountContext } from "../context";
 import { DomainError, RateLimitedError } from "../errors";
+import { isOperator } from "../operator/role";
 import { log } from "../platform/log";
 import { describeIssues, fieldErrorsOf, issuesOf } from "../validation-messages";
 import { INTERNAL_MESSAGE, toTRPCError } from "./errors";
@@ -103,4 +104,15 @@ export const userProcedure = inAccount.use(({ ctx, next }) => {
   const user = ctx.caller.user;
   if (!user) throw new TRPCError({ code: "FORBIDDEN", message: "This needs a signed-in person, not an API key." });
   return next({ ctx: { ...ctx, user } });
+});
+
+/**
+ * A platform operator (src/operator/role.ts): a signed-in person named by OPERATOR_EMAILS or granted as the
+ * first user. A platform-wide role apart from the account's owner/member; anyone else is refused.
+ */
+export const operatorProcedure = userProcedure.use(async ({ ctx, next }) => {
+  if (!(await isOperator(ctx.db, ctx.config.OPERATOR_EMAILS, ctx.user))) {
+    throw new TRPCError({ code: "FORBIDDEN", message: "This needs a platform operator." });
+  }
+  return next({ ctx: { ...ctx, operator: { userId: ctx.user.userId, email: ctx.user.email } } });
 });

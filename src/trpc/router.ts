@@ -8,6 +8,7 @@ import { budgetsRouter } from "./routers/budgets";
 import { firewallsRouter } from "./routers/firewalls";
 import { instancesRouter } from "./routers/instances";
 import { notificationsRouter } from "./routers/notifications";
+import { operatorRouter } from "./routers/operator";
 import { runtimesRouter } from "./routers/runtimes";
 import { schedulesRouter } from "./routers/schedules";
 import { sshKeysRouter } from "./routers/ssh-keys";
@@ -29,6 +30,7 @@ export const appRouter = router({
   audit: auditRouter,
   runtimes: runtimesRouter,
   firewalls: firewallsRouter,
+  operator: operatorRouter,
 });
 
 /** The typed contract the web app and the CLI are checked against. */

@@ -5,6 +5,7 @@ import { loginInput, signupInput } from "../../accounts/schemas";
 import { createSession, endSession, switchAccount } from "../../accounts/sessions";
 import { signUp } from "../../accounts/signup";
 import { clearedSessionCookie, sessionCookie } from "../../auth/caller";
+import { isOperator } from "../../operator/role";
 import { safeString } from "../../validation";
 import { publicProcedure, router, type TrpcContext, userProcedure } from "../init";
 
@@ -25,7 +26,9 @@ const isHttps = (ctx: TrpcContext) => ctx.config.PUBLIC_URL.startsWith("https:")
 export const authRouter = router({
   signup: publicProcedure.input(signupInput.extend({ client })).mutation(async ({ ctx, input }) => {
     const limit = { ip: ctx.ip, maxPerIp: ctx.config.SIGNUP_MAX_PER_IP, windowMinutes: ctx.config.SIGNUP_WINDOW_MINUTES };
-    const user = await signUp(ctx.db, input, limit, ctx.requestId);
+    // With OPERATOR_EMAILS set the operators are named; otherwise the first sign-up of a fresh install is one.
+    const firstUserIsOperator = ctx.config.OPERATOR_EMAILS.length === 0;
+    const user = await signUp(ctx.db, input, limit, ctx.requestId, { firstUserIsOperator });
     const session = await createSession(ctx.db, user, ctx.config.SESSION_TTL_DAYS);
     return { userId: user.userId, accountId: user.accountId, email: user.email, ...handOver(ctx, session, input.client) };
   }),
@@ -48,7 +51,13 @@ export const authRouter = router({
   }),
 
   /** Who is calling: a person (with their accounts) or an API key. Null when signed out. */
-  me: publicProcedure.query(({ ctx }) => (ctx.caller ? callerIdentity(ctx.db, ctx.caller) : null)),
+  me: publicProcedure.query(async ({ ctx }) => {
+    if (!ctx.caller) return null;
+    const user = ctx.caller.user;
+    // Whether to show the Operator page; its procedures check again on every call.
+    const operator = user ? await isOperator(ctx.db, ctx.config.OPERATOR_EMAILS, user) : false;
+    return { ...(await callerIdentity(ctx.db, ctx.caller)), isOperator: operator };
+  }),
 
   switchAccount: userProcedure.input(z.object({ accountId: safeString().max(64) })).mutation(async ({ ctx, input }) => {
     await switchAccount(ctx.db, ctx.user, input.accountId);
