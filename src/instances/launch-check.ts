@@ -44,9 +44,16 @@ export async function checkLaunch(db: Executor, deps: Pick<LaunchDeps, "hub" | "
   return { assessment, modelClass, placement: placement ?? (await judge(modelClass, assessment.vram?.totalGiB ?? null)) };
 }
 
-/** A launch with no GPU type chosen gets the check's pick, or is refused with the check's one reason. */
-export async function pickGpuForLaunch(db: Executor, deps: Pick<LaunchDeps, "hub" | "offers">, input: LaunchCheckInput): Promise<GpuPick> {
-  const { placement } = await checkLaunch(db, deps, input);
+/**
+ * A launch with no GPU type chosen gets the check's pick, with the model already judged on it (so the launch does
+ * not read the hub twice), or is refused with the check's one reason.
+ */
+export async function pickGpuForLaunch(
+  db: Executor,
+  deps: Pick<LaunchDeps, "hub" | "offers">,
+  input: LaunchCheckInput,
+): Promise<{ pick: GpuPick; assessment: ModelAssessment | null }> {
+  const { placement, assessment } = await checkLaunch(db, deps, input);
   if (!placement.picked) throw new NotPlaceableError(`${placement.message ?? placement.reason} Nothing was launched.`, placement.field ?? "gpuPreferences");
-  return placement.picked;
+  return { pick: placement.picked, assessment };
 }

@@ -44,10 +44,11 @@ export class ModelValidationError extends InvalidInputError {
  * provisioning job together.
  */
 export async function launchInstance(ctx: AccountContext, deps: LaunchDeps, chosen: LaunchInput): Promise<Instance> {
-  const picked = chosen.gpuPreferences.length === 0 ? await pickGpuForLaunch(ctx.db, deps, chosen) : null;
+  const checked = chosen.gpuPreferences.length === 0 ? await pickGpuForLaunch(ctx.db, deps, chosen) : null;
+  const picked = checked?.pick ?? null;
   const input = picked ? { ...chosen, gpuPreferences: [picked.gpuType] } : chosen;
   const catalog = await readCatalog(ctx.db);
-  const plan = await planLaunch(catalog, deps, input);
+  const plan = await planLaunch(catalog, deps, input, checked?.assessment ?? undefined);
 
   const pricingSnapshot = await lockPricing(ctx.db, {
     modelClass: plan.modelClass,
@@ -153,7 +154,7 @@ interface LaunchPlan {
 }
 
 /** Everything decided before anything is written: catalog lookups, image verification, model validation. */
-export async function planLaunch(catalog: Catalog, deps: Pick<LaunchDeps, "hub">, input: LaunchInput): Promise<LaunchPlan> {
+export async function planLaunch(catalog: Catalog, deps: Pick<LaunchDeps, "hub">, input: LaunchInput, assessed?: ModelAssessment): Promise<LaunchPlan> {
   const { template, runtime } = launchTarget(catalog, input);
   for (const gpu of input.gpuPreferences) {
     if (!catalog.gpus.some((g) => g.id === gpu)) throw new InvalidInputError(`There is no GPU type '${gpu}' in the catalog.`, "gpuPreferences");
@@ -192,7 +193,8 @@ export async function planLaunch(catalog: Catalog, deps: Pick<LaunchDeps, "hub">
   }
 
   if (!input.hfRepo) throw new InvalidInputError("Enter the Hugging Face repo to serve, such as Qwen/Qwen2.5-0.5B-Instruct.", "hfRepo");
-  const assessment = await assess(catalog, deps, runtime, input);
+  // Judged already when the check picked the GPU (on that GPU, as `assess` would judge it now).
+  const assessment = assessed ?? (await assess(catalog, deps, runtime, input));
   if (!assessment.ok) throw new ModelValidationError(assessment);
   const task = assessment.task === "embeddings" ? "embeddings" : "chat";
   return {
