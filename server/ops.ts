@@ -12,7 +12,7 @@ import { listPaymentReviews, resolvePaymentReview } from "../src/billing/payment
 import { config } from "../src/config";
 import { ConflictError, DomainError } from "../src/errors";
 import { LocalProvider } from "../src/providers/local/local-provider";
-import { buildProviders } from "../src/providers/registry";
+import { buildProviders, findProvider } from "../src/providers/registry";
 
 const settings = config();
 const url = settings.DATABASE_URL;
@@ -66,7 +66,7 @@ program
       .innerJoin(instanceRuns, eq(instanceRuns.id, instances.currentRunId))
       .where(and(eq(instances.id, instanceId), eq(instances.state, "running")));
     if (!run?.podId) throw new ConflictError(`Instance ${instanceId} is not running (or does not exist).`);
-    const local = (await buildProviders(database.db, settings)).find((provider) => provider.id === run.providerId);
+    const local = findProvider(await buildProviders(database.db, settings), run.providerId);
     if (!(local instanceof LocalProvider))
       throw new ConflictError(`Instance ${instanceId} runs on ${run.providerId}: only the local provider reclaims on demand.`);
     const { reclaimedAt } = await local.reclaim(run.podId).catch((error: Error) => Promise.reject(new ConflictError(error.message)));

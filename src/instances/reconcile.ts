@@ -2,6 +2,7 @@ import { and, eq, inArray, isNotNull, isNull, lt, or, sql } from "drizzle-orm";
 import type { Database } from "../../db/client";
 import { instanceRuns, instances } from "../../db/schema";
 import type { JobQueue } from "../jobs/queue";
+import { findProvider } from "../providers/registry";
 import type { Provider } from "../providers/seam";
 import { endReclaimedRun } from "./reclaim";
 import { endRun, podRefOf, recordAddress } from "./runs";
@@ -73,7 +74,7 @@ async function recordLateAddresses(deps: ReconcileDeps, report: ReconcileReport)
     .orderBy(instanceRuns.createdAt);
   const asked = new Map<string, number>();
   for (const { run } of waiting) {
-    const provider = deps.providers.find((p) => p.id === run.providerId);
+    const provider = findProvider(deps.providers, run.providerId);
     const pod = podRefOf(run);
     const count = asked.get(run.providerId ?? "") ?? 0;
     if (!provider || !pod || count >= ADDRESS_CHECKS_PER_PROVIDER) continue;
@@ -121,7 +122,7 @@ async function failLostPods(deps: ReconcileDeps, report: ReconcileReport) {
       ),
     );
   for (const { instance, run } of silent) {
-    const provider = deps.providers.find((p) => p.id === run.providerId);
+    const provider = findProvider(deps.providers, run.providerId);
     const pod = podRefOf(run);
     const status = provider && pod ? await provider.status(pod) : { state: "gone" as const, reason: "" };
     if (status.state === "running") continue; // alive, only out of touch: its next heartbeat settles it

@@ -1,6 +1,7 @@
 import { and, asc, desc, eq, isNull } from "drizzle-orm";
 import { instanceEvents, instanceRuns, instances, type PricingSnapshot, placementDecisions } from "../../db/schema";
 import type { AccountContext } from "../context";
+import { findProvider } from "../providers/registry";
 import type { Provider } from "../providers/seam";
 import type { Offer } from "../scheduler/offers";
 import { displayName, getInstance } from "./queries";
@@ -132,7 +133,7 @@ export async function instanceLogs(
         .where(and(eq(instanceRuns.id, runId), eq(instanceRuns.instanceId, instance.id)))
     : [];
   if (!run?.podId || !run.providerId) return { runId: run?.id ?? null, text: "", available: false };
-  const provider = providers.find((p) => p.id === run.providerId);
+  const provider = findProvider(providers, run.providerId);
   if (!provider?.logs) return { runId: run.id, text: "", available: false };
   return { runId: run.id, text: await provider.logs(podRefOf(run)!, options.stream, options.tailLines), available: true };
 }

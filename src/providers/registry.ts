@@ -49,9 +49,14 @@ export async function buildProviders(db: Executor, config: Config, env: Record<s
   return providers;
 }
 
-/** The one lookup of a provider by id: a run on a provider this deployment no longer configures is an operator's problem, said plainly. */
+/** The one lookup of a provider by id; undefined when this deployment does not configure it (or the run has none). */
+export function findProvider<P extends { id: string }>(providers: readonly P[], id: string | null | undefined): P | undefined {
+  return id ? providers.find((p) => p.id === id) : undefined;
+}
+
+/** `findProvider` where one must exist: a run on a provider this deployment no longer configures is an operator's problem, said plainly. */
 export function providerById<P extends { id: string }>(providers: readonly P[], id: string): P {
-  const provider = providers.find((p) => p.id === id);
+  const provider = findProvider(providers, id);
   if (!provider) throw new Error(`provider '${id}' is not configured in this deployment`);
   return provider;
 }
