@@ -58,6 +58,8 @@ describe("heartbeats and held runs", () => {
   test("the batcher keeps a held run's beat for the next flush, with the time it was received", async () => {
     const accountId = await meteredAccount(db);
     const { runId, instanceId } = await meteredRun(db, accountId, 100, 60);
+    // Its last heartbeat a minute back, at running_at: the new beat, received now, is unmistakably later.
+    await db.execute(sql`update instance_runs set last_heartbeat_at = running_at where id = ${runId}`);
     const batcher = new HeartbeatBatcher(db);
     batcher.recordBeat(runId, instanceId, new Date().toISOString(), null);
     const ended: string[][] = [];
