@@ -6,6 +6,7 @@ import { AgentDirectory } from "../src/instances/agent-directory";
 import { handleHeartbeat, handleSamples } from "../src/instances/agent-reports";
 import type { HeartbeatBatcher } from "../src/instances/heartbeats";
 import type { JobQueue } from "../src/jobs/queue";
+import type { CacheBus } from "../src/platform/cache-bus";
 import { jsonBody, rest } from "./rest";
 
 /**
@@ -15,8 +16,9 @@ import { jsonBody, rest } from "./rest";
 export const AGENT_REPORT_MAX_BYTES = 128 * 1024;
 
 /** The sidecar agents' reports, authenticated by each run's own token. 410 tells an agent its run is over. */
-export function agentRoutes(db: Database, jobs: JobQueue, batcher: HeartbeatBatcher) {
+export function agentRoutes(db: Database, jobs: JobQueue, batcher: HeartbeatBatcher, cacheBus: CacheBus) {
   const agents = new AgentDirectory(db);
+  cacheBus.subscribe(agents);
   // The flush writes only live runs: the beats it could not record tell the directory which runs have ended.
   batcher.onEnded((runIds) => agents.markEnded(runIds));
   const authenticate = async (request: Request) => {

@@ -3,15 +3,15 @@ import { KeyUsageRecorder } from "../src/api-keys/authenticate";
 import { config } from "../src/config";
 import { HeartbeatBatcher } from "../src/instances/heartbeats";
 import { createQueue, jobQueue } from "../src/jobs/queue";
+import { CacheBus } from "../src/platform/cache-bus";
 import { configureLogging, log } from "../src/platform/log";
 import { warnIfPrivileged } from "../src/platform/role-check";
 import { exitWithSupervisor } from "../src/platform/supervised";
 import { buildProviders } from "../src/providers/registry";
-import { ProxyCache } from "../src/proxy/cache";
 import { createApp } from "./app";
 
 const settings = config();
-configureLogging({ level: settings.LOG_LEVEL, process: "api" });
+configureLogging({ level: settings.LOG_LEVEL, process: settings.API_REPLICAS > 1 ? `api-${settings.QDZ_REPLICA}` : "api" });
 if (!settings.DATABASE_URL) {
   log.fatal("DATABASE_URL is not set. Run `npm start` to use the embedded PostgreSQL, or point DATABASE_URL at yours.");
   process.exit(1);
@@ -24,19 +24,21 @@ await boss.start();
 const keyUsage = new KeyUsageRecorder(database.db).start(settings.KEY_USAGE_FLUSH_MS);
 const heartbeats = new HeartbeatBatcher(database.db).start(1000);
 const providers = await buildProviders(database.db, settings);
-// Listening before the port opens: no /v1 answer is ever served from a cache that cannot hear invalidations.
-const proxyCache = new ProxyCache(database.db, { ttlMs: settings.V1_CACHE_TTL_MS });
-await proxyCache.listen(database.sql);
-const app = createApp({ db: database.db, config: settings, keyUsage, heartbeats, jobs: jobQueue(boss), boss, providers, proxyCache }).listen({
+// Listening before the port opens: no answer is ever served from a cache that cannot hear invalidations.
+const cacheBus = new CacheBus();
+await cacheBus.listen(database.sql);
+const app = createApp({ db: database.db, config: settings, keyUsage, heartbeats, jobs: jobQueue(boss), boss, providers, cacheBus }).listen({
   port: settings.PORT,
   hostname: settings.HOST,
+  // Several api replicas on one port: only when asked, so a second platform started by mistake on a taken port fails loudly.
+  reusePort: settings.API_REPLICAS > 1,
 });
 
 log.info(`api listening on http://${settings.HOST}:${app.server?.port}`);
 
 async function shutdown() {
   await app.server?.stop();
-  await proxyCache.close();
+  await cacheBus.close();
   await Promise.all([keyUsage.stop(), heartbeats.stop()]);
   await boss.stop({ graceful: false });
   await database.close();

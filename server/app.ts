@@ -12,9 +12,11 @@ import { webRoutes } from "../routes/web";
 import { STRIPE_EVENT_MAX_BYTES, webhookRoutes } from "../routes/webhooks";
 import { gatewayFor } from "../src/billing/gateway";
 import { type Config, projectRoot } from "../src/config";
+import { firewallLookups } from "../src/firewall/lookup";
 import { newRequestId } from "../src/ids";
 import { HeartbeatBatcher } from "../src/instances/heartbeats";
 import { noJobQueue } from "../src/jobs/queue";
+import { CacheBus } from "../src/platform/cache-bus";
 import { databaseGauges } from "../src/platform/database-gauges";
 import { ProxyCache } from "../src/proxy/cache";
 import { proxyDeps } from "../src/proxy/proxy";
@@ -24,8 +26,11 @@ export const webBuildDir = join(projectRoot, "web", "build");
 
 export type AppServices = Omit<Services, "gateway" | "deliverWebhook" | "heartbeats" | "jobs" | "providers"> &
   Partial<Pick<Services, "gateway" | "heartbeats" | "jobs" | "providers">> & {
-    /** The /v1 lookups cache; api.ts passes one already listening. Otherwise one listens from the first /v1 call. */
-    proxyCache?: ProxyCache;
+    /**
+     * Keeps this process's caches current with every replica's changes; api.ts passes one already
+     * listening. Otherwise one listens from the first /v1 call (tests that never call /v1 hold no LISTEN).
+     */
+    cacheBus?: CacheBus;
   };
 
 /** The api: every surface on one port. Built without listening, so tests can call `handle()`. */
@@ -46,7 +51,10 @@ export function createApp(base: AppServices) {
       return (await app.handle(request)).status;
     },
   };
-  const proxyCache = base.proxyCache ?? new ProxyCache(base.db, { ttlMs: base.config.V1_CACHE_TTL_MS });
+  const cacheBus = base.cacheBus ?? new CacheBus();
+  const proxyCache = new ProxyCache(base.db, { ttlMs: base.config.V1_CACHE_TTL_MS });
+  cacheBus.subscribe(proxyCache);
+  cacheBus.subscribe(firewallLookups);
   const v1 = proxyDeps({
     db: base.db,
     cache: proxyCache,
@@ -61,7 +69,7 @@ export function createApp(base: AppServices) {
       imageMaxPerRequest: base.config.V1_IMAGE_MAX_PER_REQUEST,
     },
     // Lazily, so apps built for tests that never call /v1 hold no LISTEN connection.
-    ready: () => proxyCache.listen((base.db as unknown as { $client: Sql }).$client),
+    ready: () => cacheBus.listen((base.db as unknown as { $client: Sql }).$client),
   });
   const v1Native = v1ServeRoutes(v1);
   // The proxied /v1 POSTs go straight to Bun's router when served (the hot path); the same handlers are Elysia routes for `handle()`.
@@ -75,7 +83,7 @@ export function createApp(base: AppServices) {
     .use(billingRoutes(services))
     .use(v1Routes(v1, v1Native))
     .use(webhookRoutes(services))
-    .use(agentRoutes(services.db, services.jobs, services.heartbeats))
+    .use(agentRoutes(services.db, services.jobs, services.heartbeats, cacheBus))
     .use(webRoutes(webBuildDir));
   return app;
 }

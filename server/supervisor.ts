@@ -1,8 +1,9 @@
 /**
  * `npm start`: starts PostgreSQL (embedded unless DATABASE_URL is set),
  * applies migrations as the database's owner, builds the web app when stale,
- * then runs the api and the workers as child processes, connected as the app
- * role, until Ctrl-C, which stops them all.
+ * then runs the api and the workers as child processes (API_REPLICAS and
+ * WORKER_REPLICAS of each), connected as the app role, until Ctrl-C, which
+ * stops them all.
  */
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -51,10 +52,20 @@ async function main() {
   // The children get the app's URL only: the owner's stays with the supervisor.
   const { DATABASE_OWNER_URL: _ownerUrl, ...inherited } = process.env;
   const env = { ...inherited, DATABASE_URL: access.appUrl, QDZ_SUPERVISED: "1" };
-  // Bun allows 256 outgoing requests at once per process by default: the /v1 proxy holds one per open stream.
-  spawnChild("api", ["server/api.ts"], { BUN_CONFIG_MAX_HTTP_REQUESTS: "4096", ...env });
-  spawnChild("workers", ["workers/main.ts"], env);
+  // The api replicas share PORT (server/api.ts listens with reusePort when there are several), so the README's one URL still works.
+  for (let replica = 1; replica <= settings.API_REPLICAS; replica++) {
+    // Bun allows 256 outgoing requests at once per process by default: the /v1 proxy holds one per open stream.
+    spawnChild(replicaName("api", replica, settings.API_REPLICAS), ["server/api.ts"], {
+      BUN_CONFIG_MAX_HTTP_REQUESTS: "4096",
+      ...env,
+      QDZ_REPLICA: String(replica),
+    });
+  }
+  for (let replica = 1; replica <= settings.WORKER_REPLICAS; replica++) {
+    spawnChild(replicaName("workers", replica, settings.WORKER_REPLICAS), ["workers/main.ts"], { ...env, QDZ_REPLICA: String(replica) });
+  }
   await waitUntilHealthy(`http://127.0.0.1:${settings.PORT}/readyz`);
+  if (settings.API_REPLICAS + settings.WORKER_REPLICAS > 2) log(`${settings.API_REPLICAS} api and ${settings.WORKER_REPLICAS} worker processes`);
   console.log(`QDivZero Compute is up: ${settings.PUBLIC_URL}`);
 }
 
@@ -69,6 +80,11 @@ function claimDataDir() {
     log("an earlier run did not stop cleanly; recovering");
   }
   writeFileSync(lockFile, String(process.pid));
+}
+
+/** "api" alone, or "api-2" among several, as logs and restarts name it. */
+function replicaName(kind: "api" | "workers", replica: number, of: number): string {
+  return of === 1 ? kind : `${kind}-${replica}`;
 }
 
 /** Children restart after a crash, with a growing pause, so one bad request cannot take the platform down. */

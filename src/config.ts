@@ -12,6 +12,14 @@ const schema = z
   .object({
     PORT: port.default(3000),
     HOST: z.string().default("127.0.0.1"),
+    /**
+     * How many api and worker processes `npm start` runs on one PostgreSQL. The api replicas share PORT
+     * (SO_REUSEPORT: the kernel spreads connections over them); each worker replica takes jobs from the same queue.
+     */
+    API_REPLICAS: z.coerce.number().int().min(1).max(64).default(1),
+    WORKER_REPLICAS: z.coerce.number().int().min(1).max(64).default(1),
+    /** Which replica this process is, from 1: set by the supervisor for each child it starts. */
+    QDZ_REPLICA: z.coerce.number().int().min(1).max(64).default(1),
     /** The origin people and the CLI use; invite links and the CSRF check are built from it. */
     PUBLIC_URL: z.url({ protocol: /^https?$/ }).optional(),
     /** The api's and workers' connection. Unset: the supervisor starts an embedded PostgreSQL under QDZ_DATA_DIR. */
@@ -89,7 +97,10 @@ const schema = z
           .filter(Boolean),
       )
       .pipe(z.array(z.email({ message: "list email addresses, separated by commas" }))),
-    /** The workers' own /metrics listener (same token); unset, the workers open no port. One port per worker process. */
+    /**
+     * The workers' own /metrics listener (same token); unset, the workers open no port. One port per worker
+     * process: with WORKER_REPLICAS, replica n (from 1) listens on this port + n - 1.
+     */
     WORKERS_METRICS_PORT: port.optional(),
 
     /** The Hugging Face hub (or a mirror); models are validated and GGUF files downloaded from it. */
@@ -122,9 +133,12 @@ const schema = z
     V1_MAX_BODY_BYTES: positiveInt.default(8 * 1024 * 1024),
     /** /v1: how long a runtime may take to send its response headers before the proxy answers 504. */
     V1_UPSTREAM_TIMEOUT_MS: positiveInt.default(300_000),
-    /** /v1: requests per minute per API key, per api process (a token bucket with this burst). */
+    /** /v1: requests per minute per API key, across every api replica (a token bucket with this burst). */
     V1_RATE_LIMIT_PER_MINUTE: positiveInt.default(600),
-    /** /v1: the longest an API key or serving-name lookup is cached should a change notification be missed. */
+    /**
+     * The longest any cached lookup (API keys, serving names, firewalls, agent tokens) lives should a change
+     * notification be missed; notifications themselves reach every replica within milliseconds of the commit.
+     */
     V1_CACHE_TTL_MS: positiveInt.default(30_000),
     /** /v1 embeddings: the largest image fetched from an image_url (or sent as a data: URL), in bytes (10 MiB). */
     V1_IMAGE_MAX_BYTES: positiveInt.default(10 * 1024 * 1024),

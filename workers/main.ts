@@ -9,7 +9,7 @@ import { serveWorkerMetrics } from "./metrics-listener";
 import { registerWorkers } from "./registry";
 
 const settings = config();
-configureLogging({ level: settings.LOG_LEVEL, process: "workers" });
+configureLogging({ level: settings.LOG_LEVEL, process: settings.WORKER_REPLICAS > 1 ? `workers-${settings.QDZ_REPLICA}` : "workers" });
 if (!settings.DATABASE_URL) {
   log.fatal("DATABASE_URL is not set. Run `npm start` to use the embedded PostgreSQL, or point DATABASE_URL at yours.");
   process.exit(1);

@@ -10,10 +10,11 @@ import { metricsAnswer } from "../src/platform/metrics-endpoint";
  * each worker counting what it does, scraped on its own, is how Prometheus adds up replicas (sum by name).
  * The database-wide gauges (queue depths, instances) stay with the api, so they are reported once.
  */
-export function serveWorkerMetrics(settings: Pick<Config, "WORKERS_METRICS_PORT" | "HOST" | "OPERATOR_TOKEN">) {
+export function serveWorkerMetrics(settings: Pick<Config, "WORKERS_METRICS_PORT" | "HOST" | "OPERATOR_TOKEN" | "QDZ_REPLICA">) {
   if (settings.WORKERS_METRICS_PORT === undefined) return null;
   const server = Bun.serve({
-    port: settings.WORKERS_METRICS_PORT,
+    // Each worker replica on its own port: Prometheus scrapes them one by one and sums.
+    port: settings.WORKERS_METRICS_PORT + settings.QDZ_REPLICA - 1,
     hostname: settings.HOST,
     fetch: (request) =>
       new URL(request.url).pathname === "/metrics" && request.method === "GET"

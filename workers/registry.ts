@@ -8,6 +8,7 @@ import { installRuntime } from "./install-runtime";
 import type { JobDefinition, WorkerServices } from "./job";
 import { ping } from "./ping";
 import { provision } from "./provision";
+import { pruneRateLimits } from "./prune-rate-limits";
 import { pruneSamples } from "./prune-samples";
 import { reconcileJob } from "./reconcile";
 import { fireSchedules } from "./schedules-fire";
@@ -26,6 +27,7 @@ export const registry: { [N in JobName]: JobDefinition<N> } = {
   "billing.tick": billingTick,
   "billing.settle-run": settleRun,
   "usage.prune-samples": pruneSamples,
+  "proxy.prune-rate-limits": pruneRateLimits,
   "usage.fold-days": foldUsage,
   "spend.watch": spendWatch,
   "webhooks.deliver": deliverWebhook,

@@ -25,6 +25,6 @@ export async function attachFirewall(ctx: AccountContext, input: AttachFirewallI
     const kind = firewallId === null ? "firewall.detached" : "firewall.attached";
     await recordAudit(scoped, { kind, subjectId: instanceId, changes: { before: { firewallId: current?.firewallId ?? null }, after: { firewallId } } });
   });
-  firewallLookups.invalidateInstance(instanceId);
+  firewallLookups.invalidateAccount(ctx.accountId);
   return { instanceId, firewallId };
 }

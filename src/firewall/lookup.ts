@@ -1,6 +1,7 @@
 import { and, eq } from "drizzle-orm";
 import type { Executor } from "../../db/client";
 import { firewalls, instanceFirewalls } from "../../db/schema";
+import type { CacheNotification, InvalidatedCache } from "../platform/cache-bus";
 import { cacheLookupCounter } from "../platform/metrics";
 import { LookupCache } from "../proxy/lookup-cache";
 import type { Rule } from "./rules/schemas";
@@ -19,19 +20,19 @@ const columns = { id: firewalls.id, name: firewalls.name, rules: firewalls.rules
 /**
  * Instance → firewall (and playground firewall id → firewall), cached per
  * process so the proxy's hot path makes no query in the common case, most
- * of all when no firewall is attached (a cached null). Changes made through
- * this process's verbs clear the cache at once; they are rare next to
- * prompts, so clearing all beats bookkeeping. Other api processes see a
- * change within `ttlMs`: a short staleness bound for a policy edit, chosen
- * over a LISTEN/NOTIFY trigger to keep the migration plain (the proxy's
- * notify channel could carry it later).
+ * of all when no firewall is attached (a cached null). Entries are tagged
+ * with their account: the cache bus drops an account's entries when any
+ * replica commits a change to its firewalls or attachments (migration 0020),
+ * and the verbs drop them in their own process at once, before they answer,
+ * so the caller's next prompt never sees the old policy even on this replica.
  */
-export class FirewallLookups {
+export class FirewallLookups implements InvalidatedCache {
   readonly #cache: LookupCache<ScreeningFirewall | null>;
 
   constructor(options: { ttlMs?: number; maxEntries?: number; now?: () => number } = {}) {
     this.#cache = new LookupCache({
-      ttlMs: options.ttlMs ?? 5_000,
+      // A safety net only: notifications normally arrive within milliseconds.
+      ttlMs: options.ttlMs ?? 30_000,
       maxEntries: options.maxEntries ?? 10_000,
       now: options.now,
       onLookup: cacheLookupCounter("firewalls"),
@@ -49,7 +50,7 @@ export class FirewallLookups {
           .where(and(eq(instanceFirewalls.instanceId, instanceId), eq(firewalls.accountId, accountId)));
         return row ? withRules(row) : null;
       },
-      () => null,
+      () => `account:${accountId}`,
     );
   }
 
@@ -64,18 +65,23 @@ export class FirewallLookups {
           .where(and(eq(firewalls.id, firewallId), eq(firewalls.accountId, accountId)));
         return row ? withRules(row) : null;
       },
-      () => null,
+      () => `account:${accountId}`,
     );
   }
 
-  invalidateInstance(_instanceId: string): void {
-    this.#cache.clear();
+  /** A verb changed the account's firewalls or attachments. */
+  invalidateAccount(accountId: string): void {
+    this.#cache.invalidateTag(`account:${accountId}`);
   }
 
-  invalidateFirewall(_firewallId: string): void {
+  apply(notification: CacheNotification): void {
+    if (notification.kind === "firewall") this.invalidateAccount(notification.account_id);
+  }
+
+  clear(): void {
     this.#cache.clear();
   }
 }
 
-/** The process's one cache, shared by the verbs (which invalidate it) and `screenPrompt` (which reads it). */
+/** The process's one cache, shared by the verbs (which invalidate it), `screenPrompt` (which reads it) and the api's cache bus. */
 export const firewallLookups = new FirewallLookups();

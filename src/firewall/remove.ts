@@ -16,5 +16,5 @@ export async function deleteFirewall(ctx: AccountContext, id: string) {
     if (!removed) throw new NotFoundError("Firewall", id);
     await recordAudit({ ...ctx, db: tx }, { kind: "firewall.deleted", subjectId: id, changes: { before: auditedFields(removed) } });
   });
-  firewallLookups.invalidateFirewall(id);
+  firewallLookups.invalidateAccount(ctx.accountId);
 }

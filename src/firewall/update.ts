@@ -25,6 +25,6 @@ export async function updateFirewall(ctx: AccountContext, input: UpdateFirewallI
     );
     return after!;
   });
-  firewallLookups.invalidateFirewall(id);
+  firewallLookups.invalidateAccount(ctx.accountId);
   return withRules(row);
 }

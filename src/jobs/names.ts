@@ -22,6 +22,8 @@ export interface JobPayloads {
   "billing.settle-run": { runId: string };
   /** Deletes resource samples older than RESOURCE_SAMPLE_RETENTION_HOURS, in small batches. */
   "usage.prune-samples": Record<string, never>;
+  /** Deletes /v1 rate-limit buckets untouched for ten minutes (full, so the same as none). */
+  "proxy.prune-rate-limits": Record<string, never>;
   /** Folds each UTC day, an hour after it ends, from the instance hours into the daily usage rollup. */
   "usage.fold-days": Record<string, never>;
   /** Compares month-to-date spend with budgets and runway with its thresholds: alerts once per crossing, stops at 100 %. */
@@ -45,6 +47,7 @@ export const jobNames = [
   "billing.tick",
   "billing.settle-run",
   "usage.prune-samples",
+  "proxy.prune-rate-limits",
   "usage.fold-days",
   "spend.watch",
   "webhooks.deliver",

@@ -9,6 +9,7 @@ import { LambdaProvider } from "./lambda/lambda-provider";
 import { lambdaOptionsFromEnv } from "./lambda/options";
 import { parseInventory } from "./local/inventory";
 import { LocalProvider } from "./local/local-provider";
+import { machineLock } from "./local/machine-lock";
 import { offersCacheFor } from "./offers";
 import { runpodOptionsFromEnv } from "./runpod/options";
 import { RunPodProvider } from "./runpod/runpod-provider";
@@ -30,7 +31,8 @@ export async function buildProviders(db: Executor, config: Config, env: Record<s
 
   const inventory = parseInventory(config.LOCAL_GPUS, catalog);
   if (inventory.length > 0) {
-    providers.push(new LocalProvider({ podsDir: join(config.QDZ_DATA_DIR, "pods"), inventory, referenceBootMs: config.LOCAL_REFERENCE_BOOT_MS }));
+    const podsDir = join(config.QDZ_DATA_DIR, "pods");
+    providers.push(new LocalProvider({ podsDir, inventory, referenceBootMs: config.LOCAL_REFERENCE_BOOT_MS, exclusive: machineLock(db, podsDir) }));
   }
   const inDollars = (provider: Provider) => new EuroPricedProvider(provider, config.USD_TO_EUR);
   const runpod = runpodOptionsFromEnv(env);

@@ -2,6 +2,7 @@ import type { Executor } from "../../db/client";
 import type { KeyUsageRecorder } from "../api-keys/authenticate";
 import { screenPrompt } from "../firewall/screen";
 import { newRequestId } from "../ids";
+import { log } from "../platform/log";
 import { type V1Endpoint, v1Requests } from "../platform/metrics";
 import { parseProxyBody, readBody } from "./body";
 import type { ProxyCache } from "./cache";
@@ -12,7 +13,8 @@ import { type Endpoint, forward } from "./forward";
 import { type ImageFetchPolicy, publicImagePolicy } from "./images/fetch-image";
 import { inlineImages } from "./images/inline";
 import { listModels } from "./models";
-import { RateLimiter, rateLimitHeaders, refusal } from "./rate-limit";
+import { rateLimitHeaders, refusal, SharedRateLimiter } from "./rate-limit";
+import { leaseFromDatabase } from "./rate-limit-buckets";
 import { upstreamFor } from "./routing";
 
 export interface ProxySettings {
@@ -28,7 +30,7 @@ export interface ProxySettings {
 export interface ProxyDeps {
   db: Executor;
   cache: ProxyCache;
-  limiter: RateLimiter;
+  limiter: SharedRateLimiter;
   keyUsage?: KeyUsageRecorder;
   settings: ProxySettings;
   /** The web app's public URL: cookie-authenticated calls (the playground) must come from its origin. */
@@ -45,14 +47,18 @@ export function proxyDeps(input: Omit<ProxyDeps, "limiter" | "images"> & { image
   const images =
     input.images ??
     publicImagePolicy({ maxBytes: input.settings.imageMaxBytes, timeoutMs: input.settings.imageTimeoutMs, maxPerRequest: input.settings.imageMaxPerRequest });
-  return { ...input, images, limiter: new RateLimiter(input.settings.rateLimitPerMinute) };
+  const limiter = new SharedRateLimiter(input.settings.rateLimitPerMinute, leaseFromDatabase(input.db), {
+    onLeaseError: (error) => log.warn({ err: error }, "rate limit: the shared bucket could not be asked; limiting on this replica alone"),
+  });
+  return { ...input, images, limiter };
 }
 
 /**
  * One /v1 call: authenticate the key (cached) or the playground's session,
  * take a rate-limit token (per key, or per session), then run `serve`. Every answer, error or not, carries `x-request-id` and, once
- * the key is known, the rate-limit headers. No database write happens here:
- * last-used times go to the batched recorder.
+ * the key is known, the rate-limit headers. No database write per request happens here: rate-limit tokens
+ * are leased from the shared bucket a hundredth of the limit at a time, and last-used times go to the
+ * batched recorder.
  */
 async function admitted(
   deps: ProxyDeps,
@@ -65,7 +71,7 @@ async function admitted(
   try {
     await deps.ready?.();
     const principal = await authenticateProxyCall(request, { db: deps.db, publicUrl: deps.publicUrl, lookupKey: (secret) => deps.cache.principal(secret) });
-    const limit = deps.limiter.take(principal.limiterKey);
+    const limit = await deps.limiter.take(principal.limiterKey);
     headers = { ...headers, ...rateLimitHeaders(limit) };
     if (!limit.allowed) throw refusal(limit);
     if (principal.keyId) deps.keyUsage?.record(principal.keyId);

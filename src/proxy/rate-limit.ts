@@ -17,10 +17,10 @@ interface Bucket {
 }
 
 /**
- * A token bucket per API key, in this api process's memory: `perMinute`
- * requests of burst, refilled continuously at `perMinute` per minute. With
- * several api replicas each enforces its own bucket, so the fleet-wide limit
- * is a multiple of this one; the limit protects runtimes from one runaway
+ * A token bucket per key, in this process's memory: `perMinute` requests of
+ * burst, refilled continuously at `perMinute` per minute. The api limits
+ * /v1 with `SharedRateLimiter`, which falls back to this one when the
+ * database cannot be asked; the limit protects runtimes from one runaway
  * client, not billing (billing is per second of capacity, not per request).
  */
 export class RateLimiter {
@@ -65,6 +65,99 @@ export class RateLimiter {
     }
     // Still full of active keys: drop the oldest rather than grow without bound.
     while (this.#buckets.size >= this.#maxKeys) this.#buckets.delete(this.#buckets.keys().next().value as string);
+  }
+}
+
+/** Takes up to `wanted` tokens from a key's bucket shared by every api replica: how many it got, and what the bucket holds after. */
+export type LeaseTokens = (key: string, perMinute: number, wanted: number) => Promise<{ granted: number; left: number }>;
+
+interface LocalLease {
+  /** Tokens taken from the shared bucket and not yet spent by this replica. */
+  tokens: number;
+  /** What the shared bucket held after the last lease, for the headers. */
+  sharedLeft: number;
+  /** The shared bucket was empty: refused here, without asking again, until then. */
+  emptyUntil: number;
+  leasing: Promise<void> | undefined;
+}
+
+/**
+ * The /v1 limit across every api replica: one token bucket per key in PostgreSQL (`qdz_rate_limit_take`,
+ * on the database's clock), from which each replica leases a few tokens at a time and spends them in memory.
+ * A request costs a database round trip only when its replica's lease runs out: once every `chunk` requests
+ * (a hundredth of the limit), and for a key over its limit once per lease's worth of refill, since an empty
+ * bucket is remembered until then. Replicas can only under-spend what they leased (a lease left on a replica
+ * the client stopped reaching), so the fleet-wide rate stays within `replicas × chunk` of the limit, under it.
+ * If the database cannot be asked, this replica falls back to its own bucket rather than refuse everything.
+ */
+export class SharedRateLimiter {
+  readonly #leases = new Map<string, LocalLease>();
+  readonly #fallback: RateLimiter;
+  readonly #chunk: number;
+  readonly #now: () => number;
+  readonly #maxKeys: number;
+  readonly #onLeaseError: (error: unknown) => void;
+
+  constructor(
+    readonly perMinute: number,
+    private readonly lease: LeaseTokens,
+    options: { now?: () => number; maxKeys?: number; onLeaseError?: (error: unknown) => void } = {},
+  ) {
+    this.#chunk = Math.max(1, Math.floor(perMinute / 100));
+    this.#now = options.now ?? Date.now;
+    this.#maxKeys = options.maxKeys ?? 100_000;
+    this.#fallback = new RateLimiter(perMinute, options);
+    this.#onLeaseError = options.onLeaseError ?? (() => {});
+  }
+
+  async take(key: string): Promise<RateLimitState> {
+    const local = this.#local(key);
+    for (;;) {
+      if (local.tokens >= 1) {
+        local.tokens -= 1;
+        return this.#state(true, local);
+      }
+      const now = this.#now();
+      if (now < local.emptyUntil) return this.#state(false, local, local.emptyUntil - now);
+      if (!local.leasing) local.leasing = this.#refill(key, local).finally(() => (local.leasing = undefined));
+      try {
+        await local.leasing;
+      } catch (error) {
+        this.#onLeaseError(error);
+        return this.#fallback.take(key);
+      }
+    }
+  }
+
+  async #refill(key: string, local: LocalLease): Promise<void> {
+    const { granted, left } = await this.lease(key, this.perMinute, this.#chunk);
+    local.tokens += granted;
+    local.sharedLeft = left;
+    // Nothing granted: asked again once a whole lease is due, so a client far over its limit costs each
+    // replica one query per lease's worth of refill, not one per token (tokens wait in the bucket meanwhile).
+    if (granted === 0) local.emptyUntil = this.#now() + Math.ceil(((this.#chunk - left) * 60_000) / this.perMinute);
+  }
+
+  #local(key: string): LocalLease {
+    let local = this.#leases.get(key);
+    if (!local) {
+      // Forgetting a key loses at most the few tokens it had leased: the limit only gets stricter.
+      while (this.#leases.size >= this.#maxKeys) this.#leases.delete(this.#leases.keys().next().value as string);
+      local = { tokens: 0, sharedLeft: this.perMinute, emptyUntil: 0, leasing: undefined };
+      this.#leases.set(key, local);
+    }
+    return local;
+  }
+
+  #state(allowed: boolean, local: LocalLease, retryAfterMs = 0): RateLimitState {
+    const held = local.sharedLeft + local.tokens;
+    return {
+      allowed,
+      limit: this.perMinute,
+      remaining: Math.max(0, Math.floor(held)),
+      resetMs: Math.ceil(((this.perMinute - Math.min(this.perMinute, held)) * 60_000) / this.perMinute),
+      retryAfterMs,
+    };
   }
 }
 

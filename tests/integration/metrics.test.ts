@@ -318,7 +318,8 @@ describe("a live platform's numbers", () => {
 describe("the workers' listener", () => {
   test("serves the worker process's own metrics behind the same token, without the api's database gauges", async () => {
     const workerPort = await freePort();
-    const server = serveWorkerMetrics({ WORKERS_METRICS_PORT: workerPort, HOST: "127.0.0.1", OPERATOR_TOKEN })!;
+    // The second worker replica listens one port above WORKERS_METRICS_PORT.
+    const server = serveWorkerMetrics({ WORKERS_METRICS_PORT: workerPort - 1, QDZ_REPLICA: 2, HOST: "127.0.0.1", OPERATOR_TOKEN })!;
     try {
       const url = `http://127.0.0.1:${workerPort}/metrics`;
       expect((await fetch(url)).status).toBe(401);
@@ -331,6 +332,6 @@ describe("the workers' listener", () => {
     } finally {
       server.stop(true);
     }
-    expect(serveWorkerMetrics({ WORKERS_METRICS_PORT: undefined, HOST: "127.0.0.1", OPERATOR_TOKEN })).toBeNull();
+    expect(serveWorkerMetrics({ WORKERS_METRICS_PORT: undefined, QDZ_REPLICA: 1, HOST: "127.0.0.1", OPERATOR_TOKEN })).toBeNull();
   });
 });

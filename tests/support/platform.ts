@@ -280,6 +280,23 @@ export function platformForFile(options: StartOptions = {}) {
     },
     /** The data directory (the local provider keeps its pods under `pods/`). */
     dataDir,
+    /** Everything the supervisor and its children printed so far. */
+    output(): string {
+      return platform?.output() ?? "";
+    },
+    /** The supervisor's live children, by what they run (`server/api.ts`, `workers/main.ts`). */
+    children(): { pid: number; script: string }[] {
+      if (!platform) throw new Error("the platform is not started yet: use it inside a test");
+      return descendantsOf(platform.pid).flatMap((pid) => {
+        try {
+          const argv = readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0");
+          const script = argv.find((arg) => arg.endsWith("server/api.ts") || arg.endsWith("workers/main.ts"));
+          return script ? [{ pid, script }] : [];
+        } catch {
+          return []; // exited meanwhile
+        }
+      });
+    },
     /** A new person at a new terminal (its own config dir). */
     cli(url?: string): CliRunner {
       const runner = cliRunner(url ?? this.url);

@@ -1,10 +1,10 @@
 import { describe, expect, test } from "bun:test";
+import { parseNotification } from "../../src/platform/cache-bus";
 import { parseProxyBody, readBody } from "../../src/proxy/body";
-import { parseNotification } from "../../src/proxy/cache";
 import { bearerKey } from "../../src/proxy/credentials";
 import { errorAnswer, ProxyError } from "../../src/proxy/errors";
 import { LookupCache } from "../../src/proxy/lookup-cache";
-import { formatDuration, RateLimiter, rateLimitHeaders, refusal } from "../../src/proxy/rate-limit";
+import { formatDuration, RateLimiter, rateLimitHeaders, refusal, SharedRateLimiter } from "../../src/proxy/rate-limit";
 import { upstreamFor } from "../../src/proxy/routing";
 import { expectValid } from "../support/openapi";
 
@@ -124,6 +124,59 @@ describe("RateLimiter", () => {
   });
 });
 
+describe("SharedRateLimiter", () => {
+  /** The database's bucket, in memory: what `qdz_rate_limit_take` does, on a clock the test moves. */
+  function sharedBucket(perMinute: number, clock: { now: number }) {
+    let tokens = perMinute;
+    let at = 0;
+    const asked: number[] = [];
+    const lease = async (_key: string, _perMinute: number, wanted: number) => {
+      asked.push(wanted);
+      tokens = Math.min(perMinute, tokens + ((clock.now - at) * perMinute) / 60_000);
+      at = clock.now;
+      const granted = Math.min(wanted, Math.floor(tokens));
+      tokens -= granted;
+      return { granted, left: tokens };
+    };
+    return { lease, asked };
+  }
+
+  test("leases a hundredth of the limit at a time and spends it in memory", async () => {
+    const clock = { now: 0 };
+    const bucket = sharedBucket(1000, clock);
+    const limiter = new SharedRateLimiter(1000, bucket.lease, { now: () => clock.now });
+    for (let i = 0; i < 25; i++) expect((await limiter.take("k")).allowed).toBe(true);
+    expect(bucket.asked).toEqual([10, 10, 10]);
+  });
+
+  test("two replicas share one budget: together they get the limit, not twice it", async () => {
+    const clock = { now: 0 };
+    const bucket = sharedBucket(100, clock);
+    const [a, b] = [new SharedRateLimiter(100, bucket.lease, { now: () => clock.now }), new SharedRateLimiter(100, bucket.lease, { now: () => clock.now })];
+    let allowed = 0;
+    for (let i = 0; i < 150; i++) if ((await (i % 2 ? a : b).take("k")).allowed) allowed++;
+    expect(allowed).toBe(100);
+    const refused = await a.take("k");
+    expect(refused).toMatchObject({ allowed: false, limit: 100 });
+    expect(refused.retryAfterMs).toBe(600);
+    clock.now += 600;
+    expect((await a.take("k")).allowed).toBe(true);
+  });
+
+  test("limits on its own replica when the database cannot be asked", async () => {
+    const warned: unknown[] = [];
+    const limiter = new SharedRateLimiter(
+      2,
+      async () => {
+        throw new Error("connection refused");
+      },
+      { now: () => 0, onLeaseError: (error) => warned.push(error) },
+    );
+    expect([(await limiter.take("k")).allowed, (await limiter.take("k")).allowed, (await limiter.take("k")).allowed]).toEqual([true, true, false]);
+    expect(warned).toHaveLength(3);
+  });
+});
+
 describe("LookupCache", () => {
   const make = (now = () => 0) => new LookupCache<string>({ ttlMs: 1000, maxEntries: 3, now });
   test("caches, shares concurrent loads, and drops by tag", async () => {
@@ -225,6 +278,9 @@ describe("notifications and errors", () => {
   test("parses the triggers' payloads; anything else is null (clear all)", () => {
     expect(parseNotification('{"kind":"api_key","key_id":"key_1"}')).toEqual({ kind: "api_key", key_id: "key_1" });
     expect(parseNotification('{"kind":"account","account_id":"acct_1"}')).toEqual({ kind: "account", account_id: "acct_1" });
+    expect(parseNotification('{"kind":"firewall","account_id":"acct_1"}')).toEqual({ kind: "firewall", account_id: "acct_1" });
+    expect(parseNotification('{"kind":"run_ended","run_id":"run_1"}')).toEqual({ kind: "run_ended", run_id: "run_1" });
+    expect(parseNotification('{"kind":"run_ended","account_id":"acct_1"}')).toBeNull();
     expect(parseNotification("nonsense")).toBeNull();
     expect(parseNotification('{"kind":"account"}')).toBeNull();
   });

@@ -31,6 +31,11 @@ export interface LocalProviderOptions {
   referenceBootMs: number;
   /** Finds an installed runtime binary (vllm, llama-server, …); null means run the reference runtime. */
   findBinary?: (name: string) => string | null;
+  /**
+   * Runs a step while no other process on this machine runs one (the registry's: a PostgreSQL advisory
+   * lock, released even if the holder is killed). Unset: this process is the only provisioner.
+   */
+  exclusive?: <T>(step: () => T) => Promise<T>;
 }
 
 export const LOCAL_REGION = "local";
@@ -48,8 +53,11 @@ export class LocalProvider implements Provider {
   readonly id = "local";
   readonly liveOffers = true;
 
+  private readonly exclusive: <T>(step: () => T) => Promise<T>;
+
   constructor(private readonly options: LocalProviderOptions) {
     mkdirSync(options.podsDir, { recursive: true });
+    this.exclusive = options.exclusive ?? (async (step) => step());
   }
 
   async offers(query?: OfferQuery): Promise<Offer[]> {
@@ -73,12 +81,7 @@ export class LocalProvider implements Provider {
   }
 
   async provision(launch: PodLaunch, offer: Offer): Promise<PodHandle> {
-    const free = (await this.offers()).find((o) => o.id === offer.id);
-    if (!free || free.availableGpus < launch.gpuCount) {
-      throw new ProvisionError(`no ${launch.gpuCount}×${offer.gpuType} free on the local provider any more`, true);
-    }
     const dir = podDir(this.options.podsDir, launch.podId);
-    mkdirSync(dir, { recursive: true });
     const agentPort = await freePort();
     // Pods share this machine's network: each gets its own ports and directory, through the variables its argv refers to.
     const ports = await Promise.all(launch.ports.map(async (p) => ({ name: p.name, port: p.port, hostPort: await freePort() })));
@@ -104,7 +107,14 @@ export class LocalProvider implements Provider {
       createdAt: new Date().toISOString(),
       stoppedAt: null,
     };
-    writePodRecord(this.options.podsDir, record);
+    // Counting the free GPUs and writing the record that takes them is one step for every worker on this
+    // machine: two provisioners checking at once would otherwise both see the last GPU free.
+    await this.exclusive(() => {
+      const free = this.freeGpus(launch.gpuType);
+      if (free < launch.gpuCount) throw new ProvisionError(`no ${launch.gpuCount}×${offer.gpuType} free on the local provider any more`, true);
+      mkdirSync(dir, { recursive: true });
+      writePodRecord(this.options.podsDir, record);
+    });
 
     const agentSpec: AgentSpec = {
       podId: launch.podId,
@@ -250,7 +260,12 @@ export class LocalProvider implements Provider {
       .join("\n");
   }
 
-  /** GPUs held by pods whose agent still runs, by GPU type. */
+  private freeGpus(gpuType: string): number {
+    const owned = this.options.inventory.find((gpu) => gpu.gpuType === gpuType)?.count ?? 0;
+    return owned - (this.gpusInUse().get(gpuType) ?? 0);
+  }
+
+  /** GPUs held by pods whose agent still runs or is about to start, by GPU type. */
   private gpusInUse(): Map<string, number> {
     const used = new Map<string, number>();
     for (const id of listPodIds(this.options.podsDir)) {

@@ -31,6 +31,7 @@ import { type RunningPostgres, startEmbeddedPostgres } from "../../../src/platfo
 import { prepareDatabase } from "../../../src/platform/prepare-database";
 import { benchPricing, benchRuntime } from "../fixtures";
 import { cpuMsOf, freePort } from "../processes";
+import { limiterPhase, limiterSection } from "./limiter";
 import type { LatencyResult, LoadSpec, StreamOutcome, StreamsResult, Target } from "./load";
 import { FRAME_MS, FRAMES } from "./shape";
 
@@ -47,7 +48,7 @@ const STREAMS_PER_WORKER: Record<number, number> = QUICK ? { 1: 1, 16: 1, 64: 1 
 const RAMP = process.env.BENCH_RAMP ? process.env.BENCH_RAMP.split(",").map(Number) : QUICK ? [64, 128] : [64, 128, 256, 512, 1024, 2048];
 const RAMP_DEADLINE_MS = 150_000;
 /** Diagnostics (the committed table uses neither): BENCH_PHASES=latency,streams,ramp picks phases; BENCH_TARGETS=direct,qdz proxy picks targets. */
-const PHASES = new Set((process.env.BENCH_PHASES ?? "latency,streams,ramp").split(","));
+const PHASES = new Set((process.env.BENCH_PHASES ?? "latency,streams,ramp,limiter").split(","));
 const TARGETS = process.env.BENCH_TARGETS ? new Set(process.env.BENCH_TARGETS.split(",")) : null;
 /** BENCH_API_PROFILE=<dir>: the api writes a CPU profile (Markdown, `--cpu-prof-md`) there when it exits. */
 const API_PROFILE_DIR = process.env.BENCH_API_PROFILE;
@@ -294,6 +295,7 @@ async function setUp() {
     latencyTargets: targets(jsonBody),
     streamTargets: targets(streamBody, true),
     portkeyVersion: portkey ? packageVersion("@portkey-ai/gateway") : null,
+    databaseUrl,
   };
 }
 
@@ -485,6 +487,7 @@ function report(input: {
   latency: LatencyRow[];
   streams: StreamRow[];
   ramp: { steps: RampStep[]; stoppedByDeadline: boolean };
+  limiter: Awaited<ReturnType<typeof limiterPhase>> | null;
 }): string {
   const { latency, streams, ramp } = input;
   const lat = (target: string, c: number) => latency.find((r) => r.target === target && r.concurrency === c);
@@ -644,6 +647,7 @@ function report(input: {
       `| ${s.streams} | ${s.target} | ${s.held ? "yes" : "**no**"} | ${ms(s.row.ttftP50)} | ${ms(s.row.ttftP99)} | ${ms(s.row.gapP99)} | ${ms(s.row.gapMax)} | ${ms(s.overlapMs, 0)} | ${s.why.replaceAll("|", "/").slice(0, 160)} |`,
     );
   }
+  if (input.limiter) lines.push(...limiterSection(input.limiter));
   lines.push(
     "",
     "## Method",
@@ -681,15 +685,18 @@ const started = new Date();
 const loadBefore = loadavg();
 let exitCode = 0;
 try {
-  const { latencyTargets, streamTargets, portkeyVersion } = await setUp();
+  const { latencyTargets, streamTargets, portkeyVersion, databaseUrl } = await setUp();
   log("latency phase");
   const latency = PHASES.has("latency") ? await latencyPhase(latencyTargets) : [];
   log("streaming phase");
   const streams = PHASES.has("streams") ? await streamPhase(streamTargets) : [];
   log("concurrent-streams ramp");
   const ramp = PHASES.has("ramp") ? await rampPhase(streamTargets) : { steps: [], stoppedByDeadline: false };
+  log("rate limit across replicas");
+  const limiter = PHASES.has("limiter") ? await limiterPhase(databaseUrl, QUICK) : null;
   if (process.env.BENCH_PHASES || TARGETS || process.env.BENCH_CONCURRENCIES) {
     log("a diagnostic run (BENCH_PHASES/BENCH_TARGETS/BENCH_CONCURRENCIES): the log above is its result; no table written");
+    if (limiter) console.log(limiterSection(limiter).join("\n"));
     for (const row of latency) {
       log(
         `c=${row.concurrency} ${row.target}: CPU µs/req ${JSON.stringify(Object.fromEntries(Object.entries(row.cpuUsPerRequest).map(([k, v]) => [k, Math.round(v)])))}`,
@@ -705,6 +712,7 @@ try {
       latency,
       streams,
       ramp,
+      limiter,
     });
     writeFileSync(resultsPath, markdown);
     console.log(markdown);
