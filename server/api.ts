@@ -4,7 +4,9 @@ import { config } from "../src/config";
 import { HeartbeatBatcher } from "../src/instances/heartbeats";
 import { createQueue, jobQueue } from "../src/jobs/queue";
 import { CacheBus } from "../src/platform/cache-bus";
+import { databaseGauges } from "../src/platform/database-gauges";
 import { configureLogging, log } from "../src/platform/log";
+import { serveMetrics } from "../src/platform/metrics-listener";
 import { warnIfPrivileged } from "../src/platform/role-check";
 import { exitWithSupervisor } from "../src/platform/supervised";
 import { buildProviders } from "../src/providers/registry";
@@ -35,9 +37,18 @@ const app = createApp({ db: database.db, config: settings, keyUsage, heartbeats,
 });
 
 log.info(`api listening on http://${settings.HOST}:${app.server?.port}`);
+const metrics = serveMetrics({
+  basePort: settings.API_METRICS_PORT,
+  replica: settings.QDZ_REPLICA,
+  host: settings.HOST,
+  operatorToken: settings.OPERATOR_TOKEN,
+  extra: databaseGauges(database.db, boss),
+  name: settings.API_REPLICAS > 1 ? `api-${settings.QDZ_REPLICA}` : "api",
+});
 
 async function shutdown() {
   await app.server?.stop();
+  metrics?.stop(true);
   await cacheBus.close();
   await Promise.all([keyUsage.stop(), heartbeats.stop()]);
   await boss.stop({ graceful: false });

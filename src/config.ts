@@ -102,6 +102,11 @@ const schema = z
      * process: with WORKER_REPLICAS, replica n (from 1) listens on this port + n - 1.
      */
     WORKERS_METRICS_PORT: port.optional(),
+    /**
+     * Each api replica's own /metrics listener (same token), replica n on this port + n - 1; unset, none. With
+     * API_REPLICAS above 1, scrape these: /metrics on PORT answers from whichever replica the connection reached.
+     */
+    API_METRICS_PORT: port.optional(),
 
     /** The Hugging Face hub (or a mirror); models are validated and GGUF files downloaded from it. */
     HF_ENDPOINT: z.url({ protocol: /^https?$/ }).default("https://huggingface.co"),

@@ -2,10 +2,10 @@ import { connect } from "../db/client";
 import { config } from "../src/config";
 import { createQueue, jobQueue } from "../src/jobs/queue";
 import { configureLogging, log } from "../src/platform/log";
+import { serveMetrics } from "../src/platform/metrics-listener";
 import { warnIfPrivileged } from "../src/platform/role-check";
 import { exitWithSupervisor } from "../src/platform/supervised";
 import { buildProviders } from "../src/providers/registry";
-import { serveWorkerMetrics } from "./metrics-listener";
 import { registerWorkers } from "./registry";
 
 const settings = config();
@@ -25,7 +25,13 @@ await registerWorkers(boss, {
   jobs: jobQueue(boss),
   providers: await buildProviders(database.db, settings),
 });
-const metrics = serveWorkerMetrics(settings);
+const metrics = serveMetrics({
+  basePort: settings.WORKERS_METRICS_PORT,
+  replica: settings.QDZ_REPLICA,
+  host: settings.HOST,
+  operatorToken: settings.OPERATOR_TOKEN,
+  name: "workers",
+});
 // Plain text, not a log line: what starts the workers (tests, people) waits for exactly this line.
 console.log("workers started");
 

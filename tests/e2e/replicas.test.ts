@@ -13,14 +13,26 @@ import { createClient } from "../../src/cli/client";
 import { randomBase62 } from "../../src/ids";
 import { isAlive } from "../../src/platform/embedded-postgres";
 import { listPodIds, readPodRecord } from "../../src/providers/local/pod-files";
+import { freePort } from "../support/cluster";
 import { referenceLaunch } from "../support/compute";
 import { freshDatabase } from "../support/db";
 import { debitedFor, refundsOf } from "../support/metering";
-import { platformForFile, waitUntil } from "../support/platform";
+import { isPortOpen, platformForFile, waitUntil } from "../support/platform";
 
 const database = await freshDatabase();
+const OPERATOR_TOKEN = `operator-${randomBase62(32)}`;
+/** Three ports in a row nobody listens on: each api replica's own /metrics. */
+async function threeFreePorts(): Promise<number> {
+  for (;;) {
+    const base = await freePort();
+    if (!(await isPortOpen(base + 1)) && !(await isPortOpen(base + 2)) && base + 2 < 65536) return base;
+  }
+}
+const apiMetricsPort = await threeFreePorts();
 const platform = platformForFile({
   env: {
+    OPERATOR_TOKEN,
+    API_METRICS_PORT: String(apiMetricsPort),
     DATABASE_URL: database.url,
     DATABASE_OWNER_URL: database.ownerUrl,
     API_REPLICAS: "3",
@@ -100,6 +112,16 @@ test("3 api and 3 worker replicas, one of each killed with -9 midway: launches, 
     expect(answers.map((answer) => answer.status)).toEqual(launched.map(() => 200));
   }
 
+  // Each api replica counted its own share of those calls: the kernel spread them, and together they are all of them.
+  const served = await Promise.all(
+    [0, 1, 2].map(async (n) => {
+      const text = await (await fetch(`http://127.0.0.1:${apiMetricsPort + n}/metrics`, { headers: { authorization: `Bearer ${OPERATOR_TOKEN}` } })).text();
+      return Number(/^qdz_v1_requests_total\{endpoint="chat\/completions",status="200"\} (\d+)$/m.exec(text)?.[1] ?? 0);
+    }),
+  );
+  expect(served.reduce((sum, n) => sum + n, 0)).toBe(3 * INSTANCES);
+  expect(served.filter((n) => n > 0).length).toBeGreaterThanOrEqual(2);
+
   // Revoked through one replica, refused by all of them a second later.
   await api.apiKeys.revoke.mutate({ id: key.id });
   await Bun.sleep(1000);
@@ -152,7 +174,8 @@ test("3 api and 3 worker replicas, one of each killed with -9 midway: launches, 
   expect(executions.every((execution) => execution.n === 1)).toBe(true);
 
   // Every pod is gone, and the supervisor restarted exactly the two processes that were killed.
-  expect(livePodsByRun().size).toBe(0);
+  // (a stopped run is settled at once; its pod is given up to 10 s to exit before it is killed)
+  await waitUntil("every pod is gone", () => livePodsByRun().size === 0, 30_000);
   const restarts = platform.output().match(/\[qdz\] (api|workers)-\d exited \(code [^)]*\); restarting/g) ?? [];
   expect(restarts).toHaveLength(2);
   // Neither restart lost the shared port: the supervisor's own health check still answers.

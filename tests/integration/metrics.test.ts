@@ -14,8 +14,8 @@ import { HeartbeatBatcher } from "../../src/instances/heartbeats";
 import { createQueue } from "../../src/jobs/queue";
 import { billingTick } from "../../src/metering/tick";
 import { routeGroups } from "../../src/platform/metrics";
+import { serveMetrics } from "../../src/platform/metrics-listener";
 import { fireDueRules } from "../../src/schedules/fire";
-import { serveWorkerMetrics } from "../../workers/metrics-listener";
 import { freePort } from "../support/cluster";
 import { freshDatabase } from "../support/db";
 import { insertInstanceRow, newApiKey, newUser } from "../support/factories";
@@ -319,7 +319,7 @@ describe("the workers' listener", () => {
   test("serves the worker process's own metrics behind the same token, without the api's database gauges", async () => {
     const workerPort = await freePort();
     // The second worker replica listens one port above WORKERS_METRICS_PORT.
-    const server = serveWorkerMetrics({ WORKERS_METRICS_PORT: workerPort - 1, QDZ_REPLICA: 2, HOST: "127.0.0.1", OPERATOR_TOKEN })!;
+    const server = serveMetrics({ basePort: workerPort - 1, replica: 2, host: "127.0.0.1", operatorToken: OPERATOR_TOKEN, name: "workers" })!;
     try {
       const url = `http://127.0.0.1:${workerPort}/metrics`;
       expect((await fetch(url)).status).toBe(401);
@@ -332,6 +332,6 @@ describe("the workers' listener", () => {
     } finally {
       server.stop(true);
     }
-    expect(serveWorkerMetrics({ WORKERS_METRICS_PORT: undefined, QDZ_REPLICA: 1, HOST: "127.0.0.1", OPERATOR_TOKEN })).toBeNull();
+    expect(serveMetrics({ basePort: undefined, replica: 1, host: "127.0.0.1", operatorToken: OPERATOR_TOKEN, name: "workers" })).toBeNull();
   });
 });
