@@ -41,10 +41,15 @@ export function v1Routes(deps: ProxyDeps, native = v1ServeRoutes(deps)) {
     (path: keyof typeof endpoints) =>
     ({ request, server }: { request: Request; server: Server<unknown> | null }) =>
       native[path].POST(request, server);
-  return new Elysia({ name: "v1" })
-    .get("/v1/models", ({ request }) => modelsCall(deps, request))
-    .post("/v1/chat/completions", post("/v1/chat/completions"), { parse: "none" })
-    .post("/v1/completions", post("/v1/completions"), { parse: "none" })
-    .post("/v1/embeddings", post("/v1/embeddings"), { parse: "none" })
-    .all("/v1/*", ({ request }) => unknownCall(request, endpointNotFound(`${request.method} ${new URL(request.url).pathname}`)), { parse: "none" });
+  const unknown = (request: Request) => unknownCall(request, endpointNotFound(`${request.method} ${new URL(request.url).pathname}`));
+  return (
+    new Elysia({ name: "v1" })
+      .get("/v1/models", ({ request }) => modelsCall(deps, request))
+      .post("/v1/chat/completions", post("/v1/chat/completions"), { parse: "none" })
+      .post("/v1/completions", post("/v1/completions"), { parse: "none" })
+      .post("/v1/embeddings", post("/v1/embeddings"), { parse: "none" })
+      // GET too, by name: Elysia prefers the web app's `GET /*` to an `all` route, which would answer 200 with the app shell.
+      .get("/v1/*", ({ request }) => unknown(request))
+      .all("/v1/*", ({ request }) => unknown(request), { parse: "none" })
+  );
 }

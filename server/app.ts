@@ -6,6 +6,8 @@ import { BILLING_MAX_BODY_BYTES, billingRoutes } from "../routes/billing";
 import { healthRoutes } from "../routes/health";
 import { countedServeRoutes, httpMetrics, metricsRoutes } from "../routes/metrics";
 import { errorResponse } from "../routes/rest";
+import { restApiRoutes } from "../routes/rest-api";
+import { REST_MAX_BODY_BYTES } from "../routes/rest-operations";
 import { trpcRoutes } from "../routes/trpc";
 import { v1Routes, v1ServeRoutes } from "../routes/v1";
 import { webRoutes } from "../routes/web";
@@ -81,6 +83,7 @@ export function createApp(base: AppServices) {
     .use(metricsRoutes(base.config.OPERATOR_TOKEN, databaseGauges(base.db, base.boss)))
     .use(trpcRoutes(services))
     .use(billingRoutes(services))
+    .use(restApiRoutes(services))
     .use(v1Routes(v1, v1Native))
     .use(webhookRoutes(services))
     .use(agentRoutes(services.db, services.jobs, services.heartbeats, cacheBus))
@@ -94,5 +97,8 @@ export function createApp(base: AppServices) {
  * reach the route, which refuses it from its Content-Length in its surface's shape without reading it.
  */
 function bodyBackstop(config: Config): number {
-  return 2 * Math.max(config.V1_MAX_BODY_BYTES, config.TRPC_MAX_BODY_BYTES, STRIPE_EVENT_MAX_BYTES, AGENT_REPORT_MAX_BYTES, BILLING_MAX_BODY_BYTES);
+  return (
+    2 *
+    Math.max(config.V1_MAX_BODY_BYTES, config.TRPC_MAX_BODY_BYTES, STRIPE_EVENT_MAX_BYTES, AGENT_REPORT_MAX_BYTES, BILLING_MAX_BODY_BYTES, REST_MAX_BODY_BYTES)
+  );
 }

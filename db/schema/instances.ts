@@ -1,5 +1,5 @@
 import { sql } from "drizzle-orm";
-import { bigint, bigserial, index, integer, jsonb, pgEnum, pgTable, real, text, uniqueIndex } from "drizzle-orm/pg-core";
+import { bigint, bigserial, index, integer, jsonb, pgEnum, pgTable, primaryKey, real, text, uniqueIndex } from "drizzle-orm/pg-core";
 import { accounts } from "./accounts";
 import { capacityTier, modelClass } from "./catalog";
 import { createdAt, prefixedId, timestamptz } from "./columns";
@@ -108,6 +108,29 @@ export const instanceEvents = pgTable(
     at: timestamptz("at").notNull().defaultNow(),
   },
   (t) => [index("instance_events_instance_idx").on(t.instanceId, t.at)],
+);
+
+/**
+ * A launch's `Idempotency-Key` (REST): one instance per key and account, kept as long as the account, so a retry
+ * however late never makes a second. The primary key is what makes two racing launches one: the second's insert
+ * waits for the first's transaction and then finds its row. The instance reference is checked at commit
+ * (migration 0021), so the key is claimed first, before anything else of the launch is written.
+ */
+export const launchKeys = pgTable(
+  "launch_keys",
+  {
+    accountId: text("account_id")
+      .notNull()
+      .references(() => accounts.id, { onDelete: "cascade" }),
+    key: text("key").notNull(),
+    /** SHA-256 of the launch's fields (never its Hugging Face token): the same key with another launch is refused. */
+    requestHash: text("request_hash").notNull(),
+    instanceId: text("instance_id")
+      .notNull()
+      .references(() => instances.id, { onDelete: "cascade" }),
+    ...createdAt,
+  },
+  (t) => [primaryKey({ columns: [t.accountId, t.key] })],
 );
 
 /** One pod's life: from placement to release. Heartbeats extend it; metering reads it. */

@@ -14,6 +14,7 @@ import type { Offer } from "../scheduler/offers";
 import { type PlaceabilityConstraints, placeability } from "../scheduler/placeability";
 import { assertWithinBudgets } from "../spend/budgets";
 import { pickGpuForLaunch } from "./launch-check";
+import { claimLaunchKey, type LaunchKey, launchedWithKey } from "./launch-keys";
 import { beginRun } from "./runs";
 import type { LaunchInput } from "./schemas";
 import { servingNameFrom } from "./serving-name";
@@ -44,6 +45,26 @@ export class ModelValidationError extends InvalidInputError {
  * provisioning job together.
  */
 export async function launchInstance(ctx: AccountContext, deps: LaunchDeps, chosen: LaunchInput): Promise<Instance> {
+  return (await launch(ctx, deps, chosen)).instance;
+}
+
+/**
+ * A launch a client may retry (REST's `Idempotency-Key`): the first attempt with a key launches; every later
+ * one with the same key and launch answers that instance (`replayed`), whether the first finished or raced it.
+ */
+export async function launchOnce(
+  ctx: AccountContext,
+  deps: LaunchDeps,
+  chosen: LaunchInput,
+  key: LaunchKey,
+): Promise<{ instance: Instance; replayed: boolean }> {
+  // Most retries come after the first answered: found here, without checking the model or capacity again.
+  const earlier = await launchedWithKey(ctx.db, ctx.accountId, key);
+  if (earlier) return { instance: earlier, replayed: true };
+  return launch(ctx, deps, chosen, key);
+}
+
+async function launch(ctx: AccountContext, deps: LaunchDeps, chosen: LaunchInput, key?: LaunchKey): Promise<{ instance: Instance; replayed: boolean }> {
   const checked = chosen.gpuPreferences.length === 0 ? await pickGpuForLaunch(ctx.db, deps, chosen) : null;
   const picked = checked?.pick ?? null;
   const input = picked ? { ...chosen, gpuPreferences: [picked.gpuType] } : chosen;
@@ -65,6 +86,12 @@ export async function launchInstance(ctx: AccountContext, deps: LaunchDeps, chos
   const runId = newId("run");
   try {
     return await withTransaction(ctx.db, async (tx) => {
+      // First, so a launch racing this one with the same key waits here and then answers this one's instance.
+      if (key && !(await claimLaunchKey(tx, ctx.accountId, key, instanceId))) {
+        const raced = await launchedWithKey(tx, ctx.accountId, key);
+        if (!raced) throw new Error(`launch key ${key.key} is held by no instance`);
+        return { instance: raced, replayed: true };
+      }
       const serving = plan.serving ? await servingNameForLaunch(tx, ctx.accountId, input.servingName, plan.defaultServingName) : null;
       const servingName = serving?.name ?? null;
       const [instance] = await tx
@@ -108,7 +135,7 @@ export async function launchInstance(ctx: AccountContext, deps: LaunchDeps, chos
           changes: { after: { name, servingName, hfRepo, gpuPreferences, gpuCount, tier, placementMode, state: "pending" } },
         },
       );
-      return instance!;
+      return { instance: instance!, replayed: false };
     });
   } catch (error) {
     if (isUniqueViolation(error, "instances_account_serving_name_key")) {

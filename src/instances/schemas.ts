@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { safeString } from "../validation";
+import { instanceStates } from "./state-machine";
 
 /** Serving names are the `model` id on /v1: lower-case, URL- and shell-friendly. */
 export const servingName = z
@@ -71,3 +72,39 @@ export const settingsInput = z.object({
 });
 
 export type SettingsInput = z.infer<typeof settingsInput>;
+
+/** An instance id as callers pass it. */
+export const instanceId = safeString().min(1).max(64);
+export const idInput = z.object({ id: instanceId });
+/** Bulk stop and delete: one transaction for all of them. */
+export const idsInput = z.object({ ids: z.array(instanceId).min(1).max(200) });
+
+/** A page of the Instances list, newest first, optionally of one state. */
+export const instanceListQuery = z.object({
+  state: z.enum(instanceStates).optional(),
+  limit: z.coerce.number().int().min(1).max(100).default(50),
+  cursor: safeString().max(200).nullish(),
+});
+
+/** A page of an instance's timeline, oldest first. */
+export const instanceEventsQuery = z.object({
+  limit: z.coerce.number().int().min(1).max(500).default(100),
+  cursor: safeString().max(24).nullish(),
+});
+
+/** The runtime's (or the agent's) captured output, last lines kept. */
+export const logsQuery = z.object({
+  stream: z.enum(["runtime", "agent"]).default("runtime"),
+  tailLines: z.coerce.number().int().min(1).max(2000).default(200),
+  runId: safeString().max(64).optional(),
+});
+
+/**
+ * A client's key for one launch (the `Idempotency-Key` header): a retry with the same key gets the instance the
+ * first attempt made, never a second one.
+ */
+export const idempotencyKey = z
+  .string()
+  .min(1)
+  .max(255)
+  .regex(/^[\x21-\x7e]+$/, { message: "Use 1–255 visible ASCII characters." });

@@ -15,4 +15,4 @@ const rule = z.object({
 export const createRulesInput = z.object({ instanceId: id, rules: z.array(rule).min(1).max(10) });
 export const updateRuleInput = rule.partial().extend({ id });
 export const previewInput = z.object({ cron: safeString().max(100), timeZone: safeString().max(64) });
-export const historyInput = z.object({ instanceId: id, limit: z.number().int().min(1).max(100).default(20), cursor: safeString().max(24).nullish() });
+export const historyInput = z.object({ instanceId: id, limit: z.coerce.number().int().min(1).max(100).default(20), cursor: safeString().max(24).nullish() });

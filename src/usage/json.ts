@@ -5,10 +5,23 @@ import type { AccountUsage, InstanceCost, InstanceUsage, UsageBucket, UsageCards
  * same numbers as the tRPC types, cents and whole seconds.
  */
 export function usageJson(usage: InstanceUsage | AccountUsage) {
-  const common = { range: usage.range, time_zone: usage.timeZone };
-  if ("instanceId" in usage) return { instance_id: usage.instanceId, ...common, buckets: usage.buckets.map(bucketJson), cards: cardsJson(usage.cards) };
+  return "instanceId" in usage ? instanceUsageJson(usage) : accountUsageJson(usage);
+}
+
+export function instanceUsageJson(usage: InstanceUsage) {
   return {
-    ...common,
+    instance_id: usage.instanceId,
+    range: usage.range,
+    time_zone: usage.timeZone,
+    buckets: usage.buckets.map(bucketJson),
+    cards: cardsJson(usage.cards),
+  };
+}
+
+export function accountUsageJson(usage: AccountUsage) {
+  return {
+    range: usage.range,
+    time_zone: usage.timeZone,
     buckets: usage.buckets.map((bucket) => ({
       ...bucketJson(bucket),
       by_instance: bucket.byInstance.map((row) => ({ instance_id: row.instanceId, cost_cents: row.costCents })),

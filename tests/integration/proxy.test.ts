@@ -271,6 +271,8 @@ describe("errors, in OpenAI's shape and classes", () => {
 
   test("unknown /v1 paths answer an OpenAI 404", async () => {
     await expectOpenAIError(await v1("/assistants", { method: "POST", body: "{}" }), 404, "unknown_url");
+    // GET too: never the web app's page with a 200.
+    await expectOpenAIError(await v1("/assistants", { method: "GET" }), 404, "unknown_url");
     // The billing route under /v1 keeps working (it answers its own REST shape), for a key whose scope may open a checkout.
     const body = JSON.stringify({ amount_cents: 1000, currency: "eur", success_url: "http://x/s", cancel_url: "http://x/c" });
     const fullKey = (await owner.api.apiKeys.create({ name: "billing", scope: "full" })).secret;

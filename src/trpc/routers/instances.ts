@@ -2,31 +2,19 @@ import { z } from "zod";
 import { balanceSummary } from "../../billing/grace";
 import { readCatalog } from "../../catalog/queries";
 import { InvalidInputError } from "../../errors";
-import { HubClient } from "../../hub/client";
-import { assess, type LaunchDeps, launchInstance } from "../../instances/launch";
+import { assess, launchInstance } from "../../instances/launch";
 import { checkLaunch } from "../../instances/launch-check";
+import { launchDepsOf } from "../../instances/launch-deps";
 import { byWhom, deleteMany, requestStart, requestStop, stopMany } from "../../instances/lifecycle";
-import { launchCheckInput, launchInput, settingsInput } from "../../instances/schemas";
+import { idInput as id, idsInput as ids, instanceId, launchCheckInput, launchInput, logsQuery, settingsInput } from "../../instances/schemas";
 import { updateSettings } from "../../instances/settings";
 import { instanceDetail, instanceLogs, listInstances, listItem } from "../../instances/views";
 import { meteredInstance } from "../../metering/metered";
 import { hourlyRate, lockPricing, maxHourlyRate } from "../../pricing/snapshot";
-import { currentOffers } from "../../providers/offers";
 import { safeString } from "../../validation";
-import { accountProcedure, router, type TrpcContext } from "../init";
+import { accountProcedure, router } from "../init";
 
-const id = z.object({ id: safeString().min(1).max(64) });
-const ids = z.object({ ids: z.array(safeString().min(1).max(64)).min(1).max(200) });
-
-function launchDeps(ctx: TrpcContext): LaunchDeps {
-  return {
-    jobs: ctx.jobs,
-    hub: (token) => new HubClient({ endpoint: ctx.config.HF_ENDPOINT, token }),
-    graceWindowHours: ctx.config.GRACE_WINDOW_HOURS,
-    minRunwayHours: ctx.config.MIN_RUNWAY_HOURS,
-    offers: () => currentOffers(ctx.providers),
-  };
-}
+const launchDeps = launchDepsOf;
 
 const who = (ctx: { account: { actor: Parameters<typeof byWhom>[0] }; caller: { user: { email: string } | null } }) =>
   byWhom(ctx.account.actor, ctx.caller.user?.email);
@@ -65,15 +53,7 @@ export const instancesRouter = router({
   /** Billed seconds, rate, charge so far and the ledger's debits and refunds, per run and in total (`show --metered`). */
   metered: accountProcedure.input(id).query(({ ctx, input }) => meteredInstance(ctx.account, input.id)),
   /** The runtime's (or the agent's) captured output, last lines first kept. */
-  logs: accountProcedure
-    .input(
-      id.extend({
-        stream: z.enum(["runtime", "agent"]).default("runtime"),
-        tailLines: z.number().int().min(1).max(2000).default(200),
-        runId: safeString().max(64).optional(),
-      }),
-    )
-    .query(({ ctx, input }) => instanceLogs(ctx.account, ctx.providers, input.id, input)),
+  logs: accountProcedure.input(id.extend(logsQuery.shape)).query(({ ctx, input }) => instanceLogs(ctx.account, ctx.providers, input.id, input)),
 
   start: accountProcedure
     .input(id)
@@ -93,7 +73,7 @@ export const instancesRouter = router({
   delete: accountProcedure.input(id).mutation(({ ctx, input }) => deleteMany(ctx.account, ctx.jobs, [input.id], `deleted ${who(ctx)}`)),
   deleteMany: accountProcedure.input(ids).mutation(({ ctx, input }) => deleteMany(ctx.account, ctx.jobs, input.ids, `deleted ${who(ctx)} (bulk)`)),
   updateSettings: accountProcedure
-    .input(settingsInput.extend({ id: safeString().min(1).max(64) }))
+    .input(settingsInput.extend({ id: instanceId }))
     .mutation(async ({ ctx, input }) => listItem(await updateSettings(ctx.account, input.id, input))),
 
   /** What a launch would cost: the hourly rate per GPU choice, and how long the balance lasts at the highest. */
