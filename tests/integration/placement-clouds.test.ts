@@ -50,7 +50,7 @@ const pricing: PricingSnapshot = {
 };
 
 /** RunPod's H100 at `usd` an hour in two data centers; Lambda's at `lambdaCents` in us-east-1. */
-function stock(usd: number, lambdaCents: number) {
+function stock(usd: number, lambdaCents: number, runpodAvailability: "HIGH" | "LOW" = "HIGH") {
   runpodCloud.gpus = [
     {
       id: "NVIDIA H100 80GB HBM3",
@@ -64,8 +64,8 @@ function stock(usd: number, lambdaCents: number) {
       maxCount: { secure: 8, community: 8 },
       stock: {
         SECURE: [
-          { id: "EU-RO-1", availability: "HIGH" },
-          { id: "US-KS-2", availability: "HIGH" },
+          { id: "EU-RO-1", availability: runpodAvailability },
+          { id: "US-KS-2", availability: runpodAvailability },
         ],
         COMMUNITY: [],
       },
@@ -157,6 +157,8 @@ beforeEach(() => {
   lambdaCloud.instances.clear();
   // Lambda's one launch per 10 s is the adapter's own test's subject; here each test launches at most once, back to back.
   lambdaCloud.launchIntervalMs = 0;
+  runpodCloud.answerDelayMs = 0;
+  lambdaCloud.answerDelayMs = 0;
 });
 
 describe("placement across the local machine and two clouds", () => {
@@ -180,6 +182,30 @@ describe("placement across the local machine and two clouds", () => {
     // The cloud that did not answer is left out, and says why.
     expect(considered.unavailable).toEqual([{ providerId: "vast", reason: "GET /api/v0/bundles: 503 service unavailable" }]);
   });
+
+  test.each([
+    ["Lambda", 3.5, 183, "lambda"],
+    ["RunPod", 1.8, 329, "runpod"],
+  ] as const)(
+    "the cheapest eligible offer wins when the clouds are otherwise alike (%s cheaper), and the Details tab says why",
+    async (_, usd, lambdaCents, cheapest) => {
+      // The same H100 at the same locked rate for the customer, one GPU free on each cloud, both as far away.
+      stock(usd, lambdaCents, "LOW");
+      runpodCloud.answerDelayMs = 25;
+      lambdaCloud.answerDelayMs = 25;
+      const { ctx, instanceId, runId } = await pendingInstance({ allowedRegions: ["EU-RO-1", "us-east-1"] });
+      expect(await place(instanceId, runId)).toBe("provisioned");
+      const [run] = await db.select().from(instanceRuns).where(eq(instanceRuns.id, runId));
+      expect(run!.providerId).toBe(cheapest);
+
+      // Ranked best first, the customer sees each offer's score by signal: cost made the difference.
+      const { placement } = await instanceDetail(ctx, instanceId);
+      const ranked = (placement!.considered as { ranked: { offer: { providerId: string }; components: { cost: number; availability: number } }[] }).ranked;
+      expect(ranked.map((r) => r.offer.providerId)).toEqual([cheapest, cheapest === "lambda" ? "runpod" : "lambda"]);
+      expect(ranked[0]!.components.cost).toBeGreaterThan(ranked[1]!.components.cost);
+      expect(ranked[0]!.components.availability).toBe(ranked[1]!.components.availability);
+    },
+  );
 
   test("capacity that would cost more than the locked rate is ruled out, with the reason; the pod goes where it pays", async () => {
     // RunPod at $4.50/h is €4.14, above the €3.87 the instance pays; Lambda at $2.49 is €2.30.

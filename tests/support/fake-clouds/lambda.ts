@@ -31,6 +31,8 @@ export class FakeLambda {
   private failLaunch: number | null = null;
   private lastLaunchAt = Number.NEGATIVE_INFINITY;
   private readonly gets = new Map<string, number>();
+  /** Every answer waits this long first: the cloud's distance, which offers report as their latency. */
+  answerDelayMs = 0;
   private server: ReturnType<typeof Bun.serve> | null = null;
   private sequence = 0;
 
@@ -44,7 +46,14 @@ export class FakeLambda {
   }
 
   start(): this {
-    this.server = Bun.serve({ port: 0, hostname: "127.0.0.1", fetch: (request) => this.handle(request) });
+    this.server = Bun.serve({
+      port: 0,
+      hostname: "127.0.0.1",
+      fetch: async (request) => {
+        if (this.answerDelayMs > 0) await Bun.sleep(this.answerDelayMs);
+        return this.handle(request);
+      },
+    });
     return this;
   }
 

@@ -48,6 +48,8 @@ export class FakeRunPod {
   startAfterGets = 1;
   runAfterGets = 2;
   private readonly gets = new Map<string, number>();
+  /** Every answer waits this long first: the cloud's distance, which offers report as their latency. */
+  answerDelayMs = 0;
   private server: ReturnType<typeof Bun.serve> | null = null;
   private sequence = 0;
 
@@ -58,7 +60,14 @@ export class FakeRunPod {
   }
 
   start(): this {
-    this.server = Bun.serve({ port: 0, hostname: "127.0.0.1", fetch: (request) => this.handle(request) });
+    this.server = Bun.serve({
+      port: 0,
+      hostname: "127.0.0.1",
+      fetch: async (request) => {
+        if (this.answerDelayMs > 0) await Bun.sleep(this.answerDelayMs);
+        return this.handle(request);
+      },
+    });
     return this;
   }
 
