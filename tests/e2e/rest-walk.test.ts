@@ -48,26 +48,22 @@ test("the curl walk runs from the README against a started platform", async () =
 }, 180_000);
 
 // Python 3 with `requests`: Debian's python3-requests, which .ci/run installs with the other test packages.
-test(
-  "the README's Python example runs the same walk",
-  async () => {
-    expect(apiKey).not.toBe("");
-    const dir = mkdtempSync(join(tmpdir(), "qdz-walk-"));
-    try {
-      writeFileSync(join(dir, "walk.py"), readmePython());
-      const walk = Bun.spawn(["python3", join(dir, "walk.py")], {
-        env: { ...process.env, QDZ_URL: platform.url, QDZ_API_KEY: apiKey },
-        stdout: "pipe",
-        stderr: "pipe",
-      });
-      const [stdout, stderr, code] = await Promise.all([new Response(walk.stdout).text(), new Response(walk.stderr).text(), walk.exited]);
-      expect({ code, stderr }).toEqual({ code: 0, stderr: "" });
-      const lines = stdout.trim().split("\n");
-      expect(lines.at(-1)).toBe("stopping");
-      expect(lines.at(-2)).toContain("'instance_id': 'inst_");
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
-  },
-  120_000,
-);
+test("the README's Python example runs the same walk", async () => {
+  expect(apiKey).not.toBe("");
+  const dir = mkdtempSync(join(tmpdir(), "qdz-walk-"));
+  try {
+    writeFileSync(join(dir, "walk.py"), readmePython());
+    const walk = Bun.spawn(["python3", join(dir, "walk.py")], {
+      env: { ...process.env, QDZ_URL: platform.url, QDZ_API_KEY: apiKey },
+      stdout: "pipe",
+      stderr: "pipe",
+    });
+    const [stdout, stderr, code] = await Promise.all([new Response(walk.stdout).text(), new Response(walk.stderr).text(), walk.exited]);
+    expect({ code, stderr }).toEqual({ code: 0, stderr: "" });
+    const lines = stdout.trim().split("\n");
+    expect(lines.at(-1)).toBe("stopping");
+    expect(lines.at(-2)).toContain("'instance_id': 'inst_");
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}, 120_000);
