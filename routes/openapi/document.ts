@@ -118,7 +118,7 @@ export function openApiDocument(operations: Operation[], serverUrl: string): Jso
       title: "QDivZero Compute REST API",
       version: "1",
       description:
-        "Instances, metering, schedules, usage, keys and billing, for scripts in any language. Inference is OpenAI's API under /v1 (chat/completions, completions, embeddings, models), described by OpenAI's own document. Every error has one shape: {error: {code, message, field, request_id}}.",
+        "Instances, metering, schedules, usage, keys, firewalls, budgets, notifications, SSH keys, runtimes, the audit trail and billing, for scripts in any language. Inference is OpenAI's API under /v1 (chat/completions, completions, embeddings, models), described by OpenAI's own document. Every error has one shape: {error: {code, message, field, request_id}}.",
     },
     servers: [{ url: serverUrl }],
     tags: [
@@ -126,6 +126,12 @@ export function openApiDocument(operations: Operation[], serverUrl: string): Jso
       { name: "Schedules", description: "Cron rules that start and stop an instance." },
       { name: "Usage", description: "Cost and active time, from what metering billed." },
       { name: "Keys", description: "The account's API keys (listing only)." },
+      { name: "Firewalls", description: "Pre-prompt firewalls: ordered rules that block, redact or flag prompts before they reach an instance." },
+      { name: "Budgets", description: "Monthly spend caps (UTC calendar month) for the account and its instances." },
+      { name: "Notifications", description: "The account's alerts, newest first." },
+      { name: "SSH keys", description: "Public keys written to every new pod's authorized_keys." },
+      { name: "Runtimes", description: "Serving runtimes, and building them on the platform's machine." },
+      { name: "Audit", description: "Who changed what in the account." },
       { name: "Billing", description: "Balance, ledger and top-ups." },
     ],
     paths,

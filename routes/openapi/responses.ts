@@ -11,7 +11,7 @@ import { usageRanges } from "../../src/usage/types";
  */
 
 /** An instant as JSON carries it (ISO 8601, UTC). */
-const instant = z.string().meta({ format: "date-time" });
+export const instant = z.string().meta({ format: "date-time" });
 const state = z.enum(instanceStates);
 const tier = z.enum(["secure", "community"]);
 /** A JSON value the platform records as it was (a model assessment, a placement's considered offers). */
@@ -125,7 +125,7 @@ export const instanceDetail = instance
   })
   .meta({ id: "InstanceDetail" });
 
-const nextCursor = z.string().nullable().meta({ description: "Pass as `cursor` for the next page; null on the last page." });
+export const nextCursor = z.string().nullable().meta({ description: "Pass as `cursor` for the next page; null on the last page." });
 
 export const instancePage = z.object({ data: z.array(instance), next_cursor: nextCursor }).meta({ id: "InstancePage" });
 export const instanceEventPage = z.object({ data: z.array(instanceEvent), next_cursor: nextCursor }).meta({ id: "InstanceEventPage" });

@@ -28,3 +28,6 @@ export const auditListInput = z.object({
   cursor: safeString().max(40).nullish(),
 });
 export type AuditListInput = z.input<typeof auditListInput>;
+
+/** The same page over REST, where the query string carries text. */
+export const auditListQuery = auditListInput.extend({ limit: z.coerce.number().int().min(1).max(200).default(50) });

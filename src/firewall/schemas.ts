@@ -6,6 +6,9 @@ const name = safeString().trim().min(1, { message: "Give the firewall a name." }
 const description = safeString().trim().max(500).nullish();
 const id = safeString().min(1).max(64);
 
+/** A firewall named by its id (show, delete). */
+export const firewallIdInput = z.object({ id });
+
 export const createFirewallInput = z.object({
   name,
   description,
@@ -27,6 +30,9 @@ export const attachFirewallInput = z.object({
   firewallId: id.nullable(),
 });
 
+/** The REST attach, with the instance in its path (`POST /v1/instances/{id}/firewall`); detaching is its DELETE. */
+export const firewallAttachBody = z.object({ firewallId: id });
+
 export const testPromptInput = z.object({
   firewallId: id,
   // Screened, never stored: a NUL here is text like any other.
@@ -42,6 +48,18 @@ export const listEventsInput = z
     cursor: z.number().int().positive().optional(),
   })
   .refine((i) => (i.instanceId === undefined) !== (i.firewallId === undefined), { message: "Pass instanceId or firewallId (one of them)." });
+
+/**
+ * A page of a firewall's (or an instance's) events over REST, where the query string carries text: the cursor is
+ * the previous page's `next_cursor`, the id of its last event.
+ */
+export const firewallEventsQuery = z.object({
+  limit: z.coerce.number().int().min(1).max(200).default(50),
+  cursor: safeString()
+    .regex(/^[1-9]\d{0,15}$/, { message: "must be the next_cursor of the previous page" })
+    .transform(Number)
+    .optional(),
+});
 
 export type CreateFirewallInput = z.input<typeof createFirewallInput>;
 export type UpdateFirewallInput = z.input<typeof updateFirewallInput>;

@@ -19,3 +19,8 @@ export function notificationJson(notification: Omit<Notification, "accountId" | 
 }
 
 export type NotificationJson = ReturnType<typeof notificationJson>;
+
+/** A notification as `qdz notifications --json` and GET /v1/notifications show it: the webhook's shape, plus when it was read (null while unread). */
+export function notificationJsonWithRead(notification: Omit<Notification, "accountId" | "dedupKey">) {
+  return { ...notificationJson(notification), read_at: notification.readAt };
+}

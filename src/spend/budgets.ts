@@ -7,6 +7,7 @@ import { type AccountContext, withTransaction } from "../context";
 import { BudgetReachedError, InvalidInputError } from "../errors";
 import { newId } from "../ids";
 import { displayName, getInstance } from "../instances/queries";
+import type { JobQueue } from "../jobs/queue";
 import { foldedThroughSql } from "../usage/fold";
 import { percentSpent } from "./thresholds";
 
@@ -129,6 +130,13 @@ export async function setBudget(ctx: AccountContext, input: SetBudgetInput): Pro
     );
     return budget;
   });
+}
+
+/** Sets a budget, then has the watcher look now rather than at its next tick: a budget set below this month's spend acts at once. */
+export async function setBudgetAndWatch(ctx: AccountContext, jobs: JobQueue, input: SetBudgetInput): Promise<Budget> {
+  const budget = await setBudget(ctx, input);
+  await jobs.send("spend.watch", {});
+  return budget;
 }
 
 /** Removes a budget; removing one that is not set does nothing. */

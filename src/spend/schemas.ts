@@ -18,4 +18,13 @@ export const notificationListInput = z.object({
   unreadOnly: z.boolean().optional(),
 });
 
+/** The same page over REST, where the query string carries text: `unreadOnly=true`. */
+export const notificationListQuery = notificationListInput.extend({
+  limit: z.coerce.number().int().min(1).max(100).default(20),
+  unreadOnly: z
+    .enum(["true", "false"])
+    .transform((value) => value === "true")
+    .optional(),
+});
+
 export const markReadInput = z.union([z.object({ ids: z.array(safeString().min(1).max(64)).min(1).max(100) }), z.object({ all: z.literal(true) })]);

@@ -7,4 +7,7 @@ export const addSshKeyInput = z.object({
   name: safeString().trim().max(80).optional(),
 });
 
+/** A key named by its id (remove). */
+export const sshKeyIdInput = z.object({ id: safeString().min(1).max(64) });
+
 export type AddSshKeyInput = z.infer<typeof addSshKeyInput>;

@@ -1,4 +1,5 @@
 import type { Command } from "commander";
+import { auditEventJson } from "../../audit/json";
 import { action } from "../action";
 import type { Outputs } from "../client";
 import type { CliContext } from "../context";
@@ -31,19 +32,6 @@ async function list(cli: CliContext, options: ListOptions) {
   const page = await cli.signedIn().audit.list.query({ actor: options.actor, kind: options.kind, limit: options.limit, cursor: options.cursor });
   cli.out.result({ data: page.events.map(auditEventJson), next_cursor: page.nextCursor }, () => render(page, options));
   if (page.nextCursor) cli.out.note(`More: ${nextPageCommand(options, page.nextCursor)}`);
-}
-
-/** One row as `qdz audit --json` prints it, in the CLI's snake_case. */
-function auditEventJson(event: AuditEvent) {
-  return {
-    id: event.id,
-    at: event.at,
-    actor: event.actor,
-    request_id: event.requestId,
-    kind: event.kind,
-    subject_id: event.subjectId,
-    changes: event.changes,
-  };
 }
 
 function render(page: Page, options: ListOptions): string {

@@ -1,5 +1,6 @@
 import { TRPCClientError } from "@trpc/client";
 import type { Command } from "commander";
+import { budgetJson } from "../../spend/json";
 import { BUDGET_THRESHOLDS } from "../../spend/thresholds";
 import { action } from "../action";
 import type { Outputs } from "../client";
@@ -94,24 +95,6 @@ async function remove(cli: CliContext, options: { instance?: string }) {
   cli.out.result({ instance_id: instanceId, removed: true }, () =>
     instanceId === null ? "The account has no monthly budget now." : `Instance ${options.instance} has no monthly budget now.`,
   );
-}
-
-/** A budget as `qdz budgets --json` shows it, in the snake_case of the billing commands' JSON. */
-export function budgetJson(budget: Budget) {
-  return {
-    id: budget.id,
-    scope: budget.instanceId === null ? ("account" as const) : ("instance" as const),
-    instance_id: budget.instanceId,
-    instance_name: budget.instanceName,
-    monthly_cents: budget.monthlyCents,
-    currency: "eur",
-    /** Account budgets: running instances stop at 100 % too. */
-    stop_running: budget.stopRunning,
-    spent_cents: budget.spentCents,
-    percent: budget.percent,
-    /** The start of the next UTC month, when the month's spend starts again from zero. */
-    resets_at: budget.resetsAt,
-  };
 }
 
 function consequence(budget: Budget): string {

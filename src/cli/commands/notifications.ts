@@ -1,5 +1,5 @@
 import type { Command } from "commander";
-import { notificationJson } from "../../notifications/json";
+import { notificationJsonWithRead } from "../../notifications/json";
 import { action } from "../action";
 import type { Outputs } from "../client";
 import type { CliContext } from "../context";
@@ -8,7 +8,6 @@ import { formatTime } from "../output";
 import { wholeNumber } from "./instances/launch-options";
 
 type Page = Outputs["notifications"]["list"];
-type Notification = Page["notifications"][number];
 
 interface ListOptions {
   unread?: boolean;
@@ -49,11 +48,6 @@ async function read(cli: CliContext, ids: string[], options: { all?: boolean }) 
   const { unread } = await cli.signedIn().notifications.markRead.mutate(options.all ? { all: true } : { ids });
   // Ids of another account's notifications change nothing: the count left is what the account holds, not what was asked.
   cli.out.result({ unread }, () => `${options.all ? "Marked all notifications read" : `Marked ${ids.join(", ")} read`}. ${unreadLine(unread)}`);
-}
-
-/** A notification as `qdz notifications --json` shows it: the webhook's `data.notification`, plus when it was read (null while unread). */
-function notificationJsonWithRead(notification: Notification) {
-  return { ...notificationJson(notification), read_at: notification.readAt };
 }
 
 /** The unread count first, then one block per notification: id, time, severity and whether it is unread; title; body. */

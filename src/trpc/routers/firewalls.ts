@@ -1,23 +1,19 @@
-import { z } from "zod";
 import { attachFirewall } from "../../firewall/attach";
 import { createFirewall } from "../../firewall/create";
 import { listFirewallEvents } from "../../firewall/events";
 import { getFirewall, listFirewalls } from "../../firewall/list";
 import { deleteFirewall } from "../../firewall/remove";
-import { attachFirewallInput, createFirewallInput, listEventsInput, testPromptInput, updateFirewallInput } from "../../firewall/schemas";
+import { attachFirewallInput, createFirewallInput, firewallIdInput, listEventsInput, testPromptInput, updateFirewallInput } from "../../firewall/schemas";
 import { testPrompt } from "../../firewall/test-prompt";
 import { updateFirewall } from "../../firewall/update";
-import { safeString } from "../../validation";
 import { accountProcedure, router } from "../init";
-
-const byId = z.object({ id: safeString().min(1).max(64) });
 
 export const firewallsRouter = router({
   list: accountProcedure.query(({ ctx }) => listFirewalls(ctx.account)),
-  get: accountProcedure.input(byId).query(({ ctx, input }) => getFirewall(ctx.account, input.id)),
+  get: accountProcedure.input(firewallIdInput).query(({ ctx, input }) => getFirewall(ctx.account, input.id)),
   create: accountProcedure.input(createFirewallInput).mutation(({ ctx, input }) => createFirewall(ctx.account, input)),
   update: accountProcedure.input(updateFirewallInput).mutation(({ ctx, input }) => updateFirewall(ctx.account, input)),
-  delete: accountProcedure.input(byId).mutation(async ({ ctx, input }) => {
+  delete: accountProcedure.input(firewallIdInput).mutation(async ({ ctx, input }) => {
     await deleteFirewall(ctx.account, input.id);
     return { ok: true };
   }),
