@@ -110,15 +110,20 @@ export class SharedRateLimiter {
     this.#onLeaseError = options.onLeaseError ?? (() => {});
   }
 
-  async take(key: string): Promise<RateLimitState> {
+  /** Synchronous while this replica's lease lasts (the hot path); a promise only when it must lease more. */
+  take(key: string): RateLimitState | Promise<RateLimitState> {
     const local = this.#local(key);
+    if (local.tokens >= 1) {
+      local.tokens -= 1;
+      return this.#state(true, local);
+    }
+    const now = this.#now();
+    if (now < local.emptyUntil) return this.#state(false, local, local.emptyUntil - now);
+    return this.#takeLeased(key, local);
+  }
+
+  async #takeLeased(key: string, local: LocalLease): Promise<RateLimitState> {
     for (;;) {
-      if (local.tokens >= 1) {
-        local.tokens -= 1;
-        return this.#state(true, local);
-      }
-      const now = this.#now();
-      if (now < local.emptyUntil) return this.#state(false, local, local.emptyUntil - now);
       if (!local.leasing) local.leasing = this.#refill(key, local).finally(() => (local.leasing = undefined));
       try {
         await local.leasing;
@@ -126,6 +131,12 @@ export class SharedRateLimiter {
         this.#onLeaseError(error);
         return this.#fallback.take(key);
       }
+      if (local.tokens >= 1) {
+        local.tokens -= 1;
+        return this.#state(true, local);
+      }
+      const now = this.#now();
+      if (now < local.emptyUntil) return this.#state(false, local, local.emptyUntil - now);
     }
   }
 
