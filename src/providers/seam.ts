@@ -122,6 +122,18 @@ export interface Provider {
 }
 
 /**
+ * The launch's SSH public keys for a container cloud or cluster, the way RunPod's images take them (docs.runpod.io
+ * "Override public key"): one variable, a key a line, which an image with an SSH server writes to authorized_keys
+ * at start. RunPod, Vast.ai and Kubernetes pods all get it; Lambda's VMs take keys through cloud-init instead, and
+ * the local provider's agent writes them itself. Empty when the account has no keys.
+ */
+export function sshKeysEnv(launch: Pick<PodLaunch, "sshAuthorizedKeys">): Record<string, string> {
+  return launch.sshAuthorizedKeys.length > 0 ? { [SSH_KEYS_ENV]: launch.sshAuthorizedKeys.join("\n") } : {};
+}
+
+export const SSH_KEYS_ENV = "SSH_PUBLIC_KEY";
+
+/**
  * The environment a pod's agent reads its settings from, for providers whose pods run the agent in the runtime's
  * own container (the clouds: one container per pod). Kubernetes gives the same variables to its sidecar.
  */

@@ -199,7 +199,7 @@ describe("offers", () => {
 
 describe("provision", () => {
   test("a pod with the runtime and the sidecar agent, a Service for its ports and a Secret for the token", async () => {
-    const handle = await provider().provision(launch(), communityL4);
+    const handle = await provider().provision(launch({ sshAuthorizedKeys: ["ssh-ed25519 AAAA one@host"] }), communityL4);
     const name = objectName("pod_K8sTest01");
     expect(name).toMatch(/^qdz-pod-k8stest01-[0-9a-f]{8}$/);
     expect(handle).toEqual({
@@ -244,7 +244,11 @@ describe("provision", () => {
       name: "runtime",
       image: "ghcr.io/qdz/vllm@sha256:abc",
       args: ["--model", "/models/llama 3", "--port", "8000"],
-      env: [{ name: "HF_HOME", value: "/models" }],
+      // The runtime's own variables and the account's SSH keys; the agent's settings are the sidecar's.
+      env: [
+        { name: "HF_HOME", value: "/models" },
+        { name: "SSH_PUBLIC_KEY", value: "ssh-ed25519 AAAA one@host" },
+      ],
       ports: [
         { containerPort: 8000, protocol: "TCP" },
         { containerPort: 9100, protocol: "TCP" },

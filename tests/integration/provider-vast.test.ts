@@ -213,7 +213,7 @@ describe("provision", () => {
   test("rents the cheapest ask behind a secure offer with the launch's image, env, args, ports and label", async () => {
     const vast = provider();
     const offer = find(await vast.offers({ ...query, tier: "secure" }), "vast/RTX4090/1x/US/secure") as Offer;
-    const handle = await vast.provision(launch(), offer);
+    const handle = await vast.provision(launch({ sshAuthorizedKeys: ["ssh-ed25519 AAAA one@host", "ssh-ed25519 BBBB two@host"] }), offer);
     expect(handle).toMatchObject({ podId: "pod_abc123", providerId: "vast", region: "US", address: null });
     const rent = rents()[0];
     expect(rent?.path).toBe("/api/v0/asks/101/");
@@ -229,6 +229,8 @@ describe("provision", () => {
       QDZ_CONTROL_URL: "https://cp.example/agent",
     });
     expect(env.QDZ_HEALTH_URL).toBe("http://127.0.0.1:8000/health");
+    // The account's SSH keys, a key a line, as the image's SSH server takes them.
+    expect(env.SSH_PUBLIC_KEY).toBe("ssh-ed25519 AAAA one@host\nssh-ed25519 BBBB two@host");
     expect(env["-p 8000:8000"]).toBe("1");
     expect(handle.externalId).toBe(String(fake.instance(Number(handle.externalId)).id));
   });

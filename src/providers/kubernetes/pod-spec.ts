@@ -1,6 +1,6 @@
 import type { V1Affinity, V1EnvVar, V1NodeSelectorRequirement, V1OwnerReference, V1Pod, V1Secret, V1Service, V1Toleration } from "@kubernetes/client-node";
 import type { Offer } from "../../scheduler/offers";
-import { agentEnv, type PodLaunch, RUNTIME_PORT_NAME } from "../seam";
+import { agentEnv, type PodLaunch, RUNTIME_PORT_NAME, sshKeysEnv } from "../seam";
 import {
   AGENT_CONTAINER,
   ANNOTATION_PORTS,
@@ -35,7 +35,7 @@ export function podLabels(launch: Pick<PodLaunch, "podId" | "instanceId" | "runI
  */
 export function runPod(name: string, launch: PodLaunch, offer: Offer, settings: SpecSettings): V1Pod {
   const agentKeys = new Set(Object.keys(agentEnv(launch)));
-  const runtimeEnv = Object.entries(launch.env).filter(([key]) => !agentKeys.has(key));
+  const runtimeEnv = [...Object.entries(launch.env).filter(([key]) => !agentKeys.has(key)), ...Object.entries(sshKeysEnv(launch))];
   const runtimePort = launch.ports.find((p) => p.name === RUNTIME_PORT_NAME);
   const agentVars: V1EnvVar[] = Object.entries(agentEnv(launch)).map(([key, value]) =>
     key === "QDZ_AGENT_TOKEN" ? { name: key, valueFrom: { secretKeyRef: { name, key: TOKEN_KEY } } } : { name: key, value },

@@ -1,5 +1,5 @@
 import type { Offer } from "../../scheduler/offers";
-import { agentEnv, expandEnvRefs, type PodAddress, type PodLaunch, type PodStatus, RUNTIME_PORT_NAME } from "../seam";
+import { agentEnv, expandEnvRefs, type PodAddress, type PodLaunch, type PodStatus, RUNTIME_PORT_NAME, sshKeysEnv } from "../seam";
 import type { RunPodCreatePod, RunPodPod } from "./runpod-api";
 import { cloudOfTier } from "./runpod-offers";
 
@@ -21,11 +21,9 @@ export function createPodBody(launch: PodLaunch, offer: Offer, runpodGpuId: stri
     ...launch.env,
     ...agentEnv(launch),
     [PORTS_ENV]: launch.ports.map((p) => `${p.name}=${p.port}/${p.protocol}`).join(","),
+    ...sshKeysEnv(launch),
   };
-  if (launch.sshAuthorizedKeys.length > 0) {
-    env.SSH_PUBLIC_KEY = launch.sshAuthorizedKeys.join("\n");
-    if (!launch.ports.some((p) => p.port === 22)) ports.push("22/tcp");
-  }
+  if (launch.sshAuthorizedKeys.length > 0 && !launch.ports.some((p) => p.port === 22)) ports.push("22/tcp");
   return {
     name,
     image: launch.image,

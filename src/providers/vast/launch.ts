@@ -3,7 +3,7 @@
  * so Vast puts no ssh or jupyter launcher in front of it) with the rendered argv as `args`; the environment and the
  * ports to expose travel in `env`, in the Docker flag format the reference gives (`-e K=V -p 8000:8000`).
  */
-import { agentEnv, expandEnvRefs, type LaunchPort, type PodLaunch, ProvisionError } from "../seam";
+import { agentEnv, expandEnvRefs, type LaunchPort, type PodLaunch, ProvisionError, sshKeysEnv } from "../seam";
 import type { RentableAsk } from "./offers";
 import type { VastCreateInstanceBody } from "./vast-api";
 
@@ -11,7 +11,7 @@ import type { VastCreateInstanceBody } from "./vast-api";
 export const PORTS_ENV = "QDZ_PORTS";
 
 export function rentBody(launch: PodLaunch, ask: RentableAsk, settings: { label: string; diskGib: number }): VastCreateInstanceBody {
-  const env = { ...launch.env, ...agentEnv(launch), [PORTS_ENV]: formatPorts(launch.ports) };
+  const env = { ...launch.env, ...agentEnv(launch), ...sshKeysEnv(launch), [PORTS_ENV]: formatPorts(launch.ports) };
   return {
     image: launch.image,
     label: settings.label,
