@@ -86,8 +86,9 @@ interface LocalLease {
  * on the database's clock), from which each replica leases a few tokens at a time and spends them in memory.
  * A request costs a database round trip only when its replica's lease runs out: once every `chunk` requests
  * (a hundredth of the limit), and for a key over its limit once per lease's worth of refill, since an empty
- * bucket is remembered until then. Replicas can only under-spend what they leased (a lease left on a replica
- * the client stopped reaching), so the fleet-wide rate stays within `replicas × chunk` of the limit, under it.
+ * bucket is remembered until then. What replicas hold unspent is the only slack: a lease left on a replica the
+ * client stopped reaching is spent late or never, so over any window the fleet stays within `replicas × chunk`
+ * requests of the limit (4 % at 4 replicas).
  * If the database cannot be asked, this replica falls back to its own bucket rather than refuse everything.
  */
 export class SharedRateLimiter {
