@@ -5,15 +5,14 @@
  * checked against the served document.
  */
 import { describe, expect, test } from "bun:test";
-import { generateKeyPairSync } from "node:crypto";
-import sshpk from "sshpk";
 import { createApp } from "../../server/app";
 import { recordFirewallEvents } from "../../src/firewall/events";
 import type { JobQueue } from "../../src/jobs/queue";
 import { notify } from "../../src/notifications/notify";
 import { freshDatabase } from "../support/db";
-import { insertInstanceRow, newApiKey, newUser, testConfig, trpc } from "../support/factories";
+import { accountWithKeysAndMember, insertInstanceRow, newUser, testConfig } from "../support/factories";
 import { type RestAnswer, restClient } from "../support/rest-openapi";
+import { openSshLine } from "../support/ssh-keys";
 
 const { db } = await freshDatabase();
 /** A queue that records what was asked of it: no worker runs here. */
@@ -31,21 +30,8 @@ const { call } = restClient(document, (request) => app.handle(request));
 /** An owner with keys of each scope, a member (session and full key) and an instance. */
 async function account() {
   const user = await newUser(db);
-  const key = async (scope: "inference" | "read" | "full") => (await newApiKey(db, user, { scope })).secret;
-  const invite = await (await trpc(db, user.sessionToken)).account.createInvite({ role: "member" });
-  const memberUser = await newUser(db);
-  await (await trpc(db, memberUser.sessionToken)).account.acceptInvite({ token: invite.token });
   const instanceId = await insertInstanceRow(db, { accountId: user.accountId, state: "stopped", name: "tools" });
-  return {
-    user,
-    instanceId,
-    owner: user.sessionToken,
-    full: await key("full"),
-    read: await key("read"),
-    inference: await key("inference"),
-    member: memberUser.sessionToken,
-    memberKey: (await newApiKey(db, memberUser, { scope: "full" })).secret,
-  };
+  return { ...(await accountWithKeysAndMember(db, user)), instanceId };
 }
 
 const expectField = (answer: RestAnswer, field: string) => expect({ status: answer.status, field: answer.body.error?.field }).toEqual({ status: 400, field });
@@ -291,20 +277,10 @@ describe("notifications", () => {
   });
 });
 
-function ed25519Line(): string {
-  const { publicKey } = generateKeyPairSync("ed25519");
-  return sshpk
-    .parseKey(publicKey.export({ type: "spki", format: "pem" }).toString(), "pem")
-    .toString("ssh")
-    .split(" ")
-    .slice(0, 2)
-    .join(" ");
-}
-
 describe("SSH keys", () => {
   test("add, list and remove; owner and member alike", async () => {
     const a = await account();
-    const line = ed25519Line();
+    const line = openSshLine();
     const added = await call("POST", "/v1/ssh-keys", { token: a.member, body: { publicKey: `${line} ada@laptop` } });
     expect(added.status).toBe(201);
     expect(added.body).toMatchObject({ name: "ada@laptop", algorithm: "ssh-ed25519", publicKey: line, fingerprint: expect.stringMatching(/^SHA256:/) });
@@ -320,13 +296,13 @@ describe("SSH keys", () => {
     const b = await account();
     expectField(await call("POST", "/v1/ssh-keys", { token: a.full, body: { publicKey: "ssh-ed25519 not-base64!" } }), "publicKey");
     expectField(await call("POST", "/v1/ssh-keys", { token: a.full, body: { publicKey: "-----BEGIN OPENSSH PRIVATE KEY-----\nabc" } }), "publicKey");
-    expectField(await call("POST", "/v1/ssh-keys", { token: a.full, body: { publicKey: ed25519Line(), name: 7 } }), "name");
-    const theirs = (await call("POST", "/v1/ssh-keys", { token: b.full, body: { publicKey: ed25519Line() } })).body.id;
+    expectField(await call("POST", "/v1/ssh-keys", { token: a.full, body: { publicKey: openSshLine(), name: 7 } }), "name");
+    const theirs = (await call("POST", "/v1/ssh-keys", { token: b.full, body: { publicKey: openSshLine() } })).body.id;
     await expectLikeMissing((id) => call("DELETE", "/v1/ssh-keys/{id}", { token: a.full, id }), theirs, "ssh_missing0000000");
     expect((await call("GET", "/v1/ssh-keys", { token: b.read })).body.data).toHaveLength(1);
 
     expectScope(await call("GET", "/v1/ssh-keys", { token: a.inference }), "read");
-    expectScope(await call("POST", "/v1/ssh-keys", { token: a.read, body: { publicKey: ed25519Line() } }), "full");
+    expectScope(await call("POST", "/v1/ssh-keys", { token: a.read, body: { publicKey: openSshLine() } }), "full");
     expectScope(await call("DELETE", "/v1/ssh-keys/{id}", { token: a.read, id: theirs }), "full");
   });
 });

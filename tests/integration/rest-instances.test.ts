@@ -7,7 +7,7 @@ import { describe, expect, test } from "bun:test";
 import { eq } from "drizzle-orm";
 import { instanceEvents, launchKeys } from "../../db/schema";
 import { referenceLaunch, startCompute, waitFor } from "../support/compute";
-import { newApiKey, newUser, trpc } from "../support/factories";
+import { accountWithKeysAndMember, trpc } from "../support/factories";
 import { restClient } from "../support/rest-openapi";
 
 const compute = await startCompute();
@@ -17,11 +17,7 @@ const { call } = restClient(document, (request) => fetch(request), compute.url);
 /** An owner with money, keys of every scope, and a member of the same account (signed in: a session token). */
 async function account() {
   const { user } = await compute.fundedUser(50_000);
-  const key = async (scope: "inference" | "read" | "full") => (await newApiKey(compute.db, user, { scope })).secret;
-  const invite = await (await trpc(compute.db, user.sessionToken)).account.createInvite({ role: "member" });
-  const member = await newUser(compute.db);
-  await (await trpc(compute.db, member.sessionToken)).account.acceptInvite({ token: invite.token });
-  return { user, full: await key("full"), read: await key("read"), inference: await key("inference"), member: member.sessionToken };
+  return accountWithKeysAndMember(compute.db, user);
 }
 
 const launch = (servingName: string) => ({ ...referenceLaunch, servingName });

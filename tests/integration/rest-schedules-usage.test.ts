@@ -6,7 +6,7 @@ import { describe, expect, test } from "bun:test";
 import { createApp } from "../../server/app";
 import { loadConfig } from "../../src/config";
 import { freshDatabase } from "../support/db";
-import { insertInstanceRow, newApiKey, newUser, testConfig, trpc } from "../support/factories";
+import { accountWithKeysAndMember, insertInstanceRow, newUser, testConfig } from "../support/factories";
 import { type RestAnswer, restClient } from "../support/rest-openapi";
 
 const { db } = await freshDatabase();
@@ -16,12 +16,8 @@ const { call } = restClient(document, (request) => app.handle(request));
 
 async function account() {
   const user = await newUser(db);
-  const key = async (scope: "inference" | "read" | "full") => (await newApiKey(db, user, { scope })).secret;
-  const invite = await (await trpc(db, user.sessionToken)).account.createInvite({ role: "member" });
-  const member = await newUser(db);
-  await (await trpc(db, member.sessionToken)).account.acceptInvite({ token: invite.token });
   const instanceId = await insertInstanceRow(db, { accountId: user.accountId, state: "stopped", name: "sched" });
-  return { user, instanceId, full: await key("full"), read: await key("read"), inference: await key("inference"), member: member.sessionToken };
+  return { ...(await accountWithKeysAndMember(db, user)), instanceId };
 }
 
 const weekdays = { action: "start", cron: "0 8 * * 1-5", timeZone: "Europe/Paris" };
@@ -114,9 +110,11 @@ describe("usage and keys", () => {
   test("GET /v1/keys lists the account's keys without secrets; a key cannot make or revoke keys here", async () => {
     const owner = await account();
     const keys = await call("GET", "/v1/keys", { token: owner.read });
-    expect(keys.body.data.map((k: { scope: string }) => k.scope).sort()).toEqual(["full", "inference", "read"]);
+    // The owner's three and the member's one.
+    expect(keys.body.data.map((k: { scope: string }) => k.scope).sort()).toEqual(["full", "full", "inference", "read"]);
     expect(JSON.stringify(keys.body)).not.toContain(owner.full);
-    expect((await call("GET", "/v1/keys", { token: owner.member })).body.data).toHaveLength(3);
+    expect(JSON.stringify(keys.body)).not.toContain(owner.memberKey);
+    expect((await call("GET", "/v1/keys", { token: owner.member })).body.data).toHaveLength(4);
     expect((await call("GET", "/v1/keys", { token: owner.inference })).status).toBe(403);
     const post = await app.handle(new Request("http://localhost:3000/v1/keys", { method: "POST", headers: { authorization: `Bearer ${owner.full}` } }));
     expect(post.status).toBe(404);

@@ -1,26 +1,15 @@
 import { describe, expect, test } from "bun:test";
-import { generateKeyPairSync } from "node:crypto";
-import sshpk from "sshpk";
 import { freshDatabase } from "../support/db";
 import { expectTrpcError } from "../support/errors";
 import { newUser, trpc } from "../support/factories";
+import { openSshLine } from "../support/ssh-keys";
 
 const { db } = await freshDatabase();
-
-function ed25519Line(): string {
-  const { publicKey } = generateKeyPairSync("ed25519");
-  return sshpk
-    .parseKey(publicKey.export({ type: "spki", format: "pem" }).toString(), "pem")
-    .toString("ssh")
-    .split(" ")
-    .slice(0, 2)
-    .join(" ");
-}
 
 describe("SSH keys", () => {
   test("a valid key is added under its comment, with its fingerprint, and removed", async () => {
     const api = await trpc(db, (await newUser(db)).sessionToken);
-    const line = ed25519Line();
+    const line = openSshLine();
     const added = await api.sshKeys.add({ publicKey: `${line} ada@laptop` });
     expect(added).toMatchObject({ name: "ada@laptop", algorithm: "ssh-ed25519", publicKey: line });
     expect(added.fingerprint).toMatch(/^SHA256:/);
@@ -38,7 +27,7 @@ describe("SSH keys", () => {
 
   test("the same key twice in one account is a conflict naming its fingerprint", async () => {
     const api = await trpc(db, (await newUser(db)).sessionToken);
-    const line = ed25519Line();
+    const line = openSshLine();
     const first = await api.sshKeys.add({ publicKey: line, name: "first" });
     const error = await expectTrpcError(api.sshKeys.add({ publicKey: `${line} other comment` }), "CONFLICT");
     expect(error.message).toContain(first.fingerprint);

@@ -51,6 +51,26 @@ export async function newApiKey(db: Database, user: TestUser, options: { name?: 
   return createApiKey(await contextOf(db, user), { name: options.name ?? "test key", scope: options.scope });
 }
 
+/**
+ * What a REST test of an account needs: `user`'s keys of each scope, and a member it invited (a session and a
+ * key of scope full): every route is tried with a key without its scope, and as a member as well as the owner.
+ */
+export async function accountWithKeysAndMember(db: Database, user: TestUser) {
+  const key = async (owner: TestUser, scope: ApiKeyScope) => (await newApiKey(db, owner, { scope })).secret;
+  const invite = await (await trpc(db, user.sessionToken)).account.createInvite({ role: "member" });
+  const member = await newUser(db);
+  await (await trpc(db, member.sessionToken)).account.acceptInvite({ token: invite.token });
+  return {
+    user,
+    owner: user.sessionToken,
+    full: await key(user, "full"),
+    read: await key(user, "read"),
+    inference: await key(user, "inference"),
+    member: member.sessionToken,
+    memberKey: await key(member, "full"),
+  };
+}
+
 /** A tRPC caller authenticated by `token` (a session token or an API key), or anonymous. */
 export async function trpc(
   db: Database,

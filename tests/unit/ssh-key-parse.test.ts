@@ -1,17 +1,6 @@
 import { describe, expect, test } from "bun:test";
-import { generateKeyPairSync } from "node:crypto";
-import sshpk from "sshpk";
 import { parseSshPublicKey } from "../../src/ssh-keys/parse";
-
-function openSshLine(type: "ed25519" | "rsa" | "ec", options: object = {}): string {
-  const { publicKey } = generateKeyPairSync(type as any, options as any) as unknown as { publicKey: import("node:crypto").KeyObject };
-  return sshpk
-    .parseKey(publicKey.export({ type: "spki", format: "pem" }).toString(), "pem")
-    .toString("ssh")
-    .split(" ")
-    .slice(0, 2)
-    .join(" ");
-}
+import { openSshLine } from "../support/ssh-keys";
 
 describe("parseSshPublicKey", () => {
   test("accepts ed25519 with its comment and fingerprint", () => {
