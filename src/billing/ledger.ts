@@ -5,6 +5,7 @@ import { type AuditActor, recordAudit, systemActor } from "../audit/record";
 import { withTransaction } from "../context";
 import { InvalidInputError } from "../errors";
 import { newId } from "../ids";
+import { decodeCursor, encodeCursor, olderThan, positionOf } from "../pagination";
 
 export type LedgerKind = (typeof ledgerEntries.kind.enumValues)[number];
 export type LedgerEntry = typeof ledgerEntries.$inferSelect;
@@ -127,7 +128,7 @@ export interface LedgerQuery {
  * start reading backwards: a page deep in a heavy account's millions of entries reads as few rows as the first.
  */
 export async function listLedger(db: Executor, accountId: string, query: LedgerQuery): Promise<LedgerPage> {
-  const after = query.cursor ? decodeCursor(query.cursor) : null;
+  const after = query.cursor ? decodeCursor(query.cursor, "the ledger") : null;
   // The page as a CTE named after the table, which the outer select then reads instead of it: the positions are
   // formatted for the page's rows alone. In the page's own select list, a plan that sorts its candidates (a bitmap
   // scan, as an instance filter can get) would format every candidate first.
@@ -140,7 +141,7 @@ export async function listLedger(db: Executor, accountId: string, query: LedgerQ
           eq(ledgerEntries.accountId, accountId),
           query.kind ? kindIs(query.kind) : undefined,
           query.instanceId ? eq(ledgerEntries.instanceId, query.instanceId) : undefined,
-          after ? sql`(${ledgerEntries.createdAt}, ${ledgerEntries.id}) < (${after.createdAt}::timestamptz, ${after.id})` : undefined,
+          after ? olderThan(ledgerEntries.createdAt, ledgerEntries.id, after) : undefined,
         ),
       )
       .orderBy(desc(ledgerEntries.createdAt), desc(ledgerEntries.id))
@@ -164,29 +165,10 @@ function kindIs(kind: LedgerKind): SQL {
   return kind === "debit" ? eq(ledgerEntries.kind, kind) : sql`${ledgerEntries.kind} = ${kind} and ${ledgerEntries.kind} <> 'debit'`;
 }
 
-/**
- * An entry's created_at to the microsecond, in UTC: a billing tick's debits share one `now()`, and a JavaScript
- * Date (milliseconds) as the position would skip the rest of a tick after a page that ends inside it.
- */
-const positionSql = sql<string>`to_char(${ledgerEntries.createdAt} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`;
-const POSITION = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?Z$/;
+const positionSql = positionOf(ledgerEntries.createdAt);
 
 /** The cursor after the entry at `createdAt` (ISO 8601 in UTC, up to microseconds) with id `id`. */
-export function ledgerCursor(createdAt: string, id: string): string {
-  return Buffer.from(JSON.stringify([createdAt, id])).toString("base64url");
-}
-
-function decodeCursor(cursor: string): { createdAt: string; id: string } {
-  try {
-    const [createdAt, id] = JSON.parse(Buffer.from(cursor, "base64url").toString());
-    // A real calendar time (Date would take 31 February as 3 March), so the database's cast cannot fail.
-    const valid = typeof createdAt === "string" && POSITION.test(createdAt) && new Date(createdAt).toISOString().slice(0, 19) === createdAt.slice(0, 19);
-    if (!valid || typeof id !== "string") throw new Error();
-    return { createdAt, id };
-  } catch {
-    throw new InvalidInputError("This cursor is not one the ledger gave out.", "cursor");
-  }
-}
+export const ledgerCursor = encodeCursor;
 
 export interface BalanceDrift {
   accountId: string;

@@ -1,7 +1,7 @@
 import { and, desc, eq, inArray, isNull, sql } from "drizzle-orm";
 import { notifications } from "../../db/schema";
 import type { AccountContext } from "../context";
-import { InvalidInputError } from "../errors";
+import { decodeCursor, encodeCursor, olderThan, positionOf } from "../pagination";
 import type { Notification } from "./notify";
 import { unreadCount } from "./notify";
 
@@ -11,16 +11,15 @@ export interface NotificationPage {
   nextCursor: string | null;
 }
 
-/** Microsecond positions, as the ledger's pages (src/billing/ledger.ts): alerts raised in one tick share a `now()`. */
-const positionSql = sql<string>`to_char(${notifications.createdAt} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`;
-const POSITION = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$/;
+/** Microsecond positions (src/pagination.ts): alerts raised in one tick share a `now()`. */
+const positionSql = positionOf(notifications.createdAt);
 
 /** The account's alerts, newest first, in keyset pages; with the unread count the bell shows. */
 export async function listNotifications(
   ctx: AccountContext,
   query: { limit: number; cursor?: string | null; unreadOnly?: boolean },
 ): Promise<NotificationPage> {
-  const after = query.cursor ? decodeCursor(query.cursor) : null;
+  const after = query.cursor ? decodeCursor(query.cursor, "the notification list") : null;
   const rows = await ctx.db
     .select({ notification: notifications, position: positionSql })
     .from(notifications)
@@ -28,7 +27,7 @@ export async function listNotifications(
       and(
         eq(notifications.accountId, ctx.accountId),
         query.unreadOnly ? isNull(notifications.readAt) : undefined,
-        after ? sql`(${notifications.createdAt}, ${notifications.id}) < (${after.position}::timestamptz, ${after.id})` : undefined,
+        after ? olderThan(notifications.createdAt, notifications.id, after) : undefined,
       ),
     )
     .orderBy(desc(notifications.createdAt), desc(notifications.id))
@@ -37,18 +36,8 @@ export async function listNotifications(
   return {
     notifications: rows.slice(0, query.limit).map((row) => row.notification),
     unread: await unreadCount(ctx.db, ctx.accountId),
-    nextCursor: last ? Buffer.from(JSON.stringify([last.position, last.notification.id])).toString("base64url") : null,
+    nextCursor: last ? encodeCursor(last.position, last.notification.id) : null,
   };
-}
-
-function decodeCursor(cursor: string): { position: string; id: string } {
-  try {
-    const [position, id] = JSON.parse(Buffer.from(cursor, "base64url").toString());
-    if (typeof position !== "string" || !POSITION.test(position) || Number.isNaN(Date.parse(position)) || typeof id !== "string") throw new Error();
-    return { position, id };
-  } catch {
-    throw new InvalidInputError("This cursor is not one the notification list gave out.", "cursor");
-  }
 }
 
 /** Marks the given alerts (or all) read; ids of another account's alerts change nothing. Returns the unread count left. */
