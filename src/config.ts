@@ -141,8 +141,9 @@ const schema = z
     /** /v1: requests per minute per API key, across every api replica (a token bucket with this burst). */
     V1_RATE_LIMIT_PER_MINUTE: positiveInt.default(600),
     /**
-     * The longest any cached lookup (API keys, serving names, firewalls, agent tokens) lives should a change
-     * notification be missed; notifications themselves reach every replica within milliseconds of the commit.
+     * The longest the /v1 proxy's API key and serving-name lookups live should a change notification be missed;
+     * notifications reach every replica within milliseconds of the commit. (Firewall lookups keep 30 s and agent
+     * tokens 10 minutes: see src/firewall/lookup.ts and src/instances/agent-directory.ts.)
      */
     V1_CACHE_TTL_MS: positiveInt.default(30_000),
     /** /v1 embeddings: the largest image fetched from an image_url (or sent as a data: URL), in bytes (10 MiB). */
