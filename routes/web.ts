@@ -7,6 +7,9 @@ import { newRequestId } from "../src/ids";
 const MAX_PATH_CHARS = 1024;
 const MAX_NAME_CHARS = 255;
 
+/** Paths the web app has no page under: its assets, and the api's surfaces that are not the app's (/v1 answers its own 404). */
+const NOT_APP_PATHS = /^\/(_app|agent|webhooks|trpc)(\/|$)/;
+
 /** What a request path resolves to: a built file, the app shell (client-side routes), or nothing servable. */
 type Resolved = { kind: "file"; path: string } | { kind: "shell" } | { kind: "missing" };
 
@@ -60,6 +63,7 @@ export function resolveStatic(root: string, pathname: string): Resolved {
   }
   if (stats?.isFile()) return { kind: "file", path: full };
   if (stats) return { kind: "missing" };
-  // Client-side routes never live under _app: a missing asset there is a 404, not the shell with a 200.
-  return path.startsWith("/_app/") ? { kind: "missing" } : { kind: "shell" };
+  // Client-side routes never live under _app, nor under the api's own prefixes: a missing asset or an unknown
+  // api path is a 404, not the app shell with a 200 (an agent or a webhook sender would take it for success).
+  return NOT_APP_PATHS.test(path) ? { kind: "missing" } : { kind: "shell" };
 }

@@ -544,6 +544,8 @@ describe("item 6: static serving answers 404 for what it cannot serve, and never
     ["a control character", "/a%01b"],
     ["a missing asset", "/_app/immutable/missing.js"],
     ["a file as a directory", "/favicon.png/x"],
+    ["an unknown agent route", "/agent/unknown"],
+    ["an unknown webhook route", "/webhooks/paypal"],
   ])("%s is a 404 that names no path", async (_what, path) => {
     const response = await get(path);
     expect(response.status).toBe(404);
